@@ -1,0 +1,3 @@
+from qrscp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""Configuration: a TOML file (``config/qrscp.toml``) overridden by command-line flags.
+
+Every key is documented in ``config/qrscp.toml``; this module only gives them types and defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+#: The configuration file used when ``--config`` is not given and it exists.
+DEFAULT_CONFIG_PATH = Path("config/qrscp.toml")
+
+
+class ConfigError(ValueError):
+    """The configuration file or a flag holds an invalid value."""
+
+
+@dataclass
+class Peer:
+    """A known remote AE: a C-MOVE destination."""
+
+    ae_title: str
+    host: str
+    port: int
+
+
+@dataclass
+class ServerConfig:
+    ae_title: str = "QRSCP"
+    bind_address: str = "0.0.0.0"
+    port: int = 11112
+    max_associations: int = 10
+    max_pdu: int = 262144
+    acse_timeout: float = 30.0
+    dimse_timeout: float = 60.0
+    network_timeout: float = 60.0
+    require_called_ae_title: bool = True
+
+
+@dataclass
+class StorageConfig:
+    data_dir: Path = Path("./qrscp-data")
+    database_url: str = ""  # empty: sqlite:///DATA_DIR/index.sqlite
+    duplicate_policy: str = "keep-first"  # keep-first | replace | reject
+    fsync: bool = True
+    max_dataset_bytes: int = 4 * 1024**3
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'index.sqlite').resolve()}"
+
+
+@dataclass
+class AccessConfig:
+    allowed_calling_ae_titles: list[str] = field(default_factory=list)  # empty: anyone
+    allowed_addresses: list[str] = field(default_factory=list)  # empty: anywhere
+
+
+@dataclass
+class QueryConfig:
+    case_insensitive_person_names: bool = True
+    max_matches: int = 0  # 0: unlimited
+
+
+@dataclass
+class ViewsConfig:
+    enabled: bool = True
+    build_policy: str = "lazy"  # lazy | eager
+    quiet_seconds: float = 30.0
+    uid_secret: str = "qrscp-default-secret-change-me"
+
+
+@dataclass
+class TLSConfig:
+    enabled: bool = False
+    port: int = 2762
+    certificate: str = ""
+    private_key: str = ""
+    ca_certificates: str = ""
+    require_client_certificate: bool = False
+
+
+@dataclass
+class LoggingConfig:
+    level: str = "INFO"
+    file: str = ""
+
+
+@dataclass
+class Config:
+    """The whole configuration of a qrscp server."""
+
+    server: ServerConfig = field(default_factory=ServerConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
+    query: QueryConfig = field(default_factory=QueryConfig)
+    views: ViewsConfig = field(default_factory=ViewsConfig)
+    tls: TLSConfig = field(default_factory=TLSConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    peers: dict[str, Peer] = field(default_factory=dict)
+
+    def peer(self, ae_title: str) -> Peer | None:
+        """Return the configured peer named `ae_title` (AE titles compare without padding)."""
+        return self.peers.get(ae_title.strip())
+
+
+def parse_peer(text: str) -> Peer:
+    """Parse ``AET=HOST:PORT`` as given to ``--peer``."""
+    try:
+        ae_title, address = text.split("=", 1)
+        host, port = address.rsplit(":", 1)
+        return Peer(ae_title.strip(), host.strip("[] "), int(port))
+    except ValueError as exc:
+        raise ConfigError(f"peer {text!r} is not AET=HOST:PORT") from exc
+
+
+def _section(cls: type, values: dict[str, Any], name: str) -> Any:
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ConfigError(f"unknown key(s) in [{name}]: {', '.join(sorted(unknown))}")
+    kwargs = {}
+    for key, value in values.items():
+        default = getattr(cls(), key)
+        if isinstance(default, Path):
+            value = Path(value)
+        elif isinstance(default, bool) and not isinstance(value, bool):
+            raise ConfigError(f"[{name}] {key} must be true or false")
+        elif isinstance(default, float) and isinstance(value, int):
+            value = float(value)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Load a configuration file; missing sections and keys take their defaults.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str, optional
+        The TOML file. When None, ``config/qrscp.toml`` is read if it exists, else defaults apply.
+
+    Returns
+    -------
+    Config
+    """
+    if path is None:
+        if not DEFAULT_CONFIG_PATH.exists():
+            return Config()
+        path = DEFAULT_CONFIG_PATH
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read configuration {path}: {exc}") from exc
+    sections = {
+        "server": ServerConfig,
+        "storage": StorageConfig,
+        "access": AccessConfig,
+        "query": QueryConfig,
+        "views": ViewsConfig,
+        "tls": TLSConfig,
+        "logging": LoggingConfig,
+    }
+    unknown = set(raw) - set(sections) - {"peers"}
+    if unknown:
+        raise ConfigError(f"unknown section(s): {', '.join(sorted(unknown))}")
+    config = Config(**{name: _section(cls, raw.get(name, {}), name) for name, cls in sections.items()})
+    for ae_title, peer in raw.get("peers", {}).items():
+        try:
+            config.peers[ae_title] = Peer(ae_title, str(peer["host"]), int(peer["port"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"[peers.{ae_title}] needs host and port") from exc
+    if config.storage.duplicate_policy not in ("keep-first", "replace", "reject"):
+        raise ConfigError("[storage] duplicate_policy must be keep-first, replace or reject")
+    if config.views.build_policy not in ("lazy", "eager"):
+        raise ConfigError("[views] build_policy must be lazy or eager")
+    return config

@@ -1,0 +1,1 @@
+"""The SQLAlchemy index: patients, studies, series, instances and conversion records."""
