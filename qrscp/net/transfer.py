@@ -1,0 +1,113 @@
+"""C-STORE sub-operations that send stored files as they are.
+
+pynetdicom's C-MOVE/C-GET service classes call ``assoc.send_c_store(dataset)`` for every dataset the
+handler yields, and that encodes a decoded dataset. :func:`enable_stored_sending` gives one association
+a ``send_c_store`` that recognises :class:`~qrscp.services.retrieve.StoredInstance` and streams the
+file's dataset bytes (after the File Meta) straight into P-DATA PDUs when the peer accepted the stored
+transfer syntax; otherwise it decodes the file to an uncompressed syntax the peer accepted
+(transcoding); when neither works it raises, and pynetdicom counts a failed sub-operation.
+
+This relies on pynetdicom 3 internals (``_get_valid_context``, ``C_STORE._dataset_path``, the reactor
+checkpoint), the same ones its own ``STORE_SEND_CHUNKED_DATASET`` path uses.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+import types
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pynetdicom.association import Association
+from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.dsutils import split_dataset
+
+from qrscp.net.logs import peer_label
+from qrscp.services.retrieve import StoredInstance, decode_for_transcoding
+
+logger = logging.getLogger(__name__)
+
+
+def set_tcp_nodelay(assoc: Association) -> None:
+    """Set TCP_NODELAY on the socket of `assoc`: no DIMSE message waits for a delayed ACK."""
+    transport = getattr(assoc.dul, "socket", None)
+    sock = getattr(transport, "socket", None)
+    if sock is None:
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError as exc:  # e.g. a socket already closed by the peer
+        logger.debug("%s: cannot set TCP_NODELAY: %s", peer_label(assoc), exc)
+
+
+def handle_connection_open(event: Any) -> None:
+    """EVT_CONN_OPEN handler: TCP_NODELAY and stored-file sending on every new connection."""
+    set_tcp_nodelay(event.assoc)
+    enable_stored_sending(event.assoc)
+
+
+def enable_stored_sending(assoc: Association) -> None:
+    """Give `assoc` a ``send_c_store`` that sends :class:`StoredInstance` files as stored."""
+    if getattr(assoc, "_qrscp_stored_sending", False):
+        return
+    assoc.send_c_store = types.MethodType(send_c_store, assoc)  # type: ignore[method-assign]
+    assoc._qrscp_stored_sending = True  # type: ignore[attr-defined]
+
+
+def send_c_store(
+    assoc: Association,
+    dataset: Any,
+    msg_id: int = 1,
+    priority: int = 2,
+    originator_aet: str | None = None,
+    originator_id: int | None = None,
+) -> Dataset:
+    """Send one C-STORE request; :class:`StoredInstance` datasets go as their file's bytes.
+
+    Same parameters and return value as :meth:`pynetdicom.association.Association.send_c_store`.
+    """
+    if not isinstance(dataset, StoredInstance):
+        return Association.send_c_store(assoc, dataset, msg_id, priority, originator_aet, originator_id)
+    sop_class = dataset.SOPClassUID
+    syntax = dataset.file_meta.TransferSyntaxUID
+    try:
+        context = assoc._get_valid_context(sop_class, syntax, "scu", allow_conversion=False)
+    except ValueError:
+        started = time.perf_counter()
+        decoded = decode_for_transcoding(dataset.stored_path)
+        logger.info(
+            "%s: %s sent transcoded from %s to an uncompressed syntax (decoded in %.0f ms)",
+            peer_label(assoc),
+            dataset.SOPInstanceUID,
+            syntax.name,
+            (time.perf_counter() - started) * 1000,
+        )
+        return Association.send_c_store(assoc, decoded, msg_id, priority, originator_aet, originator_id)
+
+    if not assoc.is_established:
+        raise RuntimeError("the association is no longer established")
+    _file_meta, offset = split_dataset(dataset.stored_path)
+    req = C_STORE()
+    req.MessageID = msg_id
+    req.Priority = priority
+    req.MoveOriginatorApplicationEntityTitle = originator_aet
+    req.MoveOriginatorMessageID = originator_id
+    req.AffectedSOPClassUID = sop_class
+    req.AffectedSOPInstanceUID = dataset.SOPInstanceUID
+    req._dataset_path = (dataset.stored_path, offset)
+
+    # As Association.send_c_store: pause the reactor so that it does not take our response.
+    assoc._reactor_checkpoint.clear()
+    while not assoc._is_paused:
+        time.sleep(0.0001)
+    try:
+        assoc.dimse.send_msg(req, context.context_id)
+        _cx_id, rsp = assoc.dimse.get_msg(block=True)
+    finally:
+        assoc._reactor_checkpoint.set()
+    if rsp is None:
+        assoc._handle_no_response()
+        return Dataset()
+    return assoc._check_received_status(rsp)
