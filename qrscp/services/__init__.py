@@ -1,0 +1,1 @@
+"""Services between the network and the index/store: storage, query, retrieve, views."""
