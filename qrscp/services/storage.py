@@ -1,0 +1,518 @@
+"""Storage service: bit-preserving Level 2 storage of C-STORE data sets into the file store and index.
+
+What a C-STORE gets (the network layer turns a :class:`StoreOutcome` into the response):
+
+============================================================  ======  =========================================
+Condition                                                     Status  Notes
+============================================================  ======  =========================================
+stored (or duplicate under ``keep-first``)                    0000    file and index row committed
+data set larger than ``[storage] max_dataset_bytes``          A700    nothing parsed or written
+write error: disk full, I/O error, permission                 A700    index unchanged, no file left
+index unavailable (database locked beyond retries, down)      A700    file removed again
+data set not well formed in the negotiated transfer syntax    C000    truncated, lengths beyond end, ...
+Study/Series/SOP Instance UID or SOP Class UID missing or     A900    Offending Element names the attribute
+malformed
+SOP Instance/Class UID differ from the command's Affected     A900    Offending Element names the attribute
+duplicate SOP Instance UID under ``reject``                   0111    the stored instance is kept
+unexpected failure (a bug)                                    0110    logged with a traceback
+============================================================  ======  =========================================
+
+UIDs are checked as PS3.5 9.1 says, with one leniency: components with a leading zero (``1.2.03``) are
+accepted, because real scanners send them and refusing an acquisition over it helps no one; such UIDs are
+logged. Empty components, characters other than digits and dots, more than 64 characters, or several
+values are refused.
+
+Order of work (two-phase, see :mod:`qrscp.store.filestore`): check the bytes, parse the header, write the
+file durably at its final path with a recovery marker, commit the index row, drop the marker. A failure
+or a crash at any point leaves neither a file without a row nor a row without a file.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import io
+import logging
+import re
+import threading
+from dataclasses import dataclass
+
+from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import read_dataset
+from pydicom.filewriter import write_dataset
+from pydicom.tag import BaseTag
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from qrscp.config import Config
+from qrscp.status import Status
+from qrscp.store.filestore import FileStore, PendingRemoval
+from qrscp.store.part10 import make_file_meta
+from qrscp.store.structure import (
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    MalformedDataset,
+    check_structure,
+    encoding_of,
+    inflate,
+)
+from qrscp.uids import View
+
+logger = logging.getLogger(__name__)
+
+#: Error Comment (0000,0902) is LO: at most 64 characters.
+MAX_ERROR_COMMENT = 64
+_UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+_UID_LEADING_ZERO = re.compile(r"(^|\.)0[0-9]")
+_STOP_AT_BULK_DATA = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
+_INDEX_ATTEMPTS = 4
+_LOCK_STRIPES = 64
+
+STUDY_INSTANCE_UID_TAG = 0x0020000D
+SERIES_INSTANCE_UID_TAG = 0x0020000E
+SOP_CLASS_UID_TAG = 0x00080016
+SOP_INSTANCE_UID_TAG = 0x00080018
+
+
+class StoreAction(str, enum.Enum):
+    """What a store did."""
+
+    STORED = "stored"
+    REPLACED = "replaced"  # duplicate under policy replace
+    DUPLICATE_KEPT = "duplicate-kept"  # duplicate under policy keep-first: stored instance unchanged
+    DUPLICATE_REJECTED = "duplicate-rejected"  # duplicate under policy reject
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    """Result of a store: the C-STORE response status and, for failures, why."""
+
+    status: int
+    error_comment: str = ""
+    offending_element: int | None = None
+    action: StoreAction = StoreAction.STORED
+    sop_instance_uid: str = ""
+    file_path: str = ""  # relative to the store root, when stored
+
+    @property
+    def ok(self) -> bool:
+        return self.status == Status.SUCCESS
+
+    def to_dataset(self) -> Dataset:
+        """Return the status data set for the C-STORE response (Status, Error Comment, Offending Element)."""
+        ds = Dataset()
+        ds.Status = int(self.status)
+        if self.error_comment:
+            ds.ErrorComment = self.error_comment[:MAX_ERROR_COMMENT]
+        if self.offending_element is not None:
+            ds.OffendingElement = [BaseTag(self.offending_element)]
+        return ds
+
+
+class _Refusal(Exception):
+    """A store that cannot go on; carries its outcome."""
+
+    def __init__(self, outcome: StoreOutcome) -> None:
+        super().__init__(outcome.error_comment)
+        self.outcome = outcome
+
+
+def _fail(status: int, comment: str, offending: int | None = None, uid: str = "") -> _Refusal:
+    return _Refusal(StoreOutcome(int(status), comment, offending, StoreAction.FAILED, uid))
+
+
+def uid_problem(value: object) -> str | None:
+    """Return why `value` is not an acceptable UID, or None when it is (see the module notes)."""
+    if value is None:
+        return "missing"
+    if not isinstance(value, str):
+        return "has several values"
+    if value == "":
+        return "empty"
+    if len(value) > 64:
+        return f"longer than 64 characters ({len(value)})"
+    if not _UID.match(value):
+        return "not digits and dots"
+    return None
+
+
+def _sop_uid_of_path(relative_path: str) -> str:
+    name = relative_path.rsplit("/", 1)[-1]
+    name = name.removesuffix(".dcm")
+    stem, _, last = name.rpartition(".")
+    return stem if last.startswith("r") and stem else name
+
+
+class StorageService:
+    """Stores received and generated instances: file store plus index, atomically.
+
+    Parameters
+    ----------
+    config : Config
+        ``[storage]`` gives the duplicate policy, fsync and the maximum data set size.
+    sessions : sqlalchemy.orm.sessionmaker
+        Sessions on the index.
+    file_store : FileStore
+        Where the files go.
+    """
+
+    def __init__(self, config: Config, sessions: sessionmaker[Session], file_store: FileStore) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.file_store = file_store
+        # Stores of one SOP Instance UID are serialised within the process (duplicate policy is a
+        # read-then-write); the index's unique constraint settles races between processes.
+        self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
+
+    # -- public API -------------------------------------------------------------------------------
+    def store(
+        self,
+        dataset_bytes: bytes,
+        *,
+        transfer_syntax_uid: str,
+        affected_sop_class_uid: str | None,
+        affected_sop_instance_uid: str | None,
+        calling_ae_title: str,
+        peer: str = "",
+    ) -> StoreOutcome:
+        """Store a C-STORE data set exactly as received.
+
+        Parameters
+        ----------
+        dataset_bytes : bytes
+            The data set as received (``event.encoded_dataset(include_meta=False)``), still deflated
+            for the Deflated transfer syntax.
+        transfer_syntax_uid : str
+            The transfer syntax of the presentation context.
+        affected_sop_class_uid, affected_sop_instance_uid : str or None
+            From the C-STORE request; the data set must carry the same. None skips the comparison
+            (import of files without File Meta).
+        calling_ae_title : str
+            The peer's AE title (logged and kept as Source Application Entity Title).
+        peer : str, optional
+            The peer's address, for the logs.
+
+        Returns
+        -------
+        StoreOutcome
+            Never raises for bad input or I/O errors.
+        """
+        context = f"C-STORE from {calling_ae_title.strip() or '?'} ({peer or 'local'})"
+        try:
+            header = self._parse_received(dataset_bytes, transfer_syntax_uid)
+            uids = self._checked_uids(header)
+            self._check_command(uids, affected_sop_class_uid, affected_sop_instance_uid)
+            return self._store_checked(
+                header,
+                uids,
+                dataset_bytes,
+                transfer_syntax_uid=transfer_syntax_uid,
+                source_ae_title=calling_ae_title,
+                views=None,
+                duplicate_policy=self.config.storage.duplicate_policy,
+                context=context,
+            )
+        except _Refusal as refusal:
+            outcome = refusal.outcome
+            uid = outcome.sop_instance_uid or (affected_sop_instance_uid or "?")
+            logger.warning("%s of %s: status 0x%04X, %s", context, uid, outcome.status, outcome.error_comment)
+            return outcome
+        except Exception as exc:  # a bug must not take the association down
+            logger.exception("%s of %s: unexpected failure", context, affected_sop_instance_uid)
+            return StoreOutcome(Status.PROCESSING_FAILURE, f"processing failure: {type(exc).__name__}"[:64],
+                                action=StoreAction.FAILED)
+
+    def store_dataset(
+        self,
+        ds: Dataset,
+        *,
+        views: frozenset[View],
+        transfer_syntax_uid: str | None = None,
+        source_ae_title: str = "QRSCP",
+        duplicate_policy: str | None = None,
+    ) -> StoreOutcome:
+        """Encode and store a generated (converted or rewritten) instance.
+
+        Parameters
+        ----------
+        ds : pydicom.dataset.Dataset
+            The instance; encapsulated Pixel Data must already match `transfer_syntax_uid`.
+        views : frozenset of View
+            The views the instance belongs to.
+        transfer_syntax_uid : str, optional
+            Default: ``ds.file_meta.TransferSyntaxUID`` when present, else Explicit VR Little Endian.
+        source_ae_title : str, optional
+            Source Application Entity Title of the File Meta.
+        duplicate_policy : str, optional
+            ``keep-first``, ``replace`` or ``reject``; default: the configured policy.
+
+        Returns
+        -------
+        StoreOutcome
+        """
+        context = f"store of generated instance ({source_ae_title})"
+        if transfer_syntax_uid is None:
+            meta = getattr(ds, "file_meta", None)
+            transfer_syntax_uid = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+            transfer_syntax_uid = transfer_syntax_uid or EXPLICIT_VR_LITTLE_ENDIAN
+        try:
+            dataset_bytes = encode_dataset(ds, transfer_syntax_uid)
+            header = self._parse_received(dataset_bytes, transfer_syntax_uid)
+            uids = self._checked_uids(header)
+            return self._store_checked(
+                header,
+                uids,
+                dataset_bytes,
+                transfer_syntax_uid=transfer_syntax_uid,
+                source_ae_title=source_ae_title,
+                views=views,
+                duplicate_policy=duplicate_policy or self.config.storage.duplicate_policy,
+                context=context,
+            )
+        except _Refusal as refusal:
+            outcome = refusal.outcome
+            logger.warning("%s: status 0x%04X, %s", context, outcome.status, outcome.error_comment)
+            return outcome
+        except Exception as exc:
+            logger.exception("%s: unexpected failure", context)
+            return StoreOutcome(Status.PROCESSING_FAILURE, f"processing failure: {type(exc).__name__}"[:64],
+                                action=StoreAction.FAILED)
+
+    def recover(self) -> int:
+        """Resolve writes left in flight by a crash (call once at server start); return files removed."""
+        removed = self.file_store.remove_temporaries(self.is_indexed)
+        if removed:
+            logger.warning("recovery: removed %d file(s) left by an interrupted run", removed)
+        return removed
+
+    def is_indexed(self, relative_path: str) -> bool:
+        """Return True when an index row references the stored file `relative_path`."""
+        from qrscp.index import registry
+
+        with self.sessions() as session:
+            instance = registry.get_instance(session, _sop_uid_of_path(relative_path))
+            return instance is not None and instance.file_path == relative_path
+
+    # -- checks ------------------------------------------------------------------------------------
+    def _parse_received(self, dataset_bytes: bytes, transfer_syntax_uid: str) -> Dataset:
+        limit = self.config.storage.max_dataset_bytes
+        if len(dataset_bytes) > limit:
+            raise _fail(
+                Status.REFUSED_OUT_OF_RESOURCES,
+                f"data set of {len(dataset_bytes)} bytes exceeds the limit of {limit}",
+            )
+        encoding = encoding_of(transfer_syntax_uid)
+        try:
+            plain = inflate(dataset_bytes, max_bytes=limit) if encoding.deflated else dataset_bytes
+            check_structure(plain, encoding)
+        except MalformedDataset as exc:
+            raise _fail(Status.CANNOT_UNDERSTAND, f"cannot parse data set: {exc}") from exc
+        try:
+            header = read_dataset(
+                io.BytesIO(plain),
+                encoding.implicit_vr,
+                encoding.little_endian,
+                stop_when=lambda tag, vr, length: tag in _STOP_AT_BULK_DATA,
+            )
+        except Exception as exc:  # pydicom raises many types on broken input
+            raise _fail(Status.CANNOT_UNDERSTAND, f"cannot parse data set: {exc}") from exc
+        implicit, little = header.original_encoding
+        if (implicit, little) != (encoding.implicit_vr, encoding.little_endian):
+            raise _fail(Status.CANNOT_UNDERSTAND, "data set encoding differs from the transfer syntax")
+        return header
+
+    def _checked_uids(self, header: Dataset) -> dict[str, str]:
+        uids: dict[str, str] = {}
+        for keyword, tag in (
+            ("SOPInstanceUID", SOP_INSTANCE_UID_TAG),
+            ("SOPClassUID", SOP_CLASS_UID_TAG),
+            ("StudyInstanceUID", STUDY_INSTANCE_UID_TAG),
+            ("SeriesInstanceUID", SERIES_INSTANCE_UID_TAG),
+        ):
+            try:
+                value = header.get(keyword)
+            except Exception as exc:  # bytes that do not decode as a UID
+                raise _fail(Status.DATASET_DOES_NOT_MATCH_SOP_CLASS, f"{keyword} cannot be decoded", tag,
+                            uids.get("SOPInstanceUID", "")) from exc
+            problem = uid_problem(value)
+            if problem is not None:
+                raise _fail(
+                    Status.DATASET_DOES_NOT_MATCH_SOP_CLASS,
+                    f"{keyword} {problem}",
+                    tag,
+                    uids.get("SOPInstanceUID", ""),
+                )
+            if _UID_LEADING_ZERO.search(value):
+                logger.info("%s %s has a component with a leading zero; accepted", keyword, value)
+            uids[keyword] = value
+        return uids
+
+    @staticmethod
+    def _check_command(uids: dict[str, str], sop_class_uid: str | None, sop_instance_uid: str | None) -> None:
+        if sop_instance_uid is not None and uids["SOPInstanceUID"] != sop_instance_uid.rstrip("\0 "):
+            raise _fail(
+                Status.DATASET_DOES_NOT_MATCH_SOP_CLASS,
+                "SOP Instance UID differs from Affected SOP Instance UID",
+                SOP_INSTANCE_UID_TAG,
+                uids["SOPInstanceUID"],
+            )
+        if sop_class_uid is not None and uids["SOPClassUID"] != sop_class_uid.rstrip("\0 "):
+            raise _fail(
+                Status.DATASET_DOES_NOT_MATCH_SOP_CLASS,
+                "SOP Class UID differs from Affected SOP Class UID",
+                SOP_CLASS_UID_TAG,
+                uids["SOPInstanceUID"],
+            )
+
+    # -- the two-phase store -----------------------------------------------------------------------
+    def _lock_for(self, sop_instance_uid: str) -> threading.Lock:
+        digest = hashlib.blake2b(sop_instance_uid.encode(), digest_size=2).digest()
+        return self._locks[int.from_bytes(digest, "big") % _LOCK_STRIPES]
+
+    def _store_checked(
+        self,
+        header: Dataset,
+        uids: dict[str, str],
+        dataset_bytes: bytes,
+        *,
+        transfer_syntax_uid: str,
+        source_ae_title: str,
+        views: frozenset[View] | None,
+        duplicate_policy: str,
+        context: str,
+    ) -> StoreOutcome:
+        from qrscp.index import registry
+
+        uid = uids["SOPInstanceUID"]
+        with self._lock_for(uid):
+            existing_path = self._existing_path(uid)
+            if existing_path is not None and duplicate_policy != "replace":
+                return self._duplicate(uid, existing_path, duplicate_policy, context)
+            file_meta = make_file_meta(
+                sop_class_uid=uids["SOPClassUID"],
+                sop_instance_uid=uid,
+                transfer_syntax_uid=transfer_syntax_uid,
+                source_ae_title=source_ae_title,
+            )
+            relative_path = self.file_store.relative_path_for(
+                uids["StudyInstanceUID"], uids["SeriesInstanceUID"], uid
+            )
+            try:
+                pending = self.file_store.write_pending(
+                    relative_path, file_meta=file_meta, dataset_bytes=dataset_bytes
+                )
+            except OSError as exc:
+                raise _fail(
+                    Status.REFUSED_OUT_OF_RESOURCES, f"cannot write file: {exc.strerror or exc}", uid=uid
+                ) from exc
+            removals: list[PendingRemoval] = []
+            try:
+                replaced = self._commit_row(
+                    registry, header, uid, pending.relative_path, pending.size, transfer_syntax_uid,
+                    source_ae_title, views, duplicate_policy, removals,
+                )
+            except BaseException:
+                pending.discard()
+                for removal in removals:
+                    removal.cancel()
+                raise
+            if isinstance(replaced, StoreOutcome):  # a concurrent process stored it first
+                pending.discard()
+                return replaced
+            pending.keep()
+            for removal in removals:
+                removal.complete()
+        action = StoreAction.REPLACED if replaced else StoreAction.STORED
+        logger.info("%s of %s: %s as %s", context, uid, action.value, pending.relative_path)
+        return StoreOutcome(Status.SUCCESS, action=action, sop_instance_uid=uid, file_path=pending.relative_path)
+
+    def _existing_path(self, uid: str) -> str | None:
+        from qrscp.index import registry
+
+        try:
+            with self.sessions() as session:
+                instance = registry.get_instance(session, uid)
+                return None if instance is None else instance.file_path
+        except OperationalError as exc:
+            raise _fail(Status.REFUSED_OUT_OF_RESOURCES, f"index unavailable: {exc.orig}"[:64], uid=uid) from exc
+
+    def _duplicate(self, uid: str, existing_path: str, policy: str, context: str) -> StoreOutcome:
+        if policy == "reject":
+            return StoreOutcome(
+                Status.DUPLICATE_SOP_INSTANCE,
+                "SOP Instance UID already stored (policy reject)",
+                SOP_INSTANCE_UID_TAG,
+                StoreAction.DUPLICATE_REJECTED,
+                uid,
+                existing_path,
+            )
+        logger.info("%s of %s: duplicate, stored instance kept", context, uid)
+        return StoreOutcome(Status.SUCCESS, action=StoreAction.DUPLICATE_KEPT, sop_instance_uid=uid,
+                            file_path=existing_path)
+
+    def _commit_row(
+        self,
+        registry,
+        header: Dataset,
+        uid: str,
+        relative_path: str,
+        size: int,
+        transfer_syntax_uid: str,
+        source_ae_title: str,
+        views: frozenset[View] | None,
+        duplicate_policy: str,
+        removals: list[PendingRemoval],
+    ) -> bool | StoreOutcome:
+        """Insert (or replace) the index row; return whether it replaced one, or the duplicate outcome."""
+        marked: set[str] = set()
+        last_error: Exception | None = None
+        for _attempt in range(_INDEX_ATTEMPTS):
+            try:
+                with self.sessions() as session:
+                    existing = registry.get_instance(session, uid)
+                    if existing is not None and duplicate_policy != "replace":
+                        return self._duplicate(uid, existing.file_path, duplicate_policy, "concurrent store")
+                    if existing is not None and existing.file_path not in marked:
+                        marked.add(existing.file_path)
+                        removals.append(self.file_store.mark_for_removal(existing.file_path))
+                    kwargs = {} if views is None else {"views": views}
+                    registry.register_instance(
+                        session,
+                        header,
+                        file_path=relative_path,
+                        file_size=size,
+                        transfer_syntax_uid=transfer_syntax_uid,
+                        source_ae_title=source_ae_title.strip()[:16],
+                        replace=existing is not None,
+                        **kwargs,
+                    )
+                    session.commit()
+                    return existing is not None
+            except (IntegrityError, OperationalError) as exc:
+                # A concurrent insert of the same patient/study/series/instance, or SQLite busy beyond
+                # its timeout: the transaction rolled back; the next attempt sees the other commit.
+                last_error = exc
+                logger.info("index commit of %s retried after %s", uid, type(exc).__name__)
+            except OSError as exc:
+                raise _fail(Status.REFUSED_OUT_OF_RESOURCES, f"cannot write file: {exc.strerror or exc}",
+                            uid=uid) from exc
+        comment = f"index unavailable: {getattr(last_error, 'orig', last_error)}"
+        raise _fail(Status.REFUSED_OUT_OF_RESOURCES, comment[:MAX_ERROR_COMMENT], uid=uid)
+
+
+def encode_dataset(ds: Dataset, transfer_syntax_uid: str) -> bytes:
+    """Encode `ds` (without File Meta) in `transfer_syntax_uid`; deflate when the syntax says so."""
+    import zlib
+
+    encoding = encoding_of(transfer_syntax_uid)
+    fp = DicomBytesIO()
+    fp.is_implicit_VR = encoding.implicit_vr
+    fp.is_little_endian = encoding.little_endian
+    write_dataset(fp, ds)
+    data = fp.getvalue()
+    if encoding.deflated:
+        deflater = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+        data = deflater.compress(data) + deflater.flush()
+    return data
+
