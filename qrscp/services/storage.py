@@ -467,6 +467,8 @@ class StorageService:
         """Insert (or replace) the index row; return whether it replaced one, or the duplicate outcome."""
         marked: set[str] = set()
         last_error: Exception | None = None
+        # Another process inserted the same SOP Instance UID between our check and our insert.
+        duplicate_error = getattr(registry, "DuplicateInstanceError", IntegrityError)
         for _attempt in range(_INDEX_ATTEMPTS):
             try:
                 with self.sessions() as session:
@@ -489,7 +491,7 @@ class StorageService:
                     )
                     session.commit()
                     return existing is not None
-            except (IntegrityError, OperationalError) as exc:
+            except (IntegrityError, OperationalError, duplicate_error) as exc:
                 # A concurrent insert of the same patient/study/series/instance, or SQLite busy beyond
                 # its timeout: the transaction rolled back; the next attempt sees the other commit.
                 last_error = exc

@@ -28,8 +28,9 @@ _ITEM = 0xFFFEE000
 _ITEM_DELIMITATION = 0xFFFEE00D
 _SEQUENCE_DELIMITATION = 0xFFFEE0DD
 _PIXEL_DATA = 0x7FE00010
-#: Deeper nesting than this is treated as hostile input, not as a real IOD (real ones stay below 10).
-MAX_SEQUENCE_DEPTH = 32
+#: Deeper nesting than this is treated as hostile input, not as a real IOD. Real SR content trees
+#: can go a few dozen levels deep; a thousand levels would exhaust pydicom's recursion.
+MAX_SEQUENCE_DEPTH = 128
 
 DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1.99"
 IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"

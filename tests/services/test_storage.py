@@ -260,26 +260,40 @@ def test_unparseable_bytes_are_refused(archive, tmp_path, name):
     assert archive.rows() == [] and archive.files() == [] and archive.temporaries() == []
 
 
-def test_factory_malformed_variants(archive):
-    factory = pytest.importorskip("qrscp.testing.factory")
-    variants = getattr(factory, "malformed_variants", None)
-    if variants is None:
-        pytest.skip("factory has no malformed_variants() yet")
-    seen = 0
-    for variant in variants():
-        data = getattr(variant, "dataset_bytes", None)
-        if data is None:
-            continue
-        outcome = archive.store(
-            data,
-            getattr(variant, "transfer_syntax", EXPLICIT_LE),
-            sop_class=getattr(variant, "sop_class_uid", CT_IMAGE_STORAGE),
-            sop_instance=getattr(variant, "sop_instance_uid", "1.2.3"),
-        )
-        assert outcome.status != Status.SUCCESS, variant
-        seen += 1
-        assert archive.rows() == [] and archive.files() == []
-    assert seen
+def _malformed_variants():
+    try:
+        from qrscp.testing.malformed import malformed_variants
+    except ImportError:
+        return []
+    return malformed_variants()
+
+
+MALFORMED = {variant.name: variant for variant in _malformed_variants()}
+
+
+@pytest.mark.skipif(not MALFORMED, reason="factory has no malformed_variants() yet")
+@pytest.mark.parametrize("name", sorted(MALFORMED) or ["none"])
+def test_factory_bad_input_table(archive, tmp_path, name):
+    from qrscp.testing import malformed
+
+    variant = MALFORMED[name]
+    control = one_slice(seed=99)
+    assert archive.store(encoded(control, EXPLICIT_LE, tmp_path), header=control).ok
+    before = (archive.rows(), archive.files())
+    outcome = archive.store(
+        variant.dataset_bytes,
+        variant.transfer_syntax_uid,
+        sop_class=variant.affected_sop_class_uid,
+        sop_instance=variant.affected_sop_instance_uid,
+    )
+    if variant.expected == malformed.STORED:
+        assert outcome.ok, outcome.error_comment
+        assert split_part10(archive.file_store.read_bytes(outcome.file_path))[1] == variant.dataset_bytes
+        assert len(archive.rows()) == 2
+    elif variant.expected == malformed.REJECTED:
+        assert outcome.action == StoreAction.FAILED and outcome.error_comment, outcome
+        assert (archive.rows(), archive.files()) == before
+    assert archive.consistent()
 
 
 def test_too_large_is_refused_before_parsing(tmp_path):
