@@ -1,0 +1,134 @@
+"""Attribute-level helpers: value comparison, removal rules and private creators.
+
+Values are compared as encoded bytes (Explicit VR Little Endian), so that two DS values "1.0" and "1.00"
+differ (the original string must come back unchanged after a round trip) and private elements of unknown
+VR are byte-matched (C.7.6.16.2.FG). An absent attribute and an empty one compare equal (C.7.6.16.2.FG).
+"""
+
+from __future__ import annotations
+
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_data_element
+from pydicom.tag import BaseTag, Tag
+
+PIXEL_DATA = Tag(0x7FE0, 0x0010)
+#: Pixel data and trailing padding never compared nor copied as attributes.
+PIXEL_TAGS = frozenset(
+    Tag(t) for t in (0x7FE00010, 0x7FE00008, 0x7FE00009, 0x7FE00001, 0x7FE00002, 0x7FE00003, 0xFFFCFFFC)
+)
+
+#: Concatenation attributes: a converted instance is never part of a Concatenation (C.3.5).
+CONCATENATION_KEYWORDS = (
+    "ConcatenationUID",
+    "SOPInstanceUIDOfConcatenationSource",
+    "InConcatenationNumber",
+    "InConcatenationTotalNumber",
+    "ConcatenationFrameOffsetNumber",
+)
+CONCATENATION_TAGS = frozenset(Tag(k) for k in CONCATENATION_KEYWORDS)
+GRAPHIC_ANNOTATION_SEQUENCE = Tag("GraphicAnnotationSequence")
+
+
+def is_group_length(tag: BaseTag) -> bool:
+    return tag.element == 0
+
+
+def is_overlay(tag: BaseTag) -> bool:
+    """Overlay Plane module (60xx,eeee), even groups 6000-601E (PS3.5 7.6)."""
+    return 0x6000 <= tag.group <= 0x601E and tag.group % 2 == 0
+
+
+def is_curve(tag: BaseTag) -> bool:
+    """Retired Curve module (50xx,eeee)."""
+    return 0x5000 <= tag.group <= 0x501E and tag.group % 2 == 0
+
+
+def is_removed_for_enhanced(tag: BaseTag) -> bool:
+    """True for attributes C.3.5 removes when converting to an enhanced image (overlay, curve, ...)."""
+    return (
+        is_group_length(tag)
+        or is_overlay(tag)
+        or is_curve(tag)
+        or tag in CONCATENATION_TAGS
+        or tag == GRAPHIC_ANNOTATION_SEQUENCE
+        or tag in PIXEL_TAGS
+    )
+
+
+def private_creator_tag(tag: BaseTag) -> BaseTag | None:
+    """Return the Private Creator tag reserving private element `tag`, or None if not a private element."""
+    if tag.group % 2 == 0 or tag.element < 0x1000:
+        return None
+    return Tag(tag.group, tag.element >> 8)
+
+
+def is_private_creator(tag: BaseTag) -> bool:
+    return tag.group % 2 == 1 and 0x0010 <= tag.element <= 0x00FF
+
+
+def _encode(elem: DataElement) -> bytes:
+    buffer = DicomBytesIO()
+    buffer.is_little_endian = True
+    buffer.is_implicit_VR = False
+    write_data_element(buffer, elem)
+    return buffer.getvalue()[4:]  # without the tag: VR, length and value
+
+
+def value_key(ds: Dataset, tag: BaseTag, little_endian: bool = True) -> bytes | None:
+    """Comparison key of `tag` in `ds`: None when absent or empty, else a byte string.
+
+    Raw little-endian elements are compared on their undecoded bytes (fast, exact); everything else on
+    its Explicit VR Little Endian encoding.
+    """
+    raw = ds._dict.get(tag)  # noqa: SLF001 - raw access avoids decoding every value of every slice
+    if raw is None:
+        return None
+    if isinstance(raw, RawDataElement) and little_endian and raw.value is not None:
+        vr = raw.VR or _dictionary_vr(tag)
+        if vr != "SQ":
+            if raw.length == 0:
+                return None
+            return _strip(vr, bytes(raw.value))
+    elem = ds[tag]
+    if elem.is_empty:
+        return None
+    if elem.VR == "SQ":
+        return b"SQ" + _encode(elem)
+    encoded = _encode(elem)
+    header = 8 if elem.VR in _LONG_VRS else 4
+    return _strip(elem.VR, encoded[header:])
+
+
+_LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
+_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
+                       "UR", "UT"})
+
+
+def _strip(vr: str, value: bytes) -> bytes | None:
+    """Drop the trailing padding of text values so that padded and unpadded encodings compare equal."""
+    if vr in _TEXT_VRS:
+        value = value.rstrip(b"\x00 ")
+    return value or None
+
+
+def _dictionary_vr(tag: BaseTag) -> str:
+    from pydicom.datadict import dictionary_VR
+
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return "UN"
+
+
+def copy_element(ds: Dataset, tag: BaseTag) -> DataElement:
+    """Return a deep copy of element `tag` of `ds` (decoded, with its VR)."""
+    import copy
+
+    return copy.deepcopy(ds[tag])
+
+
+def empty_element(tag: BaseTag, vr: str) -> DataElement:
+    """An element with no value (Type 2 'present but empty'; also the marker for 'absent in the source')."""
+    return DataElement(tag, vr, [] if vr == "SQ" else None)

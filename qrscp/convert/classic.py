@@ -1,0 +1,252 @@
+"""Enhanced (true or Legacy Converted) CT/MR/PET -> classic CT/MR/PET Image Storage (PS3.4 C.3.5).
+
+One classic image per frame: the top-level attributes that the classic IOD knows, the shared then the
+per-frame functional groups flattened back (Pixel Spacing from Pixel Measures, Image Position from Plane
+Position, ...), then the Unassigned Shared and the frame's Unassigned Per-Frame items (an empty element in
+them means the original lacked the attribute).
+
+Recovery (ZZZA.7): a frame of a Legacy Converted image whose Conversion Source Attributes reference a
+classic image gets back that image's SOP Class and Instance UIDs, and with them its original content:
+it *is* that instance again, so it carries no new Contributing Equipment item, Query/Retrieve View nor
+Conversion Source Attributes. Other frames become new instances with derived UIDs, a new series, a
+Contributing Equipment item "Classic Image created from Enhanced Image" and Conversion Source Attributes
+naming the enhanced instance and the frame number.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+from pydicom.dataset import Dataset
+from pydicom.encaps import encapsulate
+from pydicom.tag import Tag
+from pydicom.uid import UID
+
+from qrscp import uids as sop
+from qrscp.convert import attributes as attrs
+from qrscp.convert.common import CLASSIC_FROM_ENHANCED, contributing_equipment, file_meta_for
+from qrscp.convert.enhanced import ENHANCED_ONLY_KEYWORDS
+from qrscp.convert.functional_groups import FRAME_TYPE_SEQUENCE, MACRO_ATTRIBUTES, flatten_groups
+from qrscp.convert.iod_tables import TOP_LEVEL
+from qrscp.convert.model import CLASSIC, RECOVERED, Conversion, FrameSource
+from qrscp.convert.overlays import restore_overlays
+from qrscp.convert.pixels import source_frames
+from qrscp.convert.uids import UIDSource
+from qrscp.uids import View
+
+LEGACY_CONVERTED = (sop.LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE, sop.LEGACY_CONVERTED_ENHANCED_MR_IMAGE_STORAGE,
+                    sop.LEGACY_CONVERTED_ENHANCED_PET_IMAGE_STORAGE)
+_ENHANCED_IMAGE_KEYWORDS = frozenset().union(*(TOP_LEVEL[c] for c in LEGACY_CONVERTED)) | {
+    "DimensionOrganizationSequence", "DimensionIndexSequence", "DimensionOrganizationType",
+    "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence", "NumberOfFrames",
+}
+_UNASSIGNED = ("UnassignedSharedConvertedAttributesSequence", "UnassignedPerFrameConvertedAttributesSequence")
+_HANDLED_MACROS = frozenset(MACRO_ATTRIBUTES) | {
+    "ReferencedImageSequence", "DerivationImageSequence", "FrameContentSequence",
+    "ConversionSourceAttributesSequence", *_UNASSIGNED, *FRAME_TYPE_SEQUENCE.values(),
+}
+#: Attributes of true Enhanced functional groups that have a different classic keyword.
+_RENAMED = {"EffectiveEchoTime": "EchoTime"}
+
+
+def is_convertible_enhanced(ds: Dataset) -> bool:
+    return str(ds.get("SOPClassUID", "")) in sop.ENHANCED_TO_CLASSIC and "PerFrameFunctionalGroupsSequence" in ds
+
+
+def to_classic(
+    source: Dataset,
+    *,
+    uids: UIDSource,
+    view: View | str = View.CLASSIC,
+    recover_originals: bool = True,
+    overlay_states: Sequence[Dataset] = (),
+) -> list[Conversion]:
+    """Convert an Enhanced or Legacy Converted Enhanced CT/MR/PET image into classic images, one per frame.
+
+    Parameters
+    ----------
+    source : Dataset
+        The multi-frame image; any other instance gives [] (left as it is).
+    uids : UIDSource
+        Source of new UIDs (not used for recovered originals).
+    view : View or str
+        Query/Retrieve View written into new instances; also separates the UID name spaces.
+    recover_originals : bool
+        For Legacy Converted sources, give each frame back the UIDs of the classic image it came from.
+    overlay_states : sequence of Dataset
+        Presentation states made by :func:`to_enhanced` from the overlays of the sources; their overlays
+        are put back into the recovered images.
+
+    Returns
+    -------
+    list of Conversion
+        One per frame, in frame order; kind RECOVERED or CLASSIC, frame_map ``{(source uid, frame):
+        (new uid, None)}``.
+    """
+    if not is_convertible_enhanced(source):
+        return []
+    view_value = getattr(view, "value", view) or "CLASSIC"
+    source_class = str(source.SOPClassUID)
+    classic_class = sop.ENHANCED_TO_CLASSIC[source_class]
+    classic_keywords = TOP_LEVEL[classic_class]
+    source_uid = str(source.SOPInstanceUID)
+    shared = (source.get("SharedFunctionalGroupsSequence") or [Dataset()])[0]
+    per_frame = list(source.PerFrameFunctionalGroupsSequence)
+    frames = source_frames(source)
+    syntax = frames[0].transfer_syntax if frames else "1.2.840.10008.1.2.1"
+    is_legacy = source_class in LEGACY_CONVERTED
+
+    base = Dataset()
+    for elem in source:
+        keyword = elem.keyword
+        if elem.tag in attrs.PIXEL_TAGS or attrs.is_group_length(elem.tag):
+            continue
+        if is_legacy and keyword in ENHANCED_ONLY_KEYWORDS:
+            continue
+        if keyword in _ENHANCED_IMAGE_KEYWORDS and keyword not in classic_keywords:
+            continue
+        if keyword in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+            continue
+        base.add(copy.deepcopy(elem))
+
+    conversions: list[Conversion] = []
+    recovered: list[Dataset] = []
+    recovered_numbers: list[int] = []
+    new_series = uids.derive(view_value, "series", [str(source.get("SeriesInstanceUID", ""))])
+    for number, item in enumerate(per_frame, start=1):
+        ds = copy.deepcopy(base)
+        for elem in flatten_groups([shared, item]):
+            ds.add(elem)
+        if not is_legacy:
+            _flatten_true_enhanced(ds, [shared, item], classic_keywords)
+        for group in (shared, item):
+            for keyword in _UNASSIGNED:
+                for unassigned in group.get(keyword) or []:
+                    for elem in unassigned:
+                        ds.add(copy.deepcopy(elem))
+        for elem in list(ds):
+            if elem.is_empty and _is_marker(elem.tag, shared, item):
+                del ds[elem.tag]
+        original = _conversion_source(item)
+        if is_legacy and recover_originals and original is not None and original[0] in sop.CLASSIC_TO_LEGACY_CONVERTED:
+            ds.SOPClassUID, ds.SOPInstanceUID = original
+            kind = RECOVERED
+        else:
+            _as_new_instance(ds, source, number, classic_class, new_series, uids, view_value)
+            kind = CLASSIC
+        _attach_frame(ds, frames[number - 1] if number - 1 < len(frames) else None, syntax)
+        ds.file_meta = file_meta_for(ds, syntax)
+        if kind == RECOVERED:
+            recovered.append(ds)
+            recovered_numbers.append(number)
+        conversions.append(Conversion(
+            dataset=_sorted(ds),
+            sources=[FrameSource(source_uid, number, source_class)],
+            frame_map={(source_uid, number): (str(ds.SOPInstanceUID), None)},
+            kind=kind,
+        ))
+    if overlay_states and recovered:
+        restore_overlays([c.dataset for c in conversions if c.kind == RECOVERED], recovered_numbers, source_uid,
+                         overlay_states)
+    return conversions
+
+
+def _sorted(ds: Dataset) -> Dataset:
+    out = Dataset()
+    for elem in ds:
+        out.add(elem)
+    out.file_meta = ds.file_meta
+    return out
+
+
+def _is_marker(tag: Tag, shared: Dataset, item: Dataset) -> bool:
+    """True when the last Unassigned item holding `tag` holds it empty (the original lacked it)."""
+    found = None
+    for group in (shared, item):
+        for keyword in _UNASSIGNED:
+            for unassigned in group.get(keyword) or []:
+                if tag in unassigned:
+                    found = unassigned[tag]
+    return found is not None and found.is_empty
+
+
+def _conversion_source(item: Dataset) -> tuple[str, str] | None:
+    for ref in item.get("ConversionSourceAttributesSequence") or []:
+        if "ReferencedFrameNumber" in ref:
+            return None
+        return str(ref.ReferencedSOPClassUID), str(ref.ReferencedSOPInstanceUID)
+    return None
+
+
+def _flatten_true_enhanced(ds: Dataset, groups: list[Dataset], classic_keywords: frozenset[str]) -> None:
+    """Attributes of modality-specific functional groups (MR timing, CT acquisition details, ...)."""
+    for group in groups:
+        for elem in group:
+            if elem.keyword in _HANDLED_MACROS or elem.VR != "SQ":
+                continue
+            for item in elem.value[:1]:
+                _copy_known(ds, item, classic_keywords)
+        for keyword in FRAME_TYPE_SEQUENCE.values():
+            for item in group.get(keyword) or []:
+                if "FrameType" in item:
+                    ds.ImageType = list(item.FrameType)
+        for item in group.get("FrameContentSequence") or []:
+            when = str(item.get("FrameAcquisitionDateTime", "") or "")
+            if len(when) >= 14:
+                ds.AcquisitionDateTime = when
+                ds.AcquisitionDate, ds.AcquisitionTime = when[:8], when[8:].split("+")[0].split("-")[0]
+            if "FrameAcquisitionNumber" in item:
+                ds.AcquisitionNumber = str(item.FrameAcquisitionNumber)
+
+
+def _copy_known(ds: Dataset, item: Dataset, classic_keywords: frozenset[str], depth: int = 0) -> None:
+    for elem in item:
+        keyword = _RENAMED.get(elem.keyword, elem.keyword)
+        if keyword in classic_keywords:
+            if keyword != elem.keyword:
+                setattr(ds, keyword, elem.value)
+            else:
+                ds.add(copy.deepcopy(elem))
+        elif elem.VR == "SQ" and depth < 2:
+            for inner in elem.value[:1]:
+                _copy_known(ds, inner, classic_keywords, depth + 1)
+
+
+def _as_new_instance(ds: Dataset, source: Dataset, number: int, classic_class: str, new_series: str,
+                     uids: UIDSource, view: str) -> None:
+    source_uid = str(source.SOPInstanceUID)
+    ds.SOPClassUID = classic_class
+    ds.SOPInstanceUID = uids.derive(view, "instance", [f"{source_uid}:{number}"])
+    ds.SeriesInstanceUID = new_series
+    if "InstanceNumber" not in ds or str(ds.InstanceNumber) == str(source.get("InstanceNumber", "")):
+        ds.InstanceNumber = str(number)
+    if "ImageType" not in ds or not ds.ImageType:
+        ds.ImageType = list(source.get("ImageType") or ["DERIVED", "PRIMARY"])[:4]
+    for keyword in ("ContentDate", "ContentTime", "InstanceCreationDate", "InstanceCreationTime"):
+        if keyword not in ds and keyword in source:
+            ds.add(copy.deepcopy(source[keyword]))
+    ds.QueryRetrieveView = view
+    timestamp = (str(source.get("InstanceCreationDate", "") or source.get("ContentDate", "") or "19700101"),
+                 str(source.get("InstanceCreationTime", "") or source.get("ContentTime", "") or "000000"))
+    ds.ContributingEquipmentSequence = contributing_equipment([source], CLASSIC_FROM_ENHANCED, timestamp)
+    ref = Dataset()
+    ref.ReferencedSOPClassUID = source.SOPClassUID
+    ref.ReferencedSOPInstanceUID = source_uid
+    ref.ReferencedFrameNumber = str(number)
+    ds.ConversionSourceAttributesSequence = [ref]
+
+
+def _attach_frame(ds: Dataset, frame, syntax: str) -> None:  # noqa: ANN001
+    if frame is None:
+        return
+    value = frame.read()
+    if UID(syntax).is_compressed:
+        ds.PixelData = encapsulate([b"".join(value)] if isinstance(value, list) else [value])
+        ds["PixelData"].VR = "OB"
+        ds["PixelData"].is_undefined_length = True
+    else:
+        if len(value) % 2:
+            value += b"\x00"
+        ds.PixelData = value
+        ds["PixelData"].VR = "OW" if int(ds.get("BitsAllocated", 16) or 16) > 8 else "OB"

@@ -1,0 +1,102 @@
+"""What every new instance gets (C.3.5 general requirements): equipment, dates, view, file meta."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian
+
+from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from qrscp.convert.functional_groups import code_item
+from qrscp.uids import ENHANCED_MULTIFRAME_CONVERSION_EQUIPMENT
+
+LEGACY_FROM_CLASSIC = "Legacy Enhanced Image created from Classic Images"
+CLASSIC_FROM_ENHANCED = "Classic Image created from Enhanced Image"
+UPDATED_REFERENCES = "Updated UID references during Legacy Enhanced Classic conversion"
+
+#: Manufacturer (0008,0070) of the equipment item that qrscp adds. No software version on purpose: the
+#: bytes of a regenerated instance must not depend on the qrscp release that regenerated it.
+CONVERTER_MANUFACTURER = "qrscp"
+
+
+def _datetime_of(ds: Dataset, date_keyword: str, time_keyword: str) -> str:
+    date = str(ds.get(date_keyword, "") or "").strip()
+    if len(date) != 8 or not date.isdigit():
+        return ""
+    time = str(ds.get(time_keyword, "") or "").strip()
+    return date + time
+
+
+def earliest(sources: Sequence[Dataset], date_keyword: str, time_keyword: str) -> tuple[str, str] | None:
+    """Earliest (date, time) of the sources, comparing date+time strings; None when no source has one."""
+    found = [(_datetime_of(ds, date_keyword, time_keyword), ds) for ds in sources]
+    found = [(value, ds) for value, ds in found if value]
+    if not found:
+        return None
+    value, ds = min(found, key=lambda pair: (pair[0].ljust(21, "0"), pair[0]))
+    return str(ds.get(date_keyword)), str(ds.get(time_keyword, "") or "")
+
+
+def derived_timestamp(sources: Sequence[Dataset]) -> tuple[str, str]:
+    """Date and time for Instance Creation and Contribution DateTime, derived from the sources.
+
+    The latest Instance Creation (else Content, Series, Study) date/time of the sources: the conversion
+    cannot have happened before its newest source was created, and no clock is read (determinism).
+    """
+    for date_keyword, time_keyword in (
+        ("InstanceCreationDate", "InstanceCreationTime"),
+        ("ContentDate", "ContentTime"),
+        ("SeriesDate", "SeriesTime"),
+        ("StudyDate", "StudyTime"),
+    ):
+        values = [_datetime_of(ds, date_keyword, time_keyword) for ds in sources]
+        values = [v for v in values if v]
+        if values:
+            latest = max(values, key=lambda v: (v.ljust(21, "0"), v))
+            date, time = latest[:8], latest[8:]
+            time = time.split("+")[0].split("-")[0]
+            return date, time or "000000"
+    return "19700101", "000000"
+
+
+def _equipment_key(item: Dataset) -> bytes:
+    stripped = copy.deepcopy(item)
+    if "ContributionDateTime" in stripped:
+        del stripped.ContributionDateTime
+    from pydicom.dataelem import DataElement
+
+    from qrscp.convert.attributes import _encode
+
+    return _encode(DataElement(0x0018A001, "SQ", [stripped]))
+
+
+def contributing_equipment(sources: Sequence[Dataset], description: str, timestamp: tuple[str, str]) -> list[Dataset]:
+    """Contributing Equipment Sequence of a new instance (C.3.5): the sources' items when they agree
+    (Contribution DateTime excluded), then one new item for this conversion."""
+    items: list[Dataset] = []
+    sequences = [list(ds.get("ContributingEquipmentSequence") or []) for ds in sources]
+    if sequences and all(sequences):
+        first = sequences[0]
+        keys = [_equipment_key(i) for i in first]
+        if all(len(s) == len(first) and [_equipment_key(i) for i in s] == keys for s in sequences[1:]):
+            items = [copy.deepcopy(i) for i in first]
+    item = Dataset()
+    item.Manufacturer = CONVERTER_MANUFACTURER
+    item.ManufacturerModelName = "qrscp convert"
+    item.ContributionDateTime = timestamp[0] + timestamp[1]
+    item.ContributionDescription = description
+    item.PurposeOfReferenceCodeSequence = [code_item(*ENHANCED_MULTIFRAME_CONVERSION_EQUIPMENT)]
+    items.append(item)
+    return items
+
+
+def file_meta_for(ds: Dataset, transfer_syntax: str = ExplicitVRLittleEndian) -> FileMetaDataset:
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = transfer_syntax
+    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+    return meta

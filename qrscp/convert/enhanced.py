@@ -1,0 +1,422 @@
+"""Classic CT/MR/PET images -> Legacy Converted Enhanced CT/MR/PET (PS3.4 C.3.5, PS3.3 A.N1-A.N3).
+
+Placement of each source attribute (decided by comparing values across the frames, C.7.6.16.2.FG):
+
+1. attributes the IOD places in a functional group (pixel spacing, position, orientation, window,
+   rescale, references, anatomy, irradiation event) go to that group: Shared when every frame has the
+   same item, Per-Frame otherwise;
+2. attributes of the IOD's top-level modules whose value is the same in every frame stay top level;
+3. every other attribute, private ones with their creators, goes to the Unassigned Shared item when all
+   frames agree, else to each frame's Unassigned Per-Frame item;
+4. attributes whose top-level value the conversion replaces (Instance Number, Series Instance UID,
+   Series Date/Time, Image Type, Contributing Equipment, ...), or that a functional group cannot carry
+   verbatim, keep their original value in the Unassigned items (notes 3 and 4 of C.7.6.16.2.FG), so that
+   :func:`qrscp.convert.classic.to_classic` recovers the original instances exactly. An empty element in
+   an Unassigned item records that the source lacked the attribute.
+
+Overlay, Curve, Graphic Annotation and Concatenation attributes are removed; overlays move to a GSPS
+(:mod:`qrscp.convert.overlays`). Source values are never validated: invalid ones are carried over unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+from pydicom.dataelem import DataElement
+from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence as DicomSequence
+from pydicom.tag import BaseTag, Tag
+from pydicom.uid import UID
+
+from qrscp import uids as sop
+from qrscp.convert import attributes as attrs
+from qrscp.convert.common import (
+    LEGACY_FROM_CLASSIC, contributing_equipment, derived_timestamp, earliest, file_meta_for,
+)
+from qrscp.convert.functional_groups import (
+    CONSUMED_KEYWORDS, FRAME_TYPE_SEQUENCE, PER_FRAME_ONLY, flatten_groups, frame_groups,
+)
+from qrscp.convert.grouping import group_for_enhanced
+from qrscp.convert.iod_tables import TOP_LEVEL, TYPE2_MANDATORY
+from qrscp.convert.model import ENHANCED, Conversion, FrameSource
+from qrscp.convert.pixels import PixelPlan, encapsulated_value, native_value, plan_for
+from qrscp.convert.uids import UIDSource
+from qrscp.uids import View
+
+MODALITY_OF = {sop.CT_IMAGE_STORAGE: "CT", sop.MR_IMAGE_STORAGE: "MR", sop.PET_IMAGE_STORAGE: "PT"}
+
+#: Top-level attributes whose value the conversion sets (the original goes to the Unassigned items
+#: when it differs). SOP Class/Instance UIDs are recorded in the Conversion Source Attributes instead.
+GENERATED_KEYWORDS = (
+    "SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "InstanceNumber", "SeriesDate", "SeriesTime",
+    "ContentDate", "ContentTime", "InstanceCreationDate", "InstanceCreationTime", "ImageType",
+    "ContributingEquipmentSequence", "QueryRetrieveView", "NumberOfFrames", "PixelPresentation",
+    "VolumetricProperties", "VolumeBasedCalculationTechnique", "ContentQualification", "PresentationLUTShape",
+    "BurnedInAnnotation", "LossyImageCompression", "AcquisitionContextSequence",
+    "ReferencedImageEvidenceSequence", "SourceImageEvidenceSequence", "ReferencedPresentationStateSequence",
+    "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence", "ConversionSourceAttributesSequence",
+)
+GENERATED_TAGS = frozenset(Tag(k) for k in GENERATED_KEYWORDS)
+#: Generated attributes that a recovered classic image never takes from the enhanced top level.
+ENHANCED_ONLY_KEYWORDS = tuple(k for k in GENERATED_KEYWORDS if k not in (
+    "SeriesDate", "SeriesTime", "ContentDate", "ContentTime", "InstanceCreationDate", "InstanceCreationTime",
+    "BurnedInAnnotation", "LossyImageCompression"))
+CONSUMED_TAGS = frozenset(Tag(k) for k in CONSUMED_KEYWORDS)
+_NOT_COPIED = frozenset(Tag(k) for k in ("SOPInstanceUID", "SOPClassUID"))
+
+
+def to_enhanced(
+    sources: Sequence[Dataset],
+    *,
+    uids: UIDSource,
+    view: View | str = View.ENHANCED,
+    materialize_pixels: bool = True,
+) -> list[Conversion]:
+    """Convert classic CT/MR/PET images to Legacy Converted Enhanced images.
+
+    Parameters
+    ----------
+    sources : sequence of Dataset
+        Any instances; only classic CT/MR/PET Image Storage instances are converted (grouped by
+        :func:`qrscp.convert.grouping.group_for_enhanced`), everything else is left alone. Datasets read
+        with ``defer_size`` keep pixel data in their files until written.
+    uids : UIDSource
+        Source of the new UIDs.
+    view : View or str
+        Value of Query/Retrieve View (0008,0053) in the outputs; also separates the UID name spaces.
+    materialize_pixels : bool
+        True: each output dataset holds its Pixel Data. False: Pixel Data is left out of the dataset and
+        :func:`qrscp.convert.io.write_part10` streams the frames from the sources (low memory).
+
+    Returns
+    -------
+    list of Conversion
+        One ENHANCED conversion per group, each followed by its OVERLAY_GSPS conversions if the sources
+        had overlays; deterministic in content and order whatever the input order.
+    """
+    from qrscp.convert.overlays import overlay_presentation_states
+
+    view_value = getattr(view, "value", view) or "ENHANCED"
+    groups = group_for_enhanced(sources)
+    locations = {str(ds.SOPInstanceUID): (str(ds.get("StudyInstanceUID", "")), str(ds.get("SeriesInstanceUID", "")))
+                 for ds in sources if "SOPInstanceUID" in ds}
+    numbers: dict[str, int] = {}
+    conversions: list[Conversion] = []
+    for frames in groups:
+        series_key = str(frames[0].get("SeriesInstanceUID", ""))
+        numbers[series_key] = numbers.get(series_key, 0) + 1
+        conversion = convert_group(frames, uids=uids, view=view_value, instance_number=numbers[series_key],
+                                   locations=locations, materialize_pixels=materialize_pixels)
+        gsps = overlay_presentation_states(frames, conversion, uids=uids, view=view_value)
+        if gsps:
+            _reference_presentation_states(conversion.dataset, gsps)
+        conversions.append(conversion)
+        conversions.extend(gsps)
+    return conversions
+
+
+def _sequence_key(elem: DataElement) -> bytes:
+    return attrs._encode(elem)  # noqa: SLF001
+
+
+def convert_group(
+    frames: Sequence[Dataset],
+    *,
+    uids: UIDSource,
+    view: str,
+    instance_number: int = 1,
+    locations: dict[str, tuple[str, str]] | None = None,
+    materialize_pixels: bool = True,
+) -> Conversion:
+    """Convert one group of classic images, already in frame order, into one enhanced image."""
+    first = frames[0]
+    sop_class = str(first.SOPClassUID)
+    modality = MODALITY_OF[sop_class]
+    target_class = sop.CLASSIC_TO_LEGACY_CONVERTED[sop_class]
+    top_level_keywords = TOP_LEVEL[target_class]
+    n = len(frames)
+    source_uids = [str(ds.SOPInstanceUID) for ds in frames]
+    original_series = sorted({str(ds.get("SeriesInstanceUID", "")) for ds in frames})
+    new_uid = uids.derive(view, "instance", source_uids)
+    new_series = uids.derive(view, "series", original_series)
+    little = [(getattr(ds, "original_encoding", None) or (None, None))[1] is True for ds in frames]
+
+    # 1. functional groups per frame, then shared vs per-frame by value.
+    per_frame_groups = [frame_groups(ds, modality) for ds in frames]
+    macro_names = sorted({name for groups in per_frame_groups for name in groups})
+    shared_item, per_frame_items = Dataset(), [Dataset() for _ in frames]
+    for name in macro_names:
+        elems = [groups.get(name) for groups in per_frame_groups]
+        keys = {None if e is None else _sequence_key(e) for e in elems}
+        if name not in PER_FRAME_ONLY and len(keys) == 1 and None not in keys:
+            shared_item.add(elems[0])
+        else:
+            for item, elem in zip(per_frame_items, elems):
+                if elem is not None:
+                    item.add(elem)
+
+    # 2. top-level values the conversion generates.
+    top = Dataset()
+    timestamp = derived_timestamp(frames)
+    plan = plan_for([(ds, 0) for ds in frames])
+    _set_generated(top, frames, modality, target_class, new_uid, new_series, instance_number, view,
+                   timestamp, plan, per_frame_groups, locations or {})
+
+    # 3. place every source attribute.
+    all_tags: set[BaseTag] = set()
+    for ds in frames:
+        all_tags.update(ds._dict.keys())  # noqa: SLF001
+    # Attributes the conversion adds although no source has them need an "absent" marker too.
+    all_tags.update(CONSUMED_TAGS | (GENERATED_TAGS - _NOT_COPIED))
+    unassigned_shared = Dataset()
+    unassigned_per_frame = [Dataset() for _ in frames]
+    recovered_by_groups = [flatten_groups([shared_item, item]) for item in per_frame_items]
+
+    for tag in sorted(all_tags):
+        tag = Tag(tag)
+        if attrs.is_removed_for_enhanced(tag) or tag in _NOT_COPIED:
+            continue
+        keys = [attrs.value_key(ds, tag, le) for ds, le in zip(frames, little)]
+        if tag in GENERATED_TAGS or tag in CONSUMED_TAGS:
+            if tag in GENERATED_TAGS:
+                keyword = keyword_for_tag(tag)
+                kept = None if keyword in ENHANCED_ONLY_KEYWORDS else attrs.value_key(top, tag)
+                recovered = [kept] * n
+            else:
+                recovered = [attrs.value_key(flat, tag) for flat in recovered_by_groups]
+            if keys == recovered:
+                continue
+            _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, markers=True)
+            continue
+        keyword = keyword_for_tag(tag)
+        shared = len(set(keys)) == 1
+        if shared and keyword in top_level_keywords and tag.group % 2 == 0:
+            if tag not in top:
+                top.add(_first_element(frames, tag))
+            continue
+        _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, markers=False)
+
+    _add_private_creators(frames, unassigned_shared, unassigned_per_frame)
+    if len(unassigned_shared):
+        shared_item.UnassignedSharedConvertedAttributesSequence = [unassigned_shared]
+    for item, unassigned in zip(per_frame_items, unassigned_per_frame):
+        if len(unassigned):
+            item.UnassignedPerFrameConvertedAttributesSequence = [unassigned]
+
+    for keyword in TYPE2_MANDATORY[target_class]:
+        if keyword not in top:
+            top.add(attrs.empty_element(Tag(keyword), dictionary_VR(keyword)))
+
+    top.SharedFunctionalGroupsSequence = [_sorted_item(shared_item)]
+    top.PerFrameFunctionalGroupsSequence = [_sorted_item(item) for item in per_frame_items]
+    top.file_meta = file_meta_for(top, plan.transfer_syntax)
+    if materialize_pixels:
+        attach_pixel_data(top, plan)
+    conversion = Conversion(
+        dataset=top,
+        sources=[FrameSource(uid, None, sop_class) for uid in source_uids],
+        frame_map={(uid, None): (new_uid, i + 1) for i, uid in enumerate(source_uids)},
+        kind=ENHANCED,
+    )
+    conversion.pixel_plan = plan  # type: ignore[attr-defined]  # read by io.write_part10
+    return conversion
+
+
+def _sorted_item(item: Dataset) -> Dataset:
+    out = Dataset()
+    for elem in item:  # iteration of a Dataset is in tag order
+        out.add(elem)
+    return out
+
+
+def _first_element(frames: Sequence[Dataset], tag: BaseTag) -> DataElement:
+    for ds in frames:
+        if tag in ds:
+            return copy.deepcopy(ds[tag])
+    raise KeyError(tag)
+
+
+def _place_unassigned(tag: BaseTag, frames: Sequence[Dataset], keys: list[bytes | None], shared: Dataset,
+                      per_frame: list[Dataset], *, markers: bool) -> None:
+    """Put the original element in the Unassigned Shared item when all frames agree, else per frame.
+
+    With `markers`, a frame lacking the attribute gets an empty element (the attribute was replaced or
+    added by the conversion, so its absence must be recorded to be restored).
+    """
+    if len(set(keys)) == 1:
+        if keys[0] is None:
+            vr = _vr_of(frames, tag)
+            shared.add(attrs.empty_element(tag, vr))
+        else:
+            shared.add(_first_element(frames, tag))
+        return
+    vr = _vr_of(frames, tag)
+    for ds, item in zip(frames, per_frame):
+        if tag in ds:
+            item.add(copy.deepcopy(ds[tag]))
+        elif markers:
+            item.add(attrs.empty_element(tag, vr))
+
+
+def _vr_of(frames: Sequence[Dataset], tag: BaseTag) -> str:
+    for ds in frames:
+        if tag in ds:
+            return ds[tag].VR
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return "UN"
+
+
+def _add_private_creators(frames: Sequence[Dataset], shared: Dataset, per_frame: list[Dataset]) -> None:
+    """Each Unassigned item carries the Private Creator of every private element in it (C.7.6.16.2.FG)."""
+    for ds, item in [(frames[0], shared), *zip(frames, per_frame)]:
+        for tag in list(item.keys()):
+            creator = attrs.private_creator_tag(Tag(tag))
+            if creator is not None and creator not in item and creator in ds:
+                item.add(copy.deepcopy(ds[creator]))
+
+
+def _combined(values: list[str]) -> str:
+    distinct = sorted(set(values))
+    return distinct[0] if len(distinct) == 1 else "MIXED"
+
+
+def _set_generated(top: Dataset, frames: Sequence[Dataset], modality: str, target_class: str, new_uid: str,
+                   new_series: str, instance_number: int, view: str, timestamp: tuple[str, str],
+                   plan: PixelPlan, per_frame_groups: list[dict[str, DataElement]],
+                   locations: dict[str, tuple[str, str]]) -> None:
+    first = frames[0]
+    top.SOPClassUID = target_class
+    top.SOPInstanceUID = new_uid
+    top.SeriesInstanceUID = new_series
+    top.InstanceNumber = str(instance_number)
+    top.QueryRetrieveView = view
+    top.InstanceCreationDate, top.InstanceCreationTime = timestamp
+    series = earliest(frames, "SeriesDate", "SeriesTime")
+    if series is not None:
+        top.SeriesDate = series[0]
+        if series[1]:
+            top.SeriesTime = series[1]
+    content = (earliest(frames, "ContentDate", "ContentTime") or earliest(frames, "AcquisitionDate", "AcquisitionTime")
+               or earliest(frames, "SeriesDate", "SeriesTime") or earliest(frames, "StudyDate", "StudyTime"))
+    if content is not None:
+        top.ContentDate = content[0]
+        top.ContentTime = content[1] or "000000"
+    else:
+        top.ContentDate, top.ContentTime = timestamp
+
+    frame_types = [groups[FRAME_TYPE_SEQUENCE[modality]].value[0] for groups in per_frame_groups]
+    image_type = [_combined([str(ft.FrameType[i]) for ft in frame_types]) for i in range(4)]
+    if image_type[3] == "MIXED" and image_type[0] != "MIXED":
+        image_type[3] = "MIXED"
+    top.ImageType = image_type
+    top.PixelPresentation = _combined([str(ft.PixelPresentation) for ft in frame_types])
+    top.VolumetricProperties = "VOLUME"
+    top.VolumeBasedCalculationTechnique = "NONE"
+    top.ContentQualification = _shared_value(frames, "ContentQualification") or "PRODUCT"
+    photometric = str(first.get("PhotometricInterpretation", ""))
+    if photometric == "MONOCHROME2":
+        top.PresentationLUTShape = "IDENTITY"
+    elif photometric == "MONOCHROME1":
+        top.PresentationLUTShape = "INVERSE"
+    burned = [str(ds.get("BurnedInAnnotation", "") or "") for ds in frames]
+    top.BurnedInAnnotation = _shared_value(frames, "BurnedInAnnotation") or ("YES" if "YES" in burned else "NO")
+    lossy = [str(ds.get("LossyImageCompression", "") or "") for ds in frames]
+    lossy_syntax = UID(plan.transfer_syntax).is_compressed and UID(plan.transfer_syntax) in _LOSSY_SYNTAXES
+    top.LossyImageCompression = _shared_value(frames, "LossyImageCompression") or (
+        "01" if "01" in lossy or lossy_syntax else "00")
+    top.AcquisitionContextSequence = (copy.deepcopy(first.AcquisitionContextSequence)
+                                      if _shared_value(frames, "AcquisitionContextSequence") else [])
+    top.NumberOfFrames = str(len(frames))
+    top.ContributingEquipmentSequence = contributing_equipment(frames, LEGACY_FROM_CLASSIC, timestamp)
+
+    for evidence, key in (("ReferencedImageEvidenceSequence", "ReferencedImageSequence"),
+                          ("SourceImageEvidenceSequence", "SourceImageSequence")):
+        references = [ref for ds in frames for ref in (ds.get(key) or [])]
+        if references:
+            setattr(top, evidence, hierarchical_references(references, first, locations))
+
+
+def _shared_value(frames: Sequence[Dataset], keyword: str) -> object:
+    tag = Tag(keyword)
+    keys = {attrs.value_key(ds, tag) for ds in frames}
+    if len(keys) == 1 and None not in keys:
+        return frames[0][tag].value
+    return None
+
+
+_LOSSY_SYNTAXES = {
+    "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.91",
+    "1.2.840.10008.1.2.4.100", "1.2.840.10008.1.2.4.101", "1.2.840.10008.1.2.4.102", "1.2.840.10008.1.2.4.103",
+    "1.2.840.10008.1.2.4.104", "1.2.840.10008.1.2.4.105", "1.2.840.10008.1.2.4.106", "1.2.840.10008.1.2.4.203",
+}
+
+
+def hierarchical_references(references: Sequence[Dataset], context: Dataset,
+                            locations: dict[str, tuple[str, str]]) -> list[Dataset]:
+    """Hierarchical SOP Instance Reference items (study > series > instance) for image references.
+
+    The series of a referenced instance is known when it is among the converted sources (or the other
+    datasets given); otherwise the referencing image's own study and series are assumed.
+    """
+    tree: dict[str, dict[str, dict[str, str]]] = {}
+    for ref in references:
+        uid = str(ref.get("ReferencedSOPInstanceUID", ""))
+        if not uid:
+            continue
+        study, series = locations.get(uid, (str(context.get("StudyInstanceUID", "")),
+                                             str(context.get("SeriesInstanceUID", ""))))
+        tree.setdefault(study, {}).setdefault(series, {})[uid] = str(ref.get("ReferencedSOPClassUID", ""))
+    items = []
+    for study in sorted(tree):
+        study_item = Dataset()
+        study_item.StudyInstanceUID = study
+        series_items = []
+        for series in sorted(tree[study]):
+            series_item = Dataset()
+            series_item.SeriesInstanceUID = series
+            instance_items = []
+            for uid, sop_class in sorted(tree[study][series].items()):
+                instance = Dataset()
+                instance.ReferencedSOPClassUID = sop_class
+                instance.ReferencedSOPInstanceUID = uid
+                instance_items.append(instance)
+            series_item.ReferencedSOPSequence = instance_items
+            series_items.append(series_item)
+        study_item.ReferencedSeriesSequence = series_items
+        items.append(study_item)
+    return items
+
+
+def _reference_presentation_states(ds: Dataset, gsps: list[Conversion]) -> None:
+    references = [DatasetRef(c.dataset) for c in gsps]
+    ds.ReferencedPresentationStateSequence = hierarchical_references(
+        references, ds, {c.sop_instance_uid: (str(c.dataset.StudyInstanceUID), c.series_instance_uid) for c in gsps})
+
+
+def DatasetRef(ds: Dataset) -> Dataset:  # noqa: N802 - reads like a constructor
+    ref = Dataset()
+    ref.ReferencedSOPClassUID = ds.SOPClassUID
+    ref.ReferencedSOPInstanceUID = ds.SOPInstanceUID
+    return ref
+
+
+def attach_pixel_data(ds: Dataset, plan: PixelPlan) -> None:
+    """Put the frames of `plan` into ds.PixelData (encapsulated or native)."""
+    if plan.encapsulated:
+        value, eot, eot_lengths = encapsulated_value([f.read() for f in plan.frames])
+        ds.PixelData = value
+        ds["PixelData"].VR = "OB"
+        if eot is not None:
+            ds.ExtendedOffsetTable = eot
+            ds.ExtendedOffsetTableLengths = eot_lengths
+    else:
+        ds.PixelData = native_value([f.read() for f in plan.frames])
+        ds["PixelData"].VR = "OW" if int(ds.get("BitsAllocated", 16) or 16) > 8 else "OB"
+    ds["PixelData"].is_undefined_length = plan.encapsulated
+
+
+_ = DicomSequence  # re-exported name kept for type hints in callers

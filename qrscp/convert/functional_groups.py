@@ -1,0 +1,253 @@
+"""Functional Group macros of the Legacy Converted Enhanced CT/MR/PET IODs (tables A.N1-2, A.N2-2, A.N3-2).
+
+:func:`frame_groups` builds, for one classic source image, an item per functional group macro (except the
+Unassigned ones, which :mod:`qrscp.convert.enhanced` assembles), and :func:`flatten_groups` does the
+reverse: the classic attributes that a set of functional group items carries. The two are inverses for
+every attribute a builder copies verbatim; :data:`CONSUMED_KEYWORDS` lists those attributes.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from qrscp.convert.iod_tables import ANATOMIC_REGIONS
+
+PER_FRAME_ONLY = ("FrameContentSequence", "ConversionSourceAttributesSequence",
+                  "UnassignedPerFrameConvertedAttributesSequence")
+SHARED_ONLY = ("UnassignedSharedConvertedAttributesSequence",)
+
+FRAME_TYPE_SEQUENCE = {"CT": "CTImageFrameTypeSequence", "MR": "MRImageFrameTypeSequence", "PT": "PETFrameTypeSequence"}
+
+#: Macro sequence -> classic keywords it carries (copied verbatim from the source image).
+MACRO_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "PixelMeasuresSequence": ("PixelSpacing", "SliceThickness"),
+    "PlanePositionSequence": ("ImagePositionPatient",),
+    "PlaneOrientationSequence": ("ImageOrientationPatient",),
+    "FrameVOILUTSequence": ("WindowCenter", "WindowWidth", "WindowCenterWidthExplanation", "VOILUTFunction"),
+    "PixelValueTransformationSequence": ("RescaleIntercept", "RescaleSlope", "RescaleType"),
+    "FrameAnatomySequence": ("AnatomicRegionSequence",),
+    "IrradiationEventIdentificationSequence": ("IrradiationEventUID",),
+}
+#: Classic keywords whose values live in functional groups of the converted image.
+CONSUMED_KEYWORDS: tuple[str, ...] = tuple(
+    k for values in MACRO_ATTRIBUTES.values() for k in values
+) + ("ReferencedImageSequence", "SourceImageSequence", "DerivationDescription", "DerivationCodeSequence")
+
+LOCALIZER_PURPOSE = ("121311", "DCM", "Localizer")
+SOURCE_IMAGE_PURPOSE = ("121322", "DCM", "Source image for image processing operation")
+
+
+def code_item(value: str, scheme: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue = value
+    item.CodingSchemeDesignator = scheme
+    item.CodeMeaning = meaning
+    return item
+
+
+def _item(**keywords: object) -> Dataset:
+    item = Dataset()
+    for keyword, value in keywords.items():
+        setattr(item, keyword, value)
+    return item
+
+
+def _copy_into(item: Dataset, source: Dataset, keywords: tuple[str, ...]) -> bool:
+    found = False
+    for keyword in keywords:
+        if keyword in source:
+            item.add(copy.deepcopy(source[keyword]))
+            found = True
+    return found
+
+
+def frame_type(source: Dataset) -> list[str]:
+    """Frame Type (0008,9007) of a converted frame: Image Type padded to four values (C.8.16.1)."""
+    values = [str(v) for v in (source.get("ImageType") or [])]
+    values = (values + ["", "", "", ""])[:4]
+    if not values[0]:
+        values[0] = "ORIGINAL"
+    if not values[1]:
+        values[1] = "PRIMARY"
+    if not values[3] and values[0] == "ORIGINAL":
+        values[3] = "NONE"
+    return values
+
+
+def pixel_presentation(source: Dataset) -> str:
+    photometric = str(source.get("PhotometricInterpretation", "MONOCHROME2"))
+    if photometric.startswith("MONOCHROME"):
+        return "MONOCHROME"
+    return "COLOR" if photometric == "PALETTE COLOR" else "TRUE_COLOR"
+
+
+def _synthesized_window(source: Dataset) -> tuple[str, str]:
+    """A window spanning the stored value range after rescale, for sources without one (Frame VOI LUT is M)."""
+    bits = int(source.get("BitsStored", 16) or 16)
+    signed = int(source.get("PixelRepresentation", 0) or 0) == 1
+    low, high = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+    try:
+        slope = float(source.get("RescaleSlope", 1) or 1)
+        intercept = float(source.get("RescaleIntercept", 0) or 0)
+    except (TypeError, ValueError):
+        slope, intercept = 1.0, 0.0
+    a, b = sorted((low * slope + intercept, high * slope + intercept))
+    return f"{(a + b) / 2:.6g}", f"{max(b - a, 1):.6g}"
+
+
+def _default_rescale_type(modality: str, source: Dataset) -> str:
+    if modality == "CT":
+        return "HU"
+    if modality == "PT" and source.get("Units"):
+        return str(source.Units)[:16]
+    return "US"
+
+
+def frame_groups(source: Dataset, modality: str) -> dict[str, DataElement]:
+    """Functional group macros of one classic image, as sequence elements keyed by macro keyword."""
+    groups: dict[str, DataElement] = {}
+
+    def put(keyword: str, items: list[Dataset]) -> None:
+        elem = DataElement(keyword, "SQ", Sequence(items))
+        groups[keyword] = elem
+
+    item = Dataset()
+    _copy_into(item, source, MACRO_ATTRIBUTES["PixelMeasuresSequence"])
+    put("PixelMeasuresSequence", [item])
+
+    item = Dataset()
+    if not _copy_into(item, source, ("ImagePositionPatient",)):
+        item.ImagePositionPatient = None
+    put("PlanePositionSequence", [item])
+
+    item = Dataset()
+    if not _copy_into(item, source, ("ImageOrientationPatient",)):
+        item.ImageOrientationPatient = None
+    put("PlaneOrientationSequence", [item])
+
+    has_window = "WindowCenter" in source and "WindowWidth" in source
+    if has_window or modality in ("CT", "PT"):
+        item = Dataset()
+        _copy_into(item, source, MACRO_ATTRIBUTES["FrameVOILUTSequence"])
+        if not has_window:
+            item.WindowCenter, item.WindowWidth = _synthesized_window(source)
+        put("FrameVOILUTSequence", [item])
+
+    has_rescale = "RescaleIntercept" in source and "RescaleSlope" in source
+    if has_rescale or modality in ("CT", "PT"):
+        item = Dataset()
+        _copy_into(item, source, MACRO_ATTRIBUTES["PixelValueTransformationSequence"])
+        if "RescaleIntercept" not in item:
+            item.RescaleIntercept = "0"
+        if "RescaleSlope" not in item:
+            item.RescaleSlope = "1"
+        if "RescaleType" not in item:
+            item.RescaleType = _default_rescale_type(modality, source)
+        put("PixelValueTransformationSequence", [item])
+
+    item = Dataset()
+    item.FrameType = frame_type(source)
+    item.PixelPresentation = pixel_presentation(source)
+    item.VolumetricProperties = "VOLUME"
+    item.VolumeBasedCalculationTechnique = "NONE"
+    put(FRAME_TYPE_SEQUENCE[modality], [item])
+
+    if source.get("ReferencedImageSequence"):
+        references = copy.deepcopy(source.ReferencedImageSequence)
+        for reference in references:
+            if not reference.get("PurposeOfReferenceCodeSequence"):
+                reference.PurposeOfReferenceCodeSequence = [code_item(*LOCALIZER_PURPOSE)]
+        put("ReferencedImageSequence", list(references))
+
+    if source.get("SourceImageSequence"):
+        item = Dataset()
+        _copy_into(item, source, ("DerivationDescription", "DerivationCodeSequence"))
+        references = copy.deepcopy(source.SourceImageSequence)
+        for reference in references:
+            if not reference.get("PurposeOfReferenceCodeSequence"):
+                reference.PurposeOfReferenceCodeSequence = [code_item(*SOURCE_IMAGE_PURPOSE)]
+        item.SourceImageSequence = references
+        put("DerivationImageSequence", [item])
+
+    anatomy = _frame_anatomy(source)
+    if anatomy is not None:
+        put("FrameAnatomySequence", [anatomy])
+
+    if source.get("IrradiationEventUID"):
+        item = Dataset()
+        _copy_into(item, source, ("IrradiationEventUID",))
+        put("IrradiationEventIdentificationSequence", [item])
+
+    item = Dataset()
+    number = _frame_acquisition_number(source)
+    if number is not None:
+        item.FrameAcquisitionNumber = number
+    acquired = _acquisition_datetime(source)
+    if acquired:
+        item.FrameAcquisitionDateTime = acquired
+        item.FrameReferenceDateTime = acquired
+    put("FrameContentSequence", [item])
+
+    item = Dataset()
+    item.ReferencedSOPClassUID = source.SOPClassUID
+    item.ReferencedSOPInstanceUID = source.SOPInstanceUID
+    put("ConversionSourceAttributesSequence", [item])
+    return groups
+
+
+def _frame_anatomy(source: Dataset) -> Dataset | None:
+    item = Dataset()
+    if source.get("AnatomicRegionSequence"):
+        _copy_into(item, source, ("AnatomicRegionSequence",))
+    else:
+        body_part = str(source.get("BodyPartExamined", "") or "").strip().upper()
+        code = ANATOMIC_REGIONS.get(body_part)
+        if code is None:
+            return None
+        scheme, value, meaning = code
+        item.AnatomicRegionSequence = [code_item(value, scheme, meaning)]
+    laterality = str(source.get("ImageLaterality", "") or source.get("Laterality", "") or "").strip().upper()
+    item.FrameLaterality = laterality if laterality in ("R", "L", "B") else "U"
+    return item
+
+
+def _frame_acquisition_number(source: Dataset) -> int | None:
+    try:
+        value = int(str(source.get("AcquisitionNumber", "")).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if 0 <= value <= 0xFFFF else None
+
+
+def _acquisition_datetime(source: Dataset) -> str:
+    if source.get("AcquisitionDateTime"):
+        return str(source.AcquisitionDateTime)
+    date, time = str(source.get("AcquisitionDate", "") or ""), str(source.get("AcquisitionTime", "") or "")
+    if len(date) == 8 and date.isdigit() and time[:6].replace(".", "").isdigit():
+        return date + time
+    return ""
+
+
+def flatten_groups(items: list[Dataset]) -> Dataset:
+    """Classic attributes carried by functional group items (shared items first, then per-frame ones)."""
+    flat = Dataset()
+    for group in items:
+        for elem in group:
+            keyword = elem.keyword
+            if keyword in MACRO_ATTRIBUTES:
+                for item in elem.value[:1]:
+                    for keyword_inside in MACRO_ATTRIBUTES[keyword]:
+                        if keyword_inside in item:
+                            flat.add(copy.deepcopy(item[keyword_inside]))
+            elif keyword == "ReferencedImageSequence":
+                flat.add(copy.deepcopy(elem))
+            elif keyword == "DerivationImageSequence":
+                for item in elem.value[:1]:
+                    for inside in ("DerivationDescription", "DerivationCodeSequence", "SourceImageSequence"):
+                        if inside in item:
+                            flat.add(copy.deepcopy(item[inside]))
+    return flat

@@ -1,0 +1,86 @@
+"""Which classic images become one Legacy Converted Enhanced image, and in which frame order.
+
+Grouping rule: images are converted together when they share Study, Series, SOP Class (hence modality),
+Frame of Reference and every Image Pixel attribute that one Image Pixel module must hold for all frames
+(Rows, Columns, Samples per Pixel, Photometric Interpretation, Bits Allocated/Stored, High Bit, Pixel
+Representation, Planar Configuration). Nothing else splits a series: orientation, spacing, window,
+rescale, image type, private values... vary per frame in the functional groups. Transfer syntax does not
+split either (mixed syntaxes are decoded, see :mod:`qrscp.convert.pixels`).
+
+Frame order: ascending Instance Number (numeric; missing or invalid last), then position along the
+normal of the image plane, then SOP Instance UID, so that any input order gives the same frames.
+Duplicate SOP Instance UIDs are converted once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from pydicom.dataset import Dataset
+
+from qrscp.uids import CLASSIC_TO_LEGACY_CONVERTED
+
+GROUP_KEYWORDS = (
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "SOPClassUID",
+    "FrameOfReferenceUID",
+    "Rows",
+    "Columns",
+    "SamplesPerPixel",
+    "PhotometricInterpretation",
+    "BitsAllocated",
+    "BitsStored",
+    "HighBit",
+    "PixelRepresentation",
+    "PlanarConfiguration",
+)
+
+
+def is_convertible_classic(ds: Dataset) -> bool:
+    """True for CT/MR/PET Image Storage instances with pixel data (the classic images C.3.5 converts)."""
+    return str(ds.get("SOPClassUID", "")) in CLASSIC_TO_LEGACY_CONVERTED and "SOPInstanceUID" in ds and (
+        "PixelData" in ds or 0x7FE00010 in ds._dict  # noqa: SLF001
+    ) and int(ds.get("NumberOfFrames", 1) or 1) == 1
+
+
+def group_key(ds: Dataset) -> tuple[str, ...]:
+    return tuple(str(ds.get(keyword, "") or "") for keyword in GROUP_KEYWORDS)
+
+
+def _number(value: object) -> float:
+    try:
+        return float(str(value).strip())
+    except (TypeError, ValueError):
+        return float("inf")
+
+
+def _position_along_normal(ds: Dataset) -> float:
+    try:
+        o = [float(v) for v in ds.ImageOrientationPatient]
+        p = [float(v) for v in ds.ImagePositionPatient]
+        normal = (o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3])
+        return sum(a * b for a, b in zip(normal, p))
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return 0.0
+
+
+def frame_order_key(ds: Dataset) -> tuple[float, float, str]:
+    return (_number(ds.get("InstanceNumber")), _position_along_normal(ds), str(ds.SOPInstanceUID))
+
+
+def group_for_enhanced(datasets: Iterable[Dataset]) -> list[list[Dataset]]:
+    """Split convertible classic images into groups, each in frame order; groups in a stable order."""
+    groups: dict[tuple[str, ...], dict[str, Dataset]] = {}
+    for ds in datasets:
+        if not is_convertible_classic(ds):
+            continue
+        members = groups.setdefault(group_key(ds), {})
+        uid = str(ds.SOPInstanceUID)
+        if uid not in members or frame_order_key(ds) < frame_order_key(members[uid]):
+            members[uid] = ds
+    return [sorted(groups[key].values(), key=frame_order_key) for key in sorted(groups)]
+
+
+def sort_frames(datasets: Sequence[Dataset]) -> list[Dataset]:
+    return sorted(datasets, key=frame_order_key)

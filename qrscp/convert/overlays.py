@@ -1,0 +1,150 @@
+"""Overlays removed from converted images move into Grayscale Softcopy Presentation States (C.3.5).
+
+Frames whose overlay planes are byte-identical share one presentation state (the note in C.3.5 about
+factoring out common overlays), which references exactly those frames of the enhanced image. Only
+overlays with separate Overlay Data (60xx,3000) are moved; overlays embedded in unused high bits of
+the pixel data (retired) are left in the pixels.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+from pydicom.dataset import Dataset
+from pydicom.tag import Tag
+
+from qrscp.convert import attributes as attrs
+from qrscp.convert.common import LEGACY_FROM_CLASSIC, contributing_equipment, derived_timestamp, file_meta_for
+from qrscp.convert.model import OVERLAY_GSPS, Conversion, FrameSource
+from qrscp.convert.uids import UIDSource
+from qrscp.uids import GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE
+
+OVERLAY_LAYER = "OVERLAY"
+_PATIENT_STUDY_KEYWORDS = (
+    "SpecificCharacterSet", "PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex",
+    "StudyInstanceUID", "StudyDate", "StudyTime", "ReferringPhysicianName", "StudyID", "AccessionNumber",
+    "StudyDescription",
+)
+
+
+def overlay_elements(ds: Dataset) -> list:
+    """Overlay Plane elements (60xx) of `ds` that carry separate Overlay Data, in tag order."""
+    groups = {Tag(t).group for t in ds._dict if attrs.is_overlay(Tag(t))}  # noqa: SLF001
+    with_data = {g for g in groups if Tag(g, 0x3000) in ds}
+    return [ds[t] for t in sorted(ds._dict) if Tag(t).group in with_data]  # noqa: SLF001
+
+
+def _overlay_key(ds: Dataset) -> bytes:
+    return b"".join(int(e.tag).to_bytes(4, "little") + attrs._encode(e) for e in overlay_elements(ds))  # noqa: SLF001
+
+
+def overlay_presentation_states(frames: Sequence[Dataset], enhanced: Conversion, *, uids: UIDSource,
+                                view: str) -> list[Conversion]:
+    """One GSPS per distinct set of overlays among `frames` (in frame order), referencing `enhanced`."""
+    by_overlay: dict[bytes, list[int]] = {}
+    for number, ds in enumerate(frames, start=1):
+        key = _overlay_key(ds)
+        if key:
+            by_overlay.setdefault(key, []).append(number)
+    states = []
+    lce = enhanced.dataset
+    series_uid = uids.derive(view, "overlay-series", [str(lce.SeriesInstanceUID)])
+    for index, numbers in enumerate(sorted(by_overlay.values()), start=1):
+        sources = [frames[n - 1] for n in numbers]
+        gsps = _presentation_state(sources, lce, numbers, index, series_uid, uids, view)
+        states.append(Conversion(
+            dataset=gsps,
+            sources=[FrameSource(str(ds.SOPInstanceUID), None, str(ds.SOPClassUID)) for ds in sources],
+            frame_map={},
+            kind=OVERLAY_GSPS,
+        ))
+    return states
+
+
+def _presentation_state(sources: Sequence[Dataset], lce: Dataset, numbers: list[int], index: int,
+                        series_uid: str, uids: UIDSource, view: str) -> Dataset:
+    first = sources[0]
+    ds = Dataset()
+    for keyword in _PATIENT_STUDY_KEYWORDS:
+        if keyword in first:
+            ds.add(copy.deepcopy(first[keyword]))
+    for keyword in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
+                    "ReferringPhysicianName", "StudyID", "AccessionNumber"):
+        if keyword not in ds:
+            setattr(ds, keyword, None)
+    date, time = derived_timestamp(sources)
+    ds.SOPClassUID = GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE
+    ds.SOPInstanceUID = uids.derive(view, "overlay-gsps", [str(lce.SOPInstanceUID), *map(str, numbers)])
+    ds.InstanceCreationDate, ds.InstanceCreationTime = date, time
+    ds.Modality = "PR"
+    ds.SeriesInstanceUID = series_uid
+    ds.SeriesNumber = None
+    ds.InstanceNumber = str(index)
+    ds.Manufacturer = None
+    for keyword in ("BodyPartExamined", "Laterality"):
+        if keyword in first:
+            ds.add(copy.deepcopy(first[keyword]))
+    if "Laterality" not in ds:
+        ds.Laterality = None
+    ds.QueryRetrieveView = view
+    ds.ContentLabel = OVERLAY_LAYER
+    ds.ContentDescription = "Overlays of converted classic images"
+    ds.PresentationCreationDate, ds.PresentationCreationTime = date, time
+    ds.ContentCreatorName = None
+    ds.ContributingEquipmentSequence = contributing_equipment(sources, LEGACY_FROM_CLASSIC, (date, time))
+    conversion_sources = []
+    for source in sources:
+        item = Dataset()
+        item.ReferencedSOPClassUID = source.SOPClassUID
+        item.ReferencedSOPInstanceUID = source.SOPInstanceUID
+        conversion_sources.append(item)
+    ds.ConversionSourceAttributesSequence = conversion_sources
+
+    image = Dataset()
+    image.ReferencedSOPClassUID = lce.SOPClassUID
+    image.ReferencedSOPInstanceUID = lce.SOPInstanceUID
+    image.ReferencedFrameNumber = [str(n) for n in numbers] if len(numbers) > 1 else str(numbers[0])
+    series = Dataset()
+    series.SeriesInstanceUID = lce.SeriesInstanceUID
+    series.ReferencedImageSequence = [image]
+    ds.ReferencedSeriesSequence = [series]
+
+    area = Dataset()
+    area.DisplayedAreaTopLeftHandCorner = [1, 1]
+    area.DisplayedAreaBottomRightHandCorner = [int(first.Columns), int(first.Rows)]
+    area.PresentationSizeMode = "SCALE TO FIT"
+    area.PresentationPixelAspectRatio = [1, 1]
+    ds.DisplayedAreaSelectionSequence = [area]
+    ds.PresentationLUTShape = "INVERSE" if str(first.get("PhotometricInterpretation")) == "MONOCHROME1" else "IDENTITY"
+
+    layer = Dataset()
+    layer.GraphicLayer = OVERLAY_LAYER
+    layer.GraphicLayerOrder = 1
+    ds.GraphicLayerSequence = [layer]
+    for elem in overlay_elements(first):
+        ds.add(copy.deepcopy(elem))
+    for group in sorted({e.tag.group for e in overlay_elements(first)}):
+        ds.add_new(Tag(group, 0x1001), "CS", OVERLAY_LAYER)
+    ds.file_meta = file_meta_for(ds)
+    return ds
+
+
+def restore_overlays(frames: list[Dataset], frame_numbers: list[int], lce_uid: str,
+                     states: Sequence[Dataset]) -> None:
+    """Copy the overlays of presentation states made by this module back into recovered classic images."""
+    by_frame = dict(zip(frame_numbers, frames))
+    for state in states:
+        for series in state.get("ReferencedSeriesSequence") or []:
+            for image in series.get("ReferencedImageSequence") or []:
+                if str(image.get("ReferencedSOPInstanceUID", "")) != lce_uid:
+                    continue
+                numbers = image.get("ReferencedFrameNumber")
+                numbers = [numbers] if isinstance(numbers, (int, str)) else list(numbers or [])
+                for number in numbers:
+                    target = by_frame.get(int(number))
+                    if target is None:
+                        continue
+                    for elem in state:
+                        if attrs.is_overlay(elem.tag) and elem.tag.element != 0x1001:
+                            target.add(copy.deepcopy(elem))
