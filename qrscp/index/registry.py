@@ -1,0 +1,251 @@
+"""Registering instances in the index: the rows behind C-FIND, C-MOVE and C-GET.
+
+``register_instance`` upserts the patient, study and series of a dataset and inserts its instance row.
+Parents are inserted with ``INSERT ... ON CONFLICT DO NOTHING`` and read back, so that two associations
+storing into the same new study at once never collide on a unique constraint (SQLite and PostgreSQL).
+Nothing here commits: the caller commits after the file is safely in the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from pydicom.dataset import Dataset
+from sqlalchemy import Integer, delete, exists, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from qrscp.index.keys import KEYS, Key
+from qrscp.index.models import Base, Instance, Patient, Series, Study
+from qrscp.index.values import element_int, element_text, fold_case, sequence_json
+from qrscp.uids import Level, View
+
+log = logging.getLogger(__name__)
+
+#: Every view: an instance stored as received appears in all of them until a view builder says otherwise.
+ALL_VIEWS: frozenset[View] = frozenset(View)
+#: The instance column of each view's membership flag.
+VIEW_FLAG = {View.DEFAULT: "in_default", View.CLASSIC: "in_classic", View.ENHANCED: "in_enhanced"}
+
+
+class RegistryError(ValueError):
+    """The dataset cannot be indexed (a missing unique key) or the instance is already indexed."""
+
+
+class DuplicateInstanceError(RegistryError):
+    """The SOP Instance UID is already indexed and ``replace`` was not asked for."""
+
+
+def _is_int_column(model: type[Base], column: str) -> bool:
+    return isinstance(model.__table__.c[column].type, Integer)
+
+
+def level_values(dataset: Dataset, level: Level) -> dict[str, object]:
+    """The column values of `level` taken from `dataset` for every stored key of that level.
+
+    Parameters
+    ----------
+    dataset : pydicom.Dataset
+    level : Level
+
+    Returns
+    -------
+    dict
+        ORM attribute name -> value (text, int or None), Person Name case-folded siblings included.
+    """
+    values: dict[str, object] = {}
+    for key in KEYS:
+        if key.level is not level or key.column is None:
+            continue
+        if key.vr == "SQ":
+            values[key.column] = sequence_json(dataset, key.keyword)
+        elif _is_int_column(key.model, key.column):
+            values[key.column] = element_int(dataset, key.keyword)
+        else:
+            values[key.column] = element_text(dataset, key.keyword)
+        if key.ci_column:
+            values[key.ci_column] = fold_case(values[key.column])
+    return values
+
+
+def _insert(session: Session, model: type[Base]):
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    return insert(model)  # pragma: no cover - other databases: plain insert, no race protection
+
+
+def _upsert(session: Session, model: type[Base], identity: dict[str, object], values: dict[str, object], *, overwrite: bool) -> int:
+    """Return the id of the row of `model` with `identity`, inserting it with `values` if absent."""
+    where = [getattr(model, name) == value for name, value in identity.items()]
+    row_id = session.scalar(select(model.id).where(*where))
+    if row_id is not None:
+        if overwrite:
+            session.execute(update(model).where(model.id == row_id).values(**values))
+        return row_id
+    statement = _insert(session, model).values(**identity, **values)
+    if hasattr(statement, "on_conflict_do_nothing"):
+        statement = statement.on_conflict_do_nothing(index_elements=list(identity))
+    session.execute(statement)
+    return session.scalar(select(model.id).where(*where))
+
+
+def _required_uid(dataset: Dataset, keyword: str) -> str:
+    uid = element_text(dataset, keyword)
+    if not uid:
+        raise RegistryError(f"{keyword} is missing or empty")
+    return uid
+
+
+def register_instance(
+    session: Session,
+    dataset: Dataset,
+    *,
+    file_path: str,
+    file_size: int,
+    transfer_syntax_uid: str,
+    source_ae_title: str = "",
+    views: frozenset[View] = ALL_VIEWS,
+    replace: bool = False,
+) -> Instance:
+    """Index one stored instance; does not commit.
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+    dataset : pydicom.Dataset
+        The instance (its header is enough: Pixel Data may have been left out).
+    file_path : str
+        Where the file is, relative to the store root.
+    file_size : int
+        Its size in bytes.
+    transfer_syntax_uid : str
+        The transfer syntax of the stored file.
+    source_ae_title : str, optional
+        The AE that sent it.
+    views : frozenset of View, optional
+        The views the instance appears in (default all three: as received).
+    replace : bool, optional
+        Replace an already indexed instance of the same SOP Instance UID (and update the patient,
+        study and series attributes from this dataset); otherwise that is a DuplicateInstanceError.
+
+    Returns
+    -------
+    Instance
+        The new, flushed instance row.
+
+    Raises
+    ------
+    RegistryError
+        Study, Series or SOP Instance UID missing; DuplicateInstanceError when already indexed.
+    """
+    sop_instance_uid = _required_uid(dataset, "SOPInstanceUID")
+    study_uid = _required_uid(dataset, "StudyInstanceUID")
+    series_uid = _required_uid(dataset, "SeriesInstanceUID")
+    existing = get_instance(session, sop_instance_uid)
+    if existing is not None:
+        if not replace:
+            raise DuplicateInstanceError(f"SOP Instance {sop_instance_uid} is already indexed")
+        remove_instance(session, existing)
+    charset = element_text(dataset, "SpecificCharacterSet")
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+    patient_values = level_values(dataset, Level.PATIENT)
+    identity = {
+        "patient_id": patient_values.pop("patient_id"),
+        "issuer_of_patient_id": patient_values.pop("issuer_of_patient_id"),
+    }
+    patient_fk = _upsert(session, Patient, identity, {**patient_values, "specific_character_set": charset}, overwrite=replace)
+
+    study_values = level_values(dataset, Level.STUDY)
+    study_values.pop("study_instance_uid")
+    study_fk = _upsert(
+        session,
+        Study,
+        {"study_instance_uid": study_uid},
+        {**study_values, "patient_fk": patient_fk, "specific_character_set": charset},
+        overwrite=replace,
+    )
+    session.execute(update(Study).where(Study.id == study_fk).values(last_received=now))
+
+    series_values = level_values(dataset, Level.SERIES)
+    series_values.pop("series_instance_uid")
+    flags = {flag: view in views for view, flag in VIEW_FLAG.items()}
+    series_fk = _upsert(
+        session, Series, {"series_instance_uid": series_uid}, {**series_values, "study_fk": study_fk, **flags}, overwrite=replace
+    )
+    missing_flags = [getattr(Series, flag) == False for flag, on in flags.items() if on]  # noqa: E712
+    if missing_flags:
+        session.execute(
+            update(Series).where(Series.id == series_fk, or_(*missing_flags)).values({f: True for f, on in flags.items() if on})
+        )
+
+    instance_values = level_values(dataset, Level.IMAGE)
+    instance_values.pop("sop_instance_uid")
+    instance_values["transfer_syntax_uid"] = transfer_syntax_uid
+    instance = Instance(
+        **instance_values,
+        **flags,
+        sop_instance_uid=sop_instance_uid,
+        series_fk=series_fk,
+        specific_character_set=charset,
+        file_path=file_path,
+        file_size=file_size,
+        received=now,
+        source_ae_title=source_ae_title.strip(),
+    )
+    session.add(instance)
+    session.flush()
+    return instance
+
+
+def get_instance(session: Session, sop_instance_uid: str) -> Instance | None:
+    """The indexed instance with `sop_instance_uid`, or None."""
+    return session.scalar(select(Instance).where(Instance.sop_instance_uid == sop_instance_uid))
+
+
+def remove_instance(session: Session, instance: Instance) -> None:
+    """Remove `instance` from the index, then its series, study and patient when left empty.
+
+    Does not commit and does not touch the stored file.
+    """
+    series_fk = instance.series_fk
+    session.delete(instance)
+    session.flush()
+    if session.scalar(select(exists().where(Instance.series_fk == series_fk))):
+        refresh_series_views(session, series_fk)
+        return
+    study_fk = session.scalar(select(Series.study_fk).where(Series.id == series_fk))
+    session.execute(delete(Series).where(Series.id == series_fk))
+    if study_fk is None or session.scalar(select(exists().where(Series.study_fk == study_fk))):
+        return
+    patient_fk = session.scalar(select(Study.patient_fk).where(Study.id == study_fk))
+    session.execute(delete(Study).where(Study.id == study_fk))
+    if patient_fk is None or session.scalar(select(exists().where(Study.patient_fk == patient_fk))):
+        return
+    session.execute(delete(Patient).where(Patient.id == patient_fk))
+
+
+def refresh_series_views(session: Session, series_fk: int) -> None:
+    """Recompute the view flags of a series from its instances (after a view builder changed them)."""
+    values = {
+        flag: exists().where(Instance.series_fk == series_fk, getattr(Instance, flag) == True)  # noqa: E712
+        for flag in VIEW_FLAG.values()
+    }
+    session.execute(update(Series).where(Series.id == series_fk).values(values))
+
+
+__all__ = [
+    "ALL_VIEWS",
+    "DuplicateInstanceError",
+    "Key",
+    "RegistryError",
+    "get_instance",
+    "level_values",
+    "refresh_series_views",
+    "register_instance",
+    "remove_instance",
+]

@@ -1,0 +1,127 @@
+"""Reading attribute values out of a dataset without ever failing on an invalid one.
+
+Real data is messy: a value that pydicom cannot convert (an IS of "abc", a DA of "2020-01-01") is kept
+as the raw text received rather than refused. Text is decoded with the dataset's Specific Character
+Set, so the index holds Unicode.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from pydicom.dataelem import RawDataElement
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.sequence import Sequence
+
+log = logging.getLogger(__name__)
+
+#: Separator of multiple values in an index column, as on the wire.
+VALUE_SEPARATOR = "\\"
+
+
+def _raw_text(raw: RawDataElement) -> str:
+    value = raw.value
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        value = value.decode("latin-1", errors="replace")
+    return str(value).strip(" \x00")
+
+
+def value_text(value: object) -> str:
+    """The text form of an already converted element value (multiple values joined by backslash)."""
+    if value is None:
+        return ""
+    if isinstance(value, (MultiValue, list, tuple)):
+        return VALUE_SEPARATOR.join(value_text(item) for item in value)
+    if isinstance(value, bytes):
+        return value.decode("latin-1", errors="replace").strip(" \x00")
+    return str(value).strip(" \x00") if isinstance(value, str) else str(value)
+
+
+def element_text(dataset: Dataset, keyword: str) -> str:
+    """The value of `keyword` in `dataset` as text; empty when absent; raw text when invalid.
+
+    Parameters
+    ----------
+    dataset : pydicom.Dataset
+    keyword : str
+        A DICOM keyword of a non-sequence attribute.
+
+    Returns
+    -------
+    str
+    """
+    tag = tag_for_keyword(keyword)
+    if tag is None or tag not in dataset:
+        return ""
+    try:
+        element = dataset[tag]
+    except Exception as exc:  # pydicom could not convert the raw value: keep what was received
+        log.debug("keeping raw value of %s: %s", keyword, exc)
+        raw = dataset.get_item(tag)
+        return _raw_text(raw) if isinstance(raw, RawDataElement) else ""
+    if element.VR == "SQ":
+        return ""
+    try:
+        return value_text(element.value)
+    except Exception:  # pragma: no cover - defensive, str() of an exotic value
+        return ""
+
+
+def element_int(dataset: Dataset, keyword: str) -> int | None:
+    """The value of an integer attribute (IS, US...) or None when absent or not a number."""
+    return parse_int(element_text(dataset, keyword).split(VALUE_SEPARATOR)[0])
+
+
+def parse_int(text: str) -> int | None:
+    """`text` as an integer, or None; tolerant of spaces and of "5.0"."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else None
+
+
+def sequence_json(dataset: Dataset, keyword: str) -> str:
+    """The items of sequence `keyword` in the DICOM JSON model, or "" when absent or unreadable."""
+    tag = tag_for_keyword(keyword)
+    if tag is None or tag not in dataset:
+        return ""
+    try:
+        sequence = dataset[tag].value
+        if not sequence:
+            return ""
+        return json.dumps([item.to_json_dict(bulk_data_threshold=4096, bulk_data_element_handler=_drop) for item in sequence])
+    except Exception as exc:
+        log.warning("cannot index %s: %s", keyword, exc)
+        return ""
+
+
+def _drop(element) -> str:
+    return ""
+
+
+def sequence_from_json(text: str) -> Sequence:
+    """The Sequence kept by :func:`sequence_json` (empty when `text` is empty or unreadable)."""
+    if not text:
+        return Sequence()
+    try:
+        return Sequence(Dataset.from_json(item) for item in json.loads(text))
+    except Exception as exc:
+        log.warning("unreadable indexed sequence: %s", exc)
+        return Sequence()
+
+
+def fold_case(text: str) -> str:
+    """Person names folded for case-insensitive matching, identically on every database."""
+    return text.lower()
