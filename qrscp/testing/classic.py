@@ -8,6 +8,7 @@ geometry, timing, windowing and pixel data; pixel arrays are computed with numpy
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -15,7 +16,7 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels.utils import pack_bits
 from pydicom.sequence import Sequence
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRBigEndian, ExplicitVRLittleEndian
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian
 
 from qrscp.testing.identity import PatientSpec, StudySpec, derive_int, derive_uid
 from qrscp.uids import CT_IMAGE_STORAGE, MR_IMAGE_STORAGE, PET_IMAGE_STORAGE
@@ -58,6 +59,11 @@ MISSING_TYPE2_KEYWORDS = (
     "PositionReferenceIndicator",
     "Manufacturer",
     "SliceThickness",
+)
+
+#: An LO value longer than the 64 characters allowed (``invalid_values=True``).
+INVALID_LONG_INSTITUTION_NAME = (
+    "St. Elsewhere Hospital Department of Diagnostic and Interventional Radiology, Annex B"
 )
 
 _AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
@@ -481,10 +487,13 @@ def make_series(
 
 def _add_invalid_values(ds: Dataset) -> None:
     """Values that real scanners send although they are invalid (they must be stored, not rejected)."""
-    ds.PatientSex = "0000"
-    ds.PatientBirthDate = "00000000"
-    ds.InstitutionName = "St. Elsewhere Hospital Department of Diagnostic and Interventional Radiology, Annex B"
-    ds.PatientAge = "45"
+    with warnings.catch_warnings():
+        # pydicom warns about each invalid value; here they are the point.
+        warnings.simplefilter("ignore")
+        ds.PatientSex = "0000"
+        ds.PatientBirthDate = "00000000"
+        ds.InstitutionName = INVALID_LONG_INSTITUTION_NAME
+        ds.PatientAge = "45"
 
 
 def _fill_slice(
@@ -598,10 +607,10 @@ def _ds(value: float) -> str:
 
 
 def _apply_transfer_syntaxes(datasets: list[Dataset], transfer_syntax: str, mixed: bool) -> list[Dataset]:
-    from qrscp.testing.encoding import available_transfer_syntaxes, encode
+    from qrscp.testing.encoding import encode, mixed_series_transfer_syntaxes
 
     if mixed:
-        cycle = [ts for ts in available_transfer_syntaxes(lossless_only=True) if ts != ExplicitVRBigEndian]
+        cycle = mixed_series_transfer_syntaxes()
         return [encode(ds, cycle[index % len(cycle)]) for index, ds in enumerate(datasets)]
     if transfer_syntax == ExplicitVRLittleEndian:
         return datasets

@@ -125,6 +125,24 @@ def available_transfer_syntaxes(*, lossless_only: bool = False) -> list[str]:
     ]
 
 
+#: Order in which ``mixed_transfer_syntaxes=True`` assigns syntaxes to consecutive slices (lossless only, so
+#: that a converted series can be compared value for value with its sources).
+MIXED_SERIES_ORDER = (
+    ExplicitVRLittleEndian,
+    RLELossless,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGLSLossless,
+    JPEGLosslessSV1,
+    DeflatedExplicitVRLittleEndian,
+)
+
+
+def mixed_series_transfer_syntaxes() -> list[str]:
+    """Return the installed syntaxes of `MIXED_SERIES_ORDER`, in that order."""
+    return [uid for uid in MIXED_SERIES_ORDER if is_available(uid)]
+
+
 def encode(ds: Dataset, transfer_syntax_uid: str) -> Dataset:
     """Return a copy of `ds` with its pixel data encoded in `transfer_syntax_uid`.
 
