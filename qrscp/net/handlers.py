@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydicom.dataset import Dataset
+from pynetdicom import evt
 
 from qrscp.config import Config
 from qrscp.net import negotiation
@@ -305,7 +306,7 @@ def handle_move(event: Any, services: ArchiveServices) -> Iterator[Any]:
     yield peer.host, peer.port, {
         "contexts": contexts,
         "max_pdu": services.config.server.max_pdu,
-        "evt_handlers": sub_association_handlers(),
+        "evt_handlers": sub_association_handlers((event.assoc.requestor.ae_title or "").strip()),
     }
     yield len(locations)
     yield from _sub_operations(event, services, locations, log)
@@ -335,8 +336,6 @@ def handle_get(event: Any, services: ArchiveServices) -> Iterator[Any]:
     log.write()
 
 
-def sub_association_handlers() -> list[Any]:
-    """Handlers bound to each C-MOVE sub-association: TCP_NODELAY and stored-file sending."""
-    from pynetdicom import evt
-
-    return [(evt.EVT_CONN_OPEN, handle_connection_open)]
+def sub_association_handlers(move_originator: str) -> list[Any]:
+    """Handlers bound to each C-MOVE sub-association: TCP_NODELAY, stored-file sending, originator."""
+    return [(evt.EVT_CONN_OPEN, handle_connection_open, [move_originator])]

@@ -224,14 +224,13 @@ def view_of(identifier: Dataset, sop_class_uid: str, options: NegotiatedOptions)
     if not options.views(sop_class_uid):
         raise ViewRequestError(
             VIEW_FAILURE_STATUS,
-            "Query/Retrieve View (0008,0053) is present but the Enhanced Multi-Frame Image Conversion "
-            f"extended negotiation was not accepted for SOP Class {sop_class_uid} on this association",
+            "Query/Retrieve View present but view option not negotiated",
         )
     if value == "":
         return View.DEFAULT
     if value not in (View.CLASSIC.value, View.ENHANCED.value):
         raise ViewRequestError(
-            VIEW_FAILURE_STATUS, f"Query/Retrieve View (0008,0053) {value[:32]!r} is not CLASSIC or ENHANCED"
+            VIEW_FAILURE_STATUS, f"Query/Retrieve View {value[:16]!r} is not CLASSIC or ENHANCED"
         )
     return View(value)
 

@@ -59,10 +59,12 @@ def _view_builder(config: Config, sessions: Any, file_store: FileStore, storage:
         return None
     try:
         from qrscp.services.views import ViewBuilder
-    except ImportError:
-        logger.warning("views enabled but qrscp.services.views is not available: CLASSIC/ENHANCED views off")
+
+        return ViewBuilder(config, sessions, file_store, storage)
+    except ImportError as exc:
+        # The archive stays useful without the conversion part: default view only.
+        logger.warning("views enabled but unavailable (%s): CLASSIC/ENHANCED views off", exc)
         return None
-    return ViewBuilder(config, sessions, file_store, storage)
 
 
 class Archive:

@@ -42,18 +42,35 @@ def set_tcp_nodelay(assoc: Association) -> None:
         logger.debug("%s: cannot set TCP_NODELAY: %s", peer_label(assoc), exc)
 
 
-def handle_connection_open(event: Any) -> None:
-    """EVT_CONN_OPEN handler: TCP_NODELAY and stored-file sending on every new connection."""
+def handle_connection_open(event: Any, move_originator: str | None = None) -> None:
+    """EVT_CONN_OPEN handler: TCP_NODELAY and stored-file sending on every new connection.
+
+    `move_originator` is the AE title of the C-MOVE requester, for the C-MOVE sub-association.
+    """
     set_tcp_nodelay(event.assoc)
-    enable_stored_sending(event.assoc)
+    enable_stored_sending(event.assoc, move_originator)
 
 
-def enable_stored_sending(assoc: Association) -> None:
-    """Give `assoc` a ``send_c_store`` that sends :class:`StoredInstance` files as stored."""
+def enable_stored_sending(assoc: Association, move_originator: str | None = None) -> None:
+    """Give `assoc` a ``send_c_store`` that sends :class:`StoredInstance` files as stored.
+
+    With `move_originator`, C-STORE requests carry it as Move Originator Application Entity Title
+    (PS3.7 9.1.1.1: the AE that invoked the C-MOVE; pynetdicom 3 would put our own AE title there).
+    """
+    if move_originator:
+        assoc._qrscp_move_originator = move_originator  # type: ignore[attr-defined]
     if getattr(assoc, "_qrscp_stored_sending", False):
         return
     assoc.send_c_store = types.MethodType(send_c_store, assoc)  # type: ignore[method-assign]
     assoc._qrscp_stored_sending = True  # type: ignore[attr-defined]
+
+
+def _exact_context(assoc: Association, sop_class: str, syntax: str) -> Any:
+    """Return an accepted context for (`sop_class`, `syntax`) in which we may send C-STORE, or None."""
+    for context in assoc.accepted_contexts:
+        if context.abstract_syntax == sop_class and context.transfer_syntax[0] == syntax and context.as_scu:
+            return context
+    return None
 
 
 def send_c_store(
@@ -68,13 +85,14 @@ def send_c_store(
 
     Same parameters and return value as :meth:`pynetdicom.association.Association.send_c_store`.
     """
+    if originator_aet is not None:
+        originator_aet = getattr(assoc, "_qrscp_move_originator", originator_aet)
     if not isinstance(dataset, StoredInstance):
         return Association.send_c_store(assoc, dataset, msg_id, priority, originator_aet, originator_id)
     sop_class = dataset.SOPClassUID
     syntax = dataset.file_meta.TransferSyntaxUID
-    try:
-        context = assoc._get_valid_context(sop_class, syntax, "scu", allow_conversion=False)
-    except ValueError:
+    context = _exact_context(assoc, sop_class, syntax)
+    if context is None:
         started = time.perf_counter()
         decoded = decode_for_transcoding(dataset.stored_path)
         logger.info(

@@ -110,7 +110,8 @@ def decode_for_transcoding(path: str | os.PathLike) -> Dataset:
     ds = dcmread(os.fspath(path))
     syntax = ds.file_meta.TransferSyntaxUID
     if syntax.is_compressed and "PixelData" in ds:
-        ds.decompress()
+        # Same instance, other encoding: the SOP Instance UID must not change (pydicom's default does).
+        ds.decompress(generate_instance_uid=False)
     elif syntax.is_deflated:
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     return ds

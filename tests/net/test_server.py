@@ -1,0 +1,86 @@
+"""The archive server: C-ECHO, configuration flags, ``qrscp serve`` as a subprocess, clean stop."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+
+import pytest
+from pynetdicom import AE
+from pynetdicom.sop_class import Verification
+
+from qrscp.cli import build_parser
+from qrscp.net.server import config_from_args
+from qrscp.testing.dcmtk import dcmtk_tool, run_dcmtk
+
+
+def test_echo_with_pynetdicom(dicom_client):
+    assert dicom_client.echo() == 0x0000
+
+
+@pytest.mark.dcmtk
+@pytest.mark.skipif(dcmtk_tool("echoscu") is None, reason="DCMTK not installed")
+def test_echo_with_dcmtk(archive):
+    result = run_dcmtk("echoscu", "-aec", archive.ae_title, "127.0.0.1", str(archive.port), timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_server_sockets_have_tcp_nodelay(archive):
+    seen: list[int] = []
+    ae = AE(ae_title="PYTEST")
+    ae.add_requested_context(Verification)
+    assoc = ae.associate("127.0.0.1", archive.port, ae_title=archive.ae_title)
+    assert assoc.is_established
+    try:
+        for other in archive.ae.active_associations:
+            sock = other.dul.socket.socket
+            seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+    finally:
+        assoc.release()
+    assert seen and all(seen)
+
+
+def test_flags_override_the_config_file(tmp_path):
+    config_file = tmp_path / "qrscp.toml"
+    config_file.write_text('[server]\nae_title = "FROMFILE"\nport = 104\n[peers.VIEWER]\nhost = "10.0.0.1"\nport = 11113\n')
+    args = build_parser().parse_args(
+        ["serve", "--config", str(config_file), "--port", "4242", "--data-dir", str(tmp_path / "d"),
+         "--peer", "WS=127.0.0.1:5000"]
+    )
+    config = config_from_args(args)
+    assert config.server.port == 4242
+    assert config.server.ae_title == "FROMFILE"
+    assert config.storage.data_dir == tmp_path / "d"
+    assert config.peer("WS").port == 5000 and config.peer("VIEWER").host == "10.0.0.1"
+
+
+def test_defaults_without_flags(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no config/qrscp.toml here
+    config = config_from_args(argparse.Namespace(peer=[]))
+    assert (config.server.port, config.server.ae_title) == (11112, "QRSCP")
+    assert config.storage.resolved_database_url.endswith("qrscp-data/index.sqlite")
+
+
+@pytest.mark.slow
+def test_serve_subprocess_answers_and_stops_cleanly_on_sigterm(archive_subprocess):
+    from conftest import client_for
+
+    assert client_for(archive_subprocess).echo() == 0x0000
+    assert (archive_subprocess.data_dir / "index.sqlite").exists()
+    assert (archive_subprocess.data_dir / "store").is_dir()
+    assert archive_subprocess.terminate() == 0
+    log = archive_subprocess.log()
+    assert "association accepted" in log and "stopped" in log
+
+
+@pytest.mark.slow
+def test_serve_with_a_bad_flag_value_exits_non_zero(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "qrscp", "serve", "--peer", "not-a-peer", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "AET=HOST:PORT" in result.stderr
