@@ -85,8 +85,8 @@ def _presentation_state(sources: Sequence[Dataset], lce: Dataset, numbers: list[
     for keyword in ("BodyPartExamined", "Laterality"):
         if keyword in first:
             ds.add(copy.deepcopy(first[keyword]))
-    if "Laterality" not in ds:
-        ds.Laterality = None
+    if "Laterality" not in ds and "BodyPartExamined" not in ds:
+        ds.Laterality = None  # dciodvfy: empty when the body part is unknown, absent when unpaired
     ds.QueryRetrieveView = view
     ds.ContentLabel = OVERLAY_LAYER
     ds.ContentDescription = "Overlays of converted classic images"

@@ -1,0 +1,138 @@
+"""Classic -> Legacy Converted Enhanced CT/MR/PET: validity, pixels, round trip, determinism (issue 4)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from qrscp.convert import ENHANCED, OVERLAY_GSPS, RECOVERED, UIDSource, to_classic, to_enhanced, write_part10
+from qrscp.testing.factory import write_datasets
+from qrscp.uids import CLASSIC_TO_LEGACY_CONVERTED, GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE
+
+from convert_checks import (
+    MODALITIES, VARIANTS, attribute_differences, frame_pixels, needs_dciodvfy, new_errors, reread, series_for,
+)
+
+CASES = [(m, v) for m in MODALITIES for v in VARIANTS]
+
+
+@pytest.fixture(params=CASES, ids=[f"{m}-{v}" for m, v in CASES])
+def converted(request, tmp_path, uids):
+    """(source paths, enhanced conversion, written enhanced path, overlay GSPS conversions) of one case."""
+    modality, variant = request.param
+    sources = list(series_for(modality, variant))
+    paths = write_datasets(sources, tmp_path / "sources")
+    conversions = to_enhanced([reread(p) for p in paths], uids=uids)
+    enhanced = [c for c in conversions if c.kind == ENHANCED]
+    assert len(enhanced) == 1, "one series of one pixel module gives one enhanced image"
+    out = tmp_path / "enhanced.dcm"
+    write_part10(enhanced[0], out)
+    return modality, variant, paths, enhanced[0], out, [c for c in conversions if c.kind == OVERLAY_GSPS]
+
+
+@needs_dciodvfy
+def test_enhanced_output_has_no_new_dciodvfy_error(converted, tmp_path):
+    modality, variant, paths, conversion, out, gsps = converted
+    assert new_errors(out, paths) == set()
+    for index, state in enumerate(gsps):
+        path = tmp_path / f"gsps{index}.dcm"
+        write_part10(state, path)
+        assert new_errors(path, paths) == set()
+
+
+def test_frames_equal_source_slices_in_frame_order(converted):
+    modality, variant, paths, conversion, out, _ = converted
+    enhanced = reread(out)
+    assert enhanced.SOPClassUID in CLASSIC_TO_LEGACY_CONVERTED.values()
+    assert int(enhanced.NumberOfFrames) == len(paths)
+    pixels = frame_pixels(enhanced)
+    by_uid = {str(reread(p).SOPInstanceUID): p for p in paths}
+    for number, item in enumerate(enhanced.PerFrameFunctionalGroupsSequence, start=1):
+        source_uid = item.ConversionSourceAttributesSequence[0].ReferencedSOPInstanceUID
+        assert conversion.frame_map[(source_uid, None)] == (enhanced.SOPInstanceUID, number)
+        assert np.array_equal(pixels[number - 1], frame_pixels(reread(by_uid[source_uid]))[0])
+
+
+def test_round_trip_recovers_the_original_instances(converted):
+    modality, variant, paths, conversion, out, gsps = converted
+    recovered = to_classic(reread(out), uids=UIDSource("another secret"), overlay_states=[g.dataset for g in gsps])
+    originals = {str(reread(p).SOPInstanceUID): reread(p) for p in paths}
+    assert {c.dataset.SOPInstanceUID for c in recovered} == set(originals)
+    for conversion in recovered:
+        assert conversion.kind == RECOVERED
+        original = originals[conversion.dataset.SOPInstanceUID]
+        assert attribute_differences(original, conversion.dataset) == []
+        assert np.array_equal(frame_pixels(original), frame_pixels(conversion.dataset))
+
+
+def test_overlays_move_to_a_presentation_state(converted):
+    modality, variant, paths, conversion, out, gsps = converted
+    enhanced = reread(out)
+    assert not any(0x6000 <= tag.group <= 0x601E for tag in enhanced.keys())
+    if variant != "overlay":
+        assert gsps == []
+        return
+    assert gsps and all(g.dataset.SOPClassUID == GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE for g in gsps)
+    referenced = sorted(int(n) for g in gsps
+                        for n in _as_list(g.dataset.ReferencedSeriesSequence[0].ReferencedImageSequence[0].ReferencedFrameNumber))
+    assert referenced == list(range(1, len(paths) + 1))
+    assert {r.ReferencedSOPInstanceUID for r in enhanced.ReferencedPresentationStateSequence[0]
+            .ReferencedSeriesSequence[0].ReferencedSOPSequence} == {g.sop_instance_uid for g in gsps}
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) or hasattr(value, "__iter__") and not isinstance(value, str) else [value]
+
+
+@pytest.mark.parametrize("modality", MODALITIES)
+def test_shuffled_input_gives_byte_identical_files(modality, tmp_path):
+    sources = list(series_for(modality, "overlay"))
+    outputs = []
+    for run, seed in enumerate((1, 2)):
+        shuffled = sources[:]
+        random.Random(seed).shuffle(shuffled)
+        conversions = to_enhanced(shuffled, uids=UIDSource("s"))
+        files = []
+        for index, conversion in enumerate(conversions):
+            path = tmp_path / f"run{run}-{index}.dcm"
+            write_part10(conversion, path)
+            files.append(path.read_bytes())
+        outputs.append(files)
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) >= 2  # the enhanced image and its overlay presentation state
+
+
+def test_shared_and_per_frame_placement_follows_the_values():
+    sources = list(series_for("CT", "window-rescale"))
+    enhanced = to_enhanced(sources, uids=UIDSource("s"))[0].dataset
+    shared = enhanced.SharedFunctionalGroupsSequence[0]
+    frame = enhanced.PerFrameFunctionalGroupsSequence[0]
+    assert "PixelMeasuresSequence" in shared and "PlaneOrientationSequence" in shared
+    assert "FrameVOILUTSequence" in frame and "PixelValueTransformationSequence" in frame
+    assert "PlanePositionSequence" in frame and "FrameContentSequence" in frame
+    unassigned_frame = frame.UnassignedPerFrameConvertedAttributesSequence[0]
+    assert "InstanceNumber" in unassigned_frame and "SliceLocation" in unassigned_frame
+    assert "KVP" in shared.UnassignedSharedConvertedAttributesSequence[0]
+
+
+def test_only_classic_images_are_converted():
+    from qrscp.testing.enhanced import make_enhanced_mr
+
+    assert to_enhanced([make_enhanced_mr(frames=2, rows=16, columns=16)], uids=UIDSource("s")) == []
+
+
+def test_new_series_with_earliest_series_date_and_conversion_equipment():
+    sources = list(series_for("MR", "uncompressed"))
+    sources[2] = sources[2].copy()
+    sources[2].SeriesDate, sources[2].SeriesTime = "19990101", "010203"
+    enhanced = to_enhanced(sources, uids=UIDSource("s"))[0].dataset
+    assert enhanced.SeriesInstanceUID != sources[0].SeriesInstanceUID
+    assert enhanced.SeriesInstanceUID.startswith("2.25.")
+    assert (enhanced.SeriesDate, enhanced.SeriesTime) == ("19990101", "010203")
+    assert enhanced.QueryRetrieveView == "ENHANCED"
+    purpose = enhanced.ContributingEquipmentSequence[-1].PurposeOfReferenceCodeSequence[0]
+    assert (purpose.CodeValue, purpose.CodingSchemeDesignator) == ("109106", "DCM")
+    assert enhanced.ContributingEquipmentSequence[-1].ContributionDescription == (
+        "Legacy Enhanced Image created from Classic Images")
