@@ -157,8 +157,8 @@ def test_requested_view_when_negotiated(view, expected):
 @pytest.mark.parametrize(
     "view, sop_class, fragment",
     [
-        ("ENHANCED", STUDY_ROOT_GET, "not accepted"),  # offered without the conversion byte set
-        ("CLASSIC", STUDY_ROOT_MOVE, "not accepted"),  # never offered
+        ("ENHANCED", STUDY_ROOT_GET, "not negotiated"),  # offered without the conversion byte set
+        ("CLASSIC", STUDY_ROOT_MOVE, "not negotiated"),  # never offered
         ("MULTIFRAME", STUDY_ROOT_FIND, "not CLASSIC or ENHANCED"),
         ("classic", STUDY_ROOT_FIND, "not CLASSIC or ENHANCED"),
     ],
@@ -168,3 +168,4 @@ def test_requested_view_failures_carry_a_comment(view, sop_class, fragment):
         view_of(_identifier(view), sop_class, ACCEPTED)
     assert caught.value.status == Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS
     assert fragment in caught.value.comment
+    assert len(caught.value.comment) <= 64  # Error Comment is LO
