@@ -427,7 +427,7 @@ def make_series(
         ``per_slice_window``, ``per_slice_rescale``, ``missing_type2``, ``mixed_transfer_syntaxes``
         (slices cycle through the available syntaxes), ``series_number``, ``series_description``,
         ``frame_of_reference_uid``, ``charset`` ("ISO_IR 100" default, or "ISO_IR 192"),
-        ``bits_allocated`` (8 gives 8-bit pixels, e.g. for JPEG Baseline), ``acquisitions`` (number of
+        ``bits_allocated`` (8 gives 8-bit pixels; the default for JPEG Baseline), ``acquisitions`` (number of
         acquisitions the slices are split into).
 
     Returns
@@ -460,7 +460,7 @@ def make_series(
         charset=str(variants.get("charset") or "ISO_IR 100"),
         transfer_syntax=ExplicitVRLittleEndian,
     )
-    bits_allocated = int(variants.get("bits_allocated") or 16)
+    bits_allocated = int(variants.get("bits_allocated") or _default_bits_allocated(transfer_syntax))
     if bits_allocated == 8:
         template.BitsAllocated, template.BitsStored, template.HighBit = 8, 8, 7
         template.PixelRepresentation = 0
@@ -475,7 +475,7 @@ def make_series(
     acquisitions = max(1, int(variants.get("acquisitions") or 1))
     datasets = []
     for index in range(slices):
-        ds = copy.deepcopy(template)
+        ds = _clone(template)
         _fill_slice(ds, profile, pattern, index, slices, seed, study, variants, acquisitions)
         _private_block(ds, private_bytes, seed, index)
         if variants.get("overlay"):
@@ -483,6 +483,28 @@ def make_series(
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         datasets.append(ds)
     return _apply_transfer_syntaxes(datasets, transfer_syntax, bool(variants.get("mixed_transfer_syntaxes")))
+
+
+def _clone(template: Dataset) -> Dataset:
+    """Copy of the series header: new element objects sharing immutable values, deep-copied sequences.
+
+    A deep copy of the whole header dominated generation time; per-slice code only ever rebinds values,
+    so sharing the value objects is safe.
+    """
+    ds = Dataset()
+    for element in template.values():
+        ds.add(copy.deepcopy(element) if element.VR == "SQ" else copy.copy(element))
+    ds.file_meta = copy.deepcopy(template.file_meta)
+    return ds
+
+
+def _default_bits_allocated(transfer_syntax: str) -> int:
+    """8 for syntaxes that cannot hold more (JPEG Baseline), so that every syntax works without flags; such
+    images are outside the CT/MR/PET IODs (which require 16 bits) and dciodvfy says so."""
+    from qrscp.testing.encoding import TRANSFER_SYNTAXES
+
+    info = TRANSFER_SYNTAXES.get(transfer_syntax)
+    return 8 if info is not None and info.max_bits_stored == 8 else 16
 
 
 def _add_invalid_values(ds: Dataset) -> None:

@@ -57,6 +57,8 @@ class TransferSyntaxInfo:
         "none" (uncompressed), "pydicom" (``Dataset.compress``) or the DCMTK program name.
     max_bits_stored
         Largest Bits Stored the codec accepts (8 for JPEG Baseline, 12 for JPEG Extended).
+    fallback
+        DCMTK program used when the pydicom plugin is missing ("" when none).
     """
 
     uid: str
@@ -64,6 +66,7 @@ class TransferSyntaxInfo:
     lossless: bool
     codec: str
     max_bits_stored: int = 16
+    fallback: str = ""
 
 
 #: Every transfer syntax the factory can write, in the order the mixed-syntax variant cycles through.
@@ -74,12 +77,12 @@ TRANSFER_SYNTAXES: dict[str, TransferSyntaxInfo] = {
         TransferSyntaxInfo(ImplicitVRLittleEndian, "Implicit VR Little Endian", True, "none"),
         TransferSyntaxInfo(DeflatedExplicitVRLittleEndian, "Deflated Explicit VR Little Endian", True, "none"),
         TransferSyntaxInfo(ExplicitVRBigEndian, "Explicit VR Big Endian", True, "none"),
-        TransferSyntaxInfo(RLELossless, "RLE Lossless", True, "pydicom"),
-        TransferSyntaxInfo(JPEGLSLossless, "JPEG-LS Lossless", True, "pydicom"),
+        TransferSyntaxInfo(RLELossless, "RLE Lossless", True, "pydicom", fallback="dcmcrle"),
+        TransferSyntaxInfo(JPEGLSLossless, "JPEG-LS Lossless", True, "pydicom", fallback="dcmcjpls"),
         TransferSyntaxInfo(JPEG2000Lossless, "JPEG 2000 Lossless", True, "pydicom"),
         TransferSyntaxInfo(JPEGLosslessSV1, "JPEG Lossless SV1", True, "dcmcjpeg"),
         TransferSyntaxInfo(JPEGLossless, "JPEG Lossless (Process 14)", True, "dcmcjpeg"),
-        TransferSyntaxInfo(JPEGLSNearLossless, "JPEG-LS Near-Lossless", False, "pydicom"),
+        TransferSyntaxInfo(JPEGLSNearLossless, "JPEG-LS Near-Lossless", False, "pydicom", fallback="dcmcjpls"),
         TransferSyntaxInfo(JPEG2000, "JPEG 2000", False, "pydicom"),
         TransferSyntaxInfo(JPEGBaseline8Bit, "JPEG Baseline", False, "dcmcjpeg", max_bits_stored=8),
         TransferSyntaxInfo(JPEGExtended12Bit, "JPEG Extended", False, "dcmcjpeg", max_bits_stored=12),
@@ -99,6 +102,9 @@ _DCMTK_OPTIONS = {
     JPEGExtended12Bit: ("+ee", "+q", "90", "+sr"),
     JPEGLosslessSV1: ("+e1",),
     JPEGLossless: ("+el", "+sv", "6"),
+    RLELossless: (),
+    JPEGLSLossless: ("+el",),
+    JPEGLSNearLossless: ("+en", "+md", "2"),
 }
 
 
@@ -113,9 +119,10 @@ def is_available(transfer_syntax: str) -> bool:
         return False
     if info.codec == "none":
         return True
-    if info.codec == "pydicom":
-        return _PYDICOM_ENCODERS[transfer_syntax].is_available
-    return dcmtk_tool(info.codec) is not None
+    if info.codec == "pydicom" and _PYDICOM_ENCODERS[transfer_syntax].is_available:
+        return True
+    tool = info.fallback if info.codec == "pydicom" else info.codec
+    return bool(tool) and dcmtk_tool(tool) is not None
 
 
 def available_transfer_syntaxes(*, lossless_only: bool = False) -> list[str]:
@@ -177,7 +184,7 @@ def encode(ds: Dataset, transfer_syntax_uid: str) -> Dataset:
             _swap_words_to_big_endian(out)
         _set_transfer_syntax(out, transfer_syntax_uid)
         return out
-    if info.codec == "pydicom":
+    if info.codec == "pydicom" and _PYDICOM_ENCODERS[transfer_syntax_uid].is_available:
         kwargs: dict = {}
         if transfer_syntax_uid == JPEG2000:
             kwargs["j2k_cr"] = [10]
@@ -188,7 +195,7 @@ def encode(ds: Dataset, transfer_syntax_uid: str) -> Dataset:
             _mark_lossy(out, transfer_syntax_uid)
         _set_transfer_syntax(out, transfer_syntax_uid)
         return out
-    return _encode_with_dcmtk(out, transfer_syntax_uid, info)
+    return _encode_with_dcmtk(out, transfer_syntax_uid, info.codec if info.codec != "pydicom" else info.fallback)
 
 
 def _uncompressed_little_endian(ds: Dataset) -> Dataset:
@@ -247,15 +254,16 @@ def _mark_lossy(ds: Dataset, transfer_syntax_uid: str) -> None:
         ds.ImageType = image_type
 
 
-def _encode_with_dcmtk(ds: Dataset, transfer_syntax_uid: str, info: TransferSyntaxInfo) -> Dataset:
+def _encode_with_dcmtk(ds: Dataset, transfer_syntax_uid: str, tool: str) -> Dataset:
     with tempfile.TemporaryDirectory(prefix="qrscp-encode-") as tmp:
         source = Path(tmp) / "in.dcm"
         target = Path(tmp) / "out.dcm"
         pydicom.dcmwrite(source, ds, enforce_file_format=True)
         # +un keeps the SOP Instance UID after lossy compression: fixtures are addressed by UID.
-        result = run_dcmtk(info.codec, *_DCMTK_OPTIONS[transfer_syntax_uid], "+un", str(source), str(target))
+        keep_uid = ("+un",) if tool in ("dcmcjpeg", "dcmcjpls") else ()
+        result = run_dcmtk(tool, *_DCMTK_OPTIONS[transfer_syntax_uid], *keep_uid, str(source), str(target))
         if result.returncode != 0 or not target.exists():
-            raise TransferSyntaxUnavailable(f"{info.codec} failed: {result.stderr.strip()}")
+            raise TransferSyntaxUnavailable(f"{tool} failed: {result.stderr.strip()}")
         encoded = pydicom.dcmread(target)
         encoded.PixelData  # load before the file is removed (deferred reads are not used, but be explicit)
     encoded.file_meta.ImplementationClassUID = ds.file_meta.ImplementationClassUID
