@@ -549,11 +549,9 @@ def _fill_slice(
     offset = -position * profile.slice_spacing
     if orientation == _AXIAL:
         ipp = (-half_x, -half_y, offset)
-        ds.ImageType = [*list(ds.ImageType)[:2], *(["AXIAL"] if profile.modality == "CT" else list(ds.ImageType)[2:])]
     else:
+        # Image Type is left as is, so that orientation is the only thing that differs in the series.
         ipp = (-half_x, offset, half_y)
-        if profile.modality == "CT":
-            ds.ImageType = ["ORIGINAL", "PRIMARY", "REFORMATTED"]
     ds.ImagePositionPatient = [_ds(v) for v in ipp]
     ds.ImageOrientationPatient = [_ds(v) for v in orientation]
     ds.SliceLocation = _ds(offset)
@@ -580,10 +578,7 @@ def _rescale(profile: _ModalityProfile, ds: Dataset, index: int, variants: dict)
         slope = 0.1 + 0.003 * index + (0.05 * (index % 3) if variants.get("per_slice_rescale") else 0.0)
         ds.RescaleSlope = _ds(round(slope, 6))
         return 0.0, round(slope, 6)
-    if variants.get("per_slice_rescale"):
-        # MR Image has no Modality LUT; a per-slice rescale on MR is a Real World Value concern, so the
-        # variant changes the stored value range instead.
-        pass
+    # MR Image has no Modality LUT module: per_slice_rescale does not apply to MR.
     return 0.0, 1.0
 
 
