@@ -59,7 +59,9 @@ def test_transfer_syntax_round_trips_pixels(modality, transfer_syntax, tmp_path)
         pytest.skip(str(exc))
     assert via_series.file_meta.TransferSyntaxUID == transfer_syntax
     assert via_series.SOPInstanceUID == source.SOPInstanceUID
-    (path,) = factory.write_datasets([encoded], tmp_path)
+    (path,) = factory.write_datasets([encoded], tmp_path / "a")
+    (again,) = factory.write_datasets([factory.encode(source, transfer_syntax)], tmp_path / "b")
+    assert path.read_bytes() == again.read_bytes()
     back = pydicom.dcmread(path)
     assert back.file_meta.TransferSyntaxUID == transfer_syntax
     assert back.SOPInstanceUID == source.SOPInstanceUID
