@@ -17,8 +17,8 @@ Fixture API (stable; other test packages rely on it)
     storage SCP on 127.0.0.1 port 0 that records every instance in ``.received`` (list of
     :class:`ReceivedInstance`); ``transfer_syntaxes`` limits what it accepts (default: the uncompressed ones).
 ``add_peer(archive, scp)`` (in ``dicom_client``: ``client.add_peer``) registers a C-MOVE destination.
-``dicom_client`` -> :class:`DicomClient` bound to ``archive`` (``echo``, ``store``, ``find``, ``get``,
-    ``move``); ``DicomClient(host, port, ae_title)`` for other servers (``client_for(server)``).
+``dicom_client`` -> :class:`DicomClient` bound to ``archive`` (``echo``, ``store``, ``store_as_is``
+    (file bytes unchanged, for malformed input), ``find``, ``get``, ``move``); ``DicomClient(host, port, ae_title)`` for other servers (``client_for(server)``).
 ``dicom_dir`` -> Path of a folder with a 4-slice factory CT series as Part 10 files.
 """
 
@@ -312,6 +312,14 @@ def _as_dataset(item: Dataset | str | os.PathLike) -> Dataset:
     return item if isinstance(item, Dataset) else dcmread(os.fspath(item))
 
 
+@dataclass
+class _FileLocation:
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax_uid: str
+    file_path: str
+
+
 class DicomClient:
     """A small pynetdicom SCU for tests: each call is one association.
 
@@ -358,6 +366,37 @@ class DicomClient:
         assoc = self.associate(ae)
         try:
             return [assoc.send_c_store(ds) for ds in datasets]
+        finally:
+            assoc.release()
+
+    def store_as_is(self, files: Iterable[str | os.PathLike]) -> list[Dataset]:
+        """C-STORE Part 10 files sending their dataset bytes exactly as in the file (no re-encoding).
+
+        The command's SOP Class/Instance UIDs and the context's transfer syntax come from each file's
+        File Meta, so malformed datasets go out untouched. Returns the response status datasets.
+        """
+        from pynetdicom.dsutils import split_dataset
+
+        from qrscp.net.transfer import enable_stored_sending
+        from qrscp.services.retrieve import StoredInstance
+
+        instances = []
+        for path in files:
+            meta, _offset = split_dataset(Path(path))
+            location = _FileLocation(
+                str(meta.MediaStorageSOPClassUID), str(meta.MediaStorageSOPInstanceUID),
+                str(meta.TransferSyntaxUID), str(path),
+            )
+            instances.append(StoredInstance(location, Path(path)))
+        ae = self._ae()
+        for sop_class, syntax in list(dict.fromkeys(
+            (str(i.SOPClassUID), str(i.file_meta.TransferSyntaxUID)) for i in instances
+        ))[:128]:
+            ae.add_requested_context(sop_class, syntax)
+        assoc = self.associate(ae)
+        enable_stored_sending(assoc)
+        try:
+            return [assoc.send_c_store(instance) for instance in instances]
         finally:
             assoc.release()
 
