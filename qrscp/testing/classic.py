@@ -47,6 +47,7 @@ _SERIES_VARIANTS = frozenset(
         "bits_allocated",
         "charset",
         "acquisitions",
+        "contrast",
     }
 )
 
@@ -427,7 +428,7 @@ def make_series(
         ``per_slice_window``, ``per_slice_rescale``, ``missing_type2``, ``mixed_transfer_syntaxes``
         (slices cycle through the available syntaxes), ``series_number``, ``series_description``,
         ``frame_of_reference_uid``, ``charset`` ("ISO_IR 100" default, or "ISO_IR 192"),
-        ``bits_allocated`` (8 gives 8-bit pixels; the default for JPEG Baseline), ``acquisitions`` (number of
+        ``contrast`` (Contrast/Bolus module), ``bits_allocated`` (8 gives 8-bit pixels; the default for JPEG Baseline), ``acquisitions`` (number of
         acquisitions the slices are split into).
 
     Returns
@@ -464,6 +465,8 @@ def make_series(
     if bits_allocated == 8:
         template.BitsAllocated, template.BitsStored, template.HighBit = 8, 8, 7
         template.PixelRepresentation = 0
+    if variants.get("contrast"):
+        _add_contrast(template)
     if variants.get("invalid_values"):
         _add_invalid_values(template)
     if variants.get("missing_type2"):
@@ -483,6 +486,20 @@ def make_series(
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         datasets.append(ds)
     return _apply_transfer_syntaxes(datasets, transfer_syntax, bool(variants.get("mixed_transfer_syntaxes")))
+
+
+def _add_contrast(ds: Dataset) -> None:
+    """Contrast/Bolus module: an iodinated agent given intravenously before the acquisition."""
+    ds.ContrastBolusAgent = "Omnipaque 350"
+    ds.ContrastBolusAgentSequence = Sequence([_code("109223002", "SCT", "Iohexol")])
+    ds.ContrastBolusRoute = "IV"
+    ds.ContrastBolusVolume = "80"
+    ds.ContrastBolusStartTime = ds.SeriesTime
+    ds.ContrastBolusTotalDose = "80"
+    ds.ContrastFlowRate = ["3"]
+    ds.ContrastFlowDuration = ["27"]
+    ds.ContrastBolusIngredient = "IODINE"
+    ds.ContrastBolusIngredientConcentration = "350"
 
 
 def _clone(template: Dataset) -> Dataset:

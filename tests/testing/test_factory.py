@@ -15,11 +15,22 @@ MODALITIES = ["CT", "MR", "PET"]
 needs_dciodvfy = pytest.mark.skipif(dciodvfy_path() is None, reason="dicom3tools dciodvfy not installed")
 
 
+CLEAN_VARIANTS = {
+    "plain": {},
+    "overlay_contrast": {"overlay": True, "contrast": True},
+    "geometry": {"two_orientations": True, "acquisitions": 2},
+    "per_slice": {"per_slice_window": True, "per_slice_rescale": True},
+    "utf8_big_private": {"charset": "ISO_IR 192", "private_block_bytes": 100_000},
+}
+
+
 @needs_dciodvfy
+@pytest.mark.parametrize("variant", sorted(CLEAN_VARIANTS))
 @pytest.mark.parametrize("modality", MODALITIES)
-def test_series_files_pass_dciodvfy(modality, tmp_path):
-    paths = factory.write_datasets(factory.make_series(modality, slices=3, overlay=True), tmp_path)
-    assert len(paths) == 3
+def test_series_files_pass_dciodvfy(modality, variant, tmp_path):
+    series = factory.make_series(modality, slices=4, rows=32, columns=48, **CLEAN_VARIANTS[variant])
+    paths = factory.write_datasets(series[::3], tmp_path)
+    assert len(paths) == 2
     for path in paths:
         assert dciodvfy_errors(path) == []
 
@@ -155,6 +166,13 @@ def test_series_share_study_attributes_and_frame_of_reference():
         assert ct[keyword].value == pet[keyword].value
     assert ct.SeriesInstanceUID != pet.SeriesInstanceUID
     assert ct.FrameOfReferenceUID == pet.FrameOfReferenceUID
+
+
+@pytest.mark.parametrize("modality", MODALITIES)
+def test_contrast_variant(modality):
+    ds = factory.make_series(modality, slices=1, contrast=True)[0]
+    assert ds.ContrastBolusAgent and ds.ContrastBolusAgentSequence[0].CodingSchemeDesignator == "SCT"
+    assert "ContrastBolusAgent" not in factory.make_series(modality, slices=1)[0]
 
 
 def test_unknown_variant_is_an_error():
