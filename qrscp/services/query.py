@@ -136,8 +136,31 @@ def _request_level(identifier: Dataset, levels: tuple[Level, ...]) -> Level:
     return level
 
 
-def _single_uid(element: DataElement | None) -> str | None:
-    values = matching.request_values(element.value) if element is not None else None
+def _request_elements(identifier: Dataset) -> Iterator[tuple[DataElement, object]]:
+    """Each request element with the value to match; a value pydicom cannot convert is matched as
+    the raw text received (and answered empty), never a failure of the whole request."""
+    for tag in list(identifier.keys()):
+        try:
+            element = identifier[tag]
+        except Exception:
+            raw = identifier.get_item(tag)
+            vr = getattr(raw, "VR", None) or "UN"
+            text = raw.value.decode("latin-1", errors="replace") if isinstance(raw.value, bytes) else str(raw.value or "")
+            yield DataElement(tag, vr, None), text.strip(" \x00")
+            continue
+        yield element, element.value
+
+
+def _key_value(identifier: Dataset, keyword: str) -> object:
+    """The value of `keyword` in the request, None when absent; raw text when unconvertible."""
+    for element, value in _request_elements(identifier):
+        if element.keyword == keyword:
+            return value
+    return None
+
+
+def _single_uid(value: object) -> str | None:
+    values = matching.request_values(value)
     if not values or len(values) != 1 or matching.has_wildcard(values[0]):
         return None
     return values[0]
@@ -230,7 +253,7 @@ class QueryService:
         combined_done: set[str] = set()
         if combined:
             self._combined_clauses(identifier, model, level, relational, plan, lower_clauses, combined_done)
-        for element in identifier:
+        for element, value in _request_elements(identifier):
             keyword = keyword_for_tag(element.tag)
             if keyword in SERVICE_KEYWORDS:
                 continue
@@ -246,12 +269,12 @@ class QueryService:
                     f"{keyword} is a {key_level.value} key, below {level.value} level",
                 )
             if key.computed:
-                self._computed_key(plan, key, element, below, view, ci)
+                self._computed_key(plan, key, value, below, view)
                 continue
             if not below:
                 plan.columns[_label(key)] = _column(key)
             if key.vr == "SQ":
-                item = element.value[0] if element.value else None
+                item = value[0] if value else None
                 if item is not None and len(item) and not below:
                     plan.item_filters.append((key, item))
                 continue
@@ -259,7 +282,7 @@ class QueryService:
                 continue
             clause = matching.clause(
                 matching.Target(_column(key), key.vr, key.multiple, getattr(key.model, key.ci_column) if key.ci_column else None),
-                element.value,
+                value,
                 case_insensitive_names=ci,
                 match_unknown=match_unknown and not key.unique and keyword not in matching.NEVER_UNKNOWN,
             )
@@ -296,15 +319,15 @@ class QueryService:
             else:
                 plan.clauses.append(clause)
 
-    def _computed_key(self, plan: _Plan, key: Key, element: DataElement, below: bool, view: View, ci: bool) -> None:
+    def _computed_key(self, plan: _Plan, key: Key, value: object, below: bool, view: View) -> None:
         if below:
             return
         plan.columns[key.keyword] = queries.aggregate_column(key.keyword, view, self._dialect)
         if key.keyword == "ModalitiesInStudy":
-            matcher = lambda column: matching.clause(matching.Target(column, "CS"), element.value)  # noqa: E731
+            matcher = lambda column: matching.clause(matching.Target(column, "CS"), value)  # noqa: E731
             plan.clauses.append(queries.modalities_in_study(view, matcher))
         elif key.keyword == "SOPClassesInStudy":
-            matcher = lambda column: matching.clause(matching.Target(column, "UI"), element.value)  # noqa: E731
+            matcher = lambda column: matching.clause(matching.Target(column, "UI"), value)  # noqa: E731
             plan.clauses.append(queries.sop_classes_in_study(view, matcher))
 
     @staticmethod
@@ -314,7 +337,7 @@ class QueryService:
             if depth(upper) >= depth(level):
                 break
             keyword = UNIQUE_KEY_FOR_LEVEL[upper]
-            if _single_uid(identifier[keyword] if keyword in identifier else None) is None:
+            if _single_uid(_key_value(identifier, keyword)) is None:
                 raise QueryError(
                     Status.CANNOT_UNDERSTAND,
                     f"{level.value} query needs one {keyword} (hierarchical)",
@@ -451,8 +474,7 @@ class QueryService:
                 break
             keyword = UNIQUE_KEY_FOR_LEVEL[upper]
             key = KEYS_BY_KEYWORD[keyword]
-            element = identifier[keyword] if keyword in identifier else None
-            values = matching.request_values(element.value) if element is not None else None
+            values = matching.request_values(_key_value(identifier, keyword))
             if upper is level:
                 if not values:
                     raise QueryError(Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS, f"{keyword} is missing at {level.value} level")
