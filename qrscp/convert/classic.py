@@ -51,7 +51,9 @@ _RENAMED = {"EffectiveEchoTime": "EchoTime"}
 
 
 def is_convertible_enhanced(ds: Dataset) -> bool:
-    return str(ds.get("SOPClassUID", "")) in sop.ENHANCED_TO_CLASSIC and "PerFrameFunctionalGroupsSequence" in ds
+    """Enhanced / Legacy Converted CT, MR or PET with pixel data (the functional groups may be missing)."""
+    return str(ds.get("SOPClassUID", "")) in sop.ENHANCED_TO_CLASSIC and (
+        "PixelData" in ds or 0x7FE00010 in ds._dict)  # noqa: SLF001
 
 
 def to_classic(
@@ -92,8 +94,9 @@ def to_classic(
     classic_keywords = TOP_LEVEL[classic_class]
     source_uid = str(source.SOPInstanceUID)
     shared = (source.get("SharedFunctionalGroupsSequence") or [Dataset()])[0]
-    per_frame = list(source.PerFrameFunctionalGroupsSequence)
     frames = source_frames(source)
+    per_frame = list(source.get("PerFrameFunctionalGroupsSequence") or [])
+    per_frame += [Dataset() for _ in range(len(frames) - len(per_frame))]
     syntax = frames[0].transfer_syntax if frames else "1.2.840.10008.1.2.1"
     is_legacy = source_class in LEGACY_CONVERTED
 
@@ -134,6 +137,7 @@ def to_classic(
             kind = RECOVERED
         else:
             _as_new_instance(ds, source, number, classic_class, new_series, uids, view_value)
+            _fill_classic_requirements(ds, classic_class, is_legacy)
             kind = CLASSIC
         _attach_frame(ds, frames[number - 1] if number - 1 < len(frames) else None, syntax)
         ds.file_meta = file_meta_for(ds, syntax)
@@ -235,6 +239,39 @@ def _as_new_instance(ds: Dataset, source: Dataset, number: int, classic_class: s
     ref.ReferencedSOPInstanceUID = source_uid
     ref.ReferencedFrameNumber = str(number)
     ds.ConversionSourceAttributesSequence = [ref]
+
+
+_PALETTE_KEYWORDS = tuple(f"{c}PaletteColorLookupTable{p}" for c in ("Red", "Green", "Blue", "Alpha")
+                         for p in ("Descriptor", "Data")) + ("SegmentedRedPaletteColorLookupTableData",
+                                                            "SegmentedGreenPaletteColorLookupTableData",
+                                                            "SegmentedBluePaletteColorLookupTableData")
+_MR_SCANNING_SEQUENCE = {"SPIN": ["SE"], "GRADIENT": ["GR"], "BOTH": ["SE", "GR"]}
+
+
+def _fill_classic_requirements(ds: Dataset, classic_class: str, is_legacy: bool) -> None:
+    """Values a classic IOD requires that an Enhanced image keeps elsewhere or not at all.
+
+    Type 2 attributes are added empty; MR Scanning Sequence is derived from Echo Pulse Sequence and
+    Sequence Variant defaults to NONE; a Supplemental Palette Color LUT (not part of classic CT/MR/PET)
+    is dropped from grayscale images.
+    """
+    from qrscp.convert.iod_tables import TYPE2_MANDATORY
+    from pydicom.datadict import dictionary_VR
+
+    if not is_legacy and not str(ds.get("PhotometricInterpretation", "")).startswith("PALETTE"):
+        for keyword in _PALETTE_KEYWORDS:
+            if keyword in ds:
+                delattr(ds, keyword)
+    if classic_class == sop.MR_IMAGE_STORAGE:
+        if not ds.get("ScanningSequence"):
+            ds.ScanningSequence = _MR_SCANNING_SEQUENCE.get(str(ds.get("EchoPulseSequence", "")), ["RM"])
+        if not ds.get("SequenceVariant"):
+            ds.SequenceVariant = "NONE"
+        if "RepetitionTime" not in ds:
+            ds.RepetitionTime = None
+    for keyword in TYPE2_MANDATORY[classic_class]:
+        if keyword not in ds:
+            ds.add(attrs.empty_element(Tag(keyword), dictionary_VR(keyword)))
 
 
 def _attach_frame(ds: Dataset, frame, syntax: str) -> None:  # noqa: ANN001

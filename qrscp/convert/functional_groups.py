@@ -67,12 +67,12 @@ def _copy_into(item: Dataset, source: Dataset, keywords: tuple[str, ...]) -> boo
 
 def frame_type(source: Dataset) -> list[str]:
     """Frame Type (0008,9007) of a converted frame: Image Type padded to four values (C.8.16.1)."""
+    # Image Type itself goes to the Unassigned items whenever it differs, so nothing is lost here.
     values = [str(v) for v in (source.get("ImageType") or [])]
     values = (values + ["", "", "", ""])[:4]
     if not values[0]:
         values[0] = "ORIGINAL"
-    if not values[1]:
-        values[1] = "PRIMARY"
+    values[1] = "PRIMARY"  # the only value 2 that enhanced IODs allow (C.8.16.1.2); the original is kept unassigned
     if not values[3] and values[0] == "ORIGINAL":
         values[3] = "NONE"
     return values
@@ -119,14 +119,13 @@ def frame_groups(source: Dataset, modality: str) -> dict[str, DataElement]:
     _copy_into(item, source, MACRO_ATTRIBUTES["PixelMeasuresSequence"])
     put("PixelMeasuresSequence", [item])
 
+    # A source without geometry gives empty macro items rather than invented values.
     item = Dataset()
-    if not _copy_into(item, source, ("ImagePositionPatient",)):
-        item.ImagePositionPatient = None
+    _copy_into(item, source, ("ImagePositionPatient",))
     put("PlanePositionSequence", [item])
 
     item = Dataset()
-    if not _copy_into(item, source, ("ImageOrientationPatient",)):
-        item.ImageOrientationPatient = None
+    _copy_into(item, source, ("ImageOrientationPatient",))
     put("PlaneOrientationSequence", [item])
 
     has_window = "WindowCenter" in source and "WindowWidth" in source
@@ -172,6 +171,18 @@ def frame_groups(source: Dataset, modality: str) -> dict[str, DataElement]:
                 reference.PurposeOfReferenceCodeSequence = [code_item(*SOURCE_IMAGE_PURPOSE)]
         item.SourceImageSequence = references
         put("DerivationImageSequence", [item])
+
+    agents = [a for a in (source.get("ContrastBolusAgentSequence") or []) if "ContrastBolusAgentNumber" in a]
+    if agents:
+        # The Enhanced Contrast/Bolus module of a source makes the usage macro required.
+        usage = []
+        for agent in agents:
+            used = Dataset()
+            used.ContrastBolusAgentNumber = agent.ContrastBolusAgentNumber
+            used.ContrastBolusAgentAdministered = "YES"
+            used.ContrastBolusAgentDetected = None  # Type 2: not known from a classic image
+            usage.append(used)
+        put("ContrastBolusUsageSequence", usage)
 
     anatomy = _frame_anatomy(source)
     if anatomy is not None:

@@ -136,3 +136,20 @@ def test_new_series_with_earliest_series_date_and_conversion_equipment():
     assert (purpose.CodeValue, purpose.CodingSchemeDesignator) == ("109106", "DCM")
     assert enhanced.ContributingEquipmentSequence[-1].ContributionDescription == (
         "Legacy Enhanced Image created from Classic Images")
+
+
+@needs_dciodvfy
+@pytest.mark.parametrize("modality", MODALITIES)
+def test_mixed_image_types_stay_in_one_image(modality, tmp_path, uids):
+    sources = [ds.copy() for ds in series_for(modality, "uncompressed")]
+    sources[1].ImageType = ["DERIVED", "SECONDARY", "REFORMATTED"]
+    sources[2].ImageType = ["ORIGINAL", "PRIMARY", "LOCALIZER"]
+    paths = write_datasets(sources, tmp_path / "sources")
+    conversions = to_enhanced(sources, uids=uids)
+    assert len(conversions) == 1
+    enhanced = conversions[0].dataset
+    assert list(enhanced.ImageType)[:2] == ["MIXED", "PRIMARY"]
+    write_part10(conversions[0], tmp_path / "out.dcm")
+    assert new_errors(tmp_path / "out.dcm", paths) == set()
+    recovered = {c.dataset.SOPInstanceUID: c.dataset for c in to_classic(reread(tmp_path / "out.dcm"), uids=uids)}
+    assert list(recovered[sources[1].SOPInstanceUID].ImageType) == ["DERIVED", "SECONDARY", "REFORMATTED"]
