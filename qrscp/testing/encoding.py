@@ -201,7 +201,12 @@ def encode(ds: Dataset, transfer_syntax_uid: str) -> Dataset:
 def _uncompressed_little_endian(ds: Dataset) -> Dataset:
     """Deep copy of `ds` in Explicit VR Little Endian (decoding compressed pixel data)."""
     out = copy.deepcopy(ds)
-    source = ds.file_meta.TransferSyntaxUID if "TransferSyntaxUID" in getattr(ds, "file_meta", {}) else None
+    if getattr(out, "file_meta", None) is None:
+        # A bare dataset (no File Meta) is taken to be what pydicom builds in memory: Explicit VR LE.
+        from qrscp.testing.classic import file_meta_for
+
+        out.file_meta = file_meta_for(out, ExplicitVRLittleEndian)
+    source = out.file_meta.get("TransferSyntaxUID")
     if source is not None and UID(source).is_compressed:
         out.decompress(generate_instance_uid=False)
     elif source == ExplicitVRBigEndian and "PixelData" in out:
