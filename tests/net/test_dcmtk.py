@@ -137,7 +137,7 @@ def test_movescu_to_storescp_that_does_not_accept_the_stored_syntax(archive, tmp
         pytest.skip("RLE encoder not available")
     series = make_series("CT", slices=2, seed=52, transfer_syntax=RLELossless)
     files = write_datasets(series, tmp_path / "rle")
-    sent = run_dcmtk("storescu", "-aec", archive.ae_title, "127.0.0.1", str(archive.port), *map(str, files))
+    sent = run_dcmtk("storescu", "-xr", "-aec", archive.ae_title, "127.0.0.1", str(archive.port), *map(str, files))
     assert sent.returncode == 0, sent.stderr
     peer, out = dcmtk_storescp  # storescp accepts only uncompressed syntaxes by default
     archive.config.peers[peer.ae_title] = peer
