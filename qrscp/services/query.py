@@ -323,6 +323,8 @@ class QueryService:
         if below:
             return
         plan.columns[key.keyword] = queries.aggregate_column(key.keyword, view, self._dialect)
+        if matching.request_values(value) is None:
+            return  # universal matching: only answered
         if key.keyword == "ModalitiesInStudy":
             matcher = lambda column: matching.clause(matching.Target(column, "CS"), value)  # noqa: E731
             plan.clauses.append(queries.modalities_in_study(view, matcher))
