@@ -50,6 +50,7 @@ from qrscp.testing.studies import (
     PatientStudies,
     Reference,
     make_patient_studies,
+    referenced_instances,
     referenced_sop_instance_uids,
 )
 from qrscp.testing.validation import iod_errors
@@ -98,6 +99,7 @@ __all__ = [
     "mixed_series_transfer_syntaxes",
     "normalise_modality",
     "patient_point",
+    "referenced_instances",
     "referenced_sop_instance_uids",
     "testdata_file",
     "write_datasets",

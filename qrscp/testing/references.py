@@ -8,6 +8,7 @@ RT Referenced Study / RT Referenced Series / Contour Image Sequences (RTSTRUCT).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Sequence as SequenceABC
 
 import numpy as np
@@ -62,13 +63,15 @@ def study_groups(images: SequenceABC[Dataset]) -> dict[str, dict[str, list[Datas
     return studies
 
 
-def sop_reference(image: Dataset, frame: int | None = None) -> Dataset:
-    """Return an item with Referenced SOP Class/Instance UID (and Referenced Frame Number)."""
+def sop_reference(image: Dataset, frames: Mapping[str, SequenceABC[int]] | None = None) -> Dataset:
+    """Return an item with Referenced SOP Class/Instance UID, and Referenced Frame Number when `frames`
+    lists frames of this image (SOP Instance UID -> 1-based frame numbers)."""
     item = Dataset()
     item.ReferencedSOPClassUID = image.SOPClassUID
     item.ReferencedSOPInstanceUID = image.SOPInstanceUID
-    if frame is not None:
-        item.ReferencedFrameNumber = frame
+    numbers = list((frames or {}).get(image.SOPInstanceUID, ()))
+    if numbers:
+        item.ReferencedFrameNumber = numbers if len(numbers) > 1 else numbers[0]
     return item
 
 
@@ -161,6 +164,7 @@ def make_gsps(
     study_uid: str | None = None,
     series_number: int = 900,
     label: str = "ANNOTATION",
+    frames: Mapping[str, SequenceABC[int]] | None = None,
 ) -> Dataset:
     """Return a Grayscale Softcopy Presentation State annotating `images`.
 
@@ -175,6 +179,8 @@ def make_gsps(
         gives a cross-study reference.
     series_number, label
         Series Number and Content Label.
+    frames
+        SOP Instance UID -> frame numbers, to reference frames of multi-frame images.
 
     Returns
     -------
@@ -203,12 +209,14 @@ def make_gsps(
     for series_uid, members in series_groups(images).items():
         item = Dataset()
         item.SeriesInstanceUID = series_uid
-        item.ReferencedImageSequence = Sequence([sop_reference(image) for image in members])
+        item.ReferencedImageSequence = Sequence([sop_reference(image, frames) for image in members])
         ds.ReferencedSeriesSequence.append(item)
     ds.GraphicLayerSequence = Sequence([_graphic_layer()])
-    ds.GraphicAnnotationSequence = Sequence([_annotation(image, index) for index, image in enumerate(images)])
-    ds.DisplayedAreaSelectionSequence = Sequence([_displayed_area(image) for image in images])
-    ds.SoftcopyVOILUTSequence = Sequence([_softcopy_voi(image) for image in images])
+    ds.GraphicAnnotationSequence = Sequence(
+        [_annotation(image, index, frames) for index, image in enumerate(images)]
+    )
+    ds.DisplayedAreaSelectionSequence = Sequence([_displayed_area(image, frames) for image in images])
+    ds.SoftcopyVOILUTSequence = Sequence([_softcopy_voi(image, frames) for image in images])
     ds.ImageRotation = 0
     ds.ImageHorizontalFlip = "N"
     _modality_lut(ds, images)
@@ -224,10 +232,10 @@ def _graphic_layer() -> Dataset:
     return layer
 
 
-def _annotation(image: Dataset, index: int) -> Dataset:
+def _annotation(image: Dataset, index: int, frames: Mapping[str, SequenceABC[int]] | None) -> Dataset:
     rows, columns = int(image.Rows), int(image.Columns)
     item = Dataset()
-    item.ReferencedImageSequence = Sequence([sop_reference(image)])
+    item.ReferencedImageSequence = Sequence([sop_reference(image, frames)])
     item.GraphicLayer = "FINDINGS"
     text = Dataset()
     text.UnformattedTextValue = f"Finding {index + 1}"
@@ -252,9 +260,9 @@ def _annotation(image: Dataset, index: int) -> Dataset:
     return item
 
 
-def _displayed_area(image: Dataset) -> Dataset:
+def _displayed_area(image: Dataset, frames: Mapping[str, SequenceABC[int]] | None) -> Dataset:
     item = Dataset()
-    item.ReferencedImageSequence = Sequence([sop_reference(image)])
+    item.ReferencedImageSequence = Sequence([sop_reference(image, frames)])
     item.DisplayedAreaTopLeftHandCorner = [1, 1]
     item.DisplayedAreaBottomRightHandCorner = [int(image.Columns), int(image.Rows)]
     item.PresentationSizeMode = "SCALE TO FIT"
@@ -262,9 +270,9 @@ def _displayed_area(image: Dataset) -> Dataset:
     return item
 
 
-def _softcopy_voi(image: Dataset) -> Dataset:
+def _softcopy_voi(image: Dataset, frames: Mapping[str, SequenceABC[int]] | None) -> Dataset:
     item = Dataset()
-    item.ReferencedImageSequence = Sequence([sop_reference(image)])
+    item.ReferencedImageSequence = Sequence([sop_reference(image, frames)])
     centre = image.get("WindowCenter", "128")
     width = image.get("WindowWidth", "256")
     item.WindowCenter = centre[0] if not isinstance(centre, (str, float, int)) else centre
@@ -293,11 +301,13 @@ def _sr_document_general(ds: Dataset, images: SequenceABC[Dataset]) -> None:
     ds.CurrentRequestedProcedureEvidenceSequence = evidence_sequence(images)
 
 
-def _image_item(image: Dataset, relationship: str = "CONTAINS") -> Dataset:
+def _image_item(
+    image: Dataset, relationship: str = "CONTAINS", frames: Mapping[str, SequenceABC[int]] | None = None
+) -> Dataset:
     item = Dataset()
     item.RelationshipType = relationship
     item.ValueType = "IMAGE"
-    item.ReferencedSOPSequence = Sequence([sop_reference(image)])
+    item.ReferencedSOPSequence = Sequence([sop_reference(image, frames)])
     return item
 
 
@@ -307,6 +317,7 @@ def make_sr(
     seed: int = 0,
     study_uid: str | None = None,
     series_number: int = 910,
+    frames: Mapping[str, SequenceABC[int]] | None = None,
 ) -> Dataset:
     """Return a Comprehensive SR report whose findings cite `images` by IMAGE content items.
 
@@ -315,7 +326,7 @@ def make_sr(
     images
         Cited images; each appears in an IMAGE content item and in the Current Requested Procedure
         Evidence Sequence.
-    seed, study_uid, series_number
+    seed, study_uid, series_number, frames
         As for `make_gsps`.
     """
     ds = derived_header(
@@ -340,7 +351,7 @@ def make_sr(
     finding.ValueType = "TEXT"
     finding.ConceptNameCodeSequence = Sequence([code("121071", "DCM", "Finding")])
     finding.TextValue = "Round lesion moving across the slices; see cited images."
-    finding.ContentSequence = Sequence([_image_item(image, "INFERRED FROM") for image in images])
+    finding.ContentSequence = Sequence([_image_item(image, "INFERRED FROM", frames) for image in images])
     ds.ContentSequence = Sequence([finding])
     return ds
 
@@ -352,6 +363,7 @@ def make_kos(
     study_uid: str | None = None,
     series_number: int = 920,
     title: tuple[str, str, str] = ("113000", "DCM", "Of Interest"),
+    frames: Mapping[str, SequenceABC[int]] | None = None,
 ) -> Dataset:
     """Return a Key Object Selection Document (TID 2010) flagging `images`.
 
@@ -359,7 +371,7 @@ def make_kos(
     ----------
     images
         Selected images (IMAGE content items and Current Requested Procedure Evidence Sequence).
-    seed, study_uid, series_number
+    seed, study_uid, series_number, frames
         As for `make_gsps`.
     title
         Document Title code (CID 7010), default "Of Interest".
@@ -387,7 +399,7 @@ def make_kos(
     description.ValueType = "TEXT"
     description.ConceptNameCodeSequence = Sequence([code("113012", "DCM", "Key Object Description")])
     description.TextValue = "Key images selected by the factory"
-    ds.ContentSequence = Sequence([description, *(_image_item(image) for image in images)])
+    ds.ContentSequence = Sequence([description, *(_image_item(image, frames=frames) for image in images)])
     return ds
 
 

@@ -4,7 +4,7 @@ Layout per patient (``studies_per_patient`` >= 2):
 
 - study 1: CT series, PET series sharing the CT's Frame of Reference (a PET/CT), GSPS on the CT, a
   Comprehensive SR citing CT and PET images, a KOS on the CT, an RT Structure Set on the CT, a SEG on the CT;
-- study 2: MR series, a true Enhanced MR with a SEG on it, and a GSPS that annotates study 1's CT images
+- study 2: MR series, a true Enhanced MR with a SEG and a frame-referencing KOS on it, and a GSPS that annotates study 1's CT images
   (a cross-study reference);
 - study 3 and beyond: one more CT series each.
 
@@ -49,6 +49,7 @@ class Reference:
     referenced_sop_instance_uid: str
     referenced_study_uid: str
     sent: bool
+    referenced_frames: tuple[int, ...] = ()
 
 
 @dataclass
@@ -151,6 +152,10 @@ def make_patient_studies(
                                             study_uid=study_uids[1], seed=patient_seed)
                 second.series["ENHANCED_MR"] = [enhanced]
                 second.series["SEG_ENHANCED"] = [make_seg(enhanced, seed=patient_seed + 1)]
+                # Frame-level references: what the CLASSIC view must map to single-frame instances.
+                second.series["KOS_FRAMES"] = [
+                    make_kos([enhanced], seed=patient_seed + 1, frames={enhanced.SOPInstanceUID: [1, 2]})
+                ]
             second.series["GSPS_PRIOR"] = [make_gsps(sent_ct[:2], seed=patient_seed + 1, study_uid=study_uids[1],
                                                      label="PRIOR")]
             all_studies.append(second)
@@ -168,32 +173,47 @@ def make_patient_studies(
     return result
 
 
-_REFERENCING_ROLES = ("GSPS", "SR", "KOS", "RTSTRUCT", "SEG", "SEG_ENHANCED", "GSPS_PRIOR")
+_REFERENCING_ROLES = ("GSPS", "SR", "KOS", "RTSTRUCT", "SEG", "SEG_ENHANCED", "KOS_FRAMES", "GSPS_PRIOR")
 
 
 def _references(study: GeneratedStudy, lookup: dict[str, Dataset], sent: set[str]) -> list[Reference]:
     found = []
     for role in _REFERENCING_ROLES:
         for ds in study.series.get(role, []):
-            for uid in sorted(referenced_sop_instance_uids(ds)):
+            for uid, frames in sorted(referenced_instances(ds)):
                 target = lookup.get(uid)
                 study_uid = target.StudyInstanceUID if target is not None else ""
-                found.append(Reference(ds.SOPInstanceUID, role, uid, study_uid, uid in sent))
+                found.append(Reference(ds.SOPInstanceUID, role, uid, study_uid, uid in sent, frames))
     return found
 
 
 def referenced_sop_instance_uids(ds: Dataset) -> set[str]:
     """Return every Referenced SOP Instance UID of a composite instance (Storage SOP Classes only) anywhere
     in `ds`, nested sequences included."""
-    found: set[str] = set()
+    return {uid for uid, _ in referenced_instances(ds)}
+
+
+def referenced_instances(ds: Dataset) -> set[tuple[str, tuple[int, ...]]]:
+    """Return (Referenced SOP Instance UID, Referenced Frame Numbers) for every reference to a Storage SOP
+    Class instance anywhere in `ds` (frames empty when the whole instance is referenced)."""
+    found: set[tuple[str, tuple[int, ...]]] = set()
     pending = [ds]
     while pending:
         item = pending.pop()
         if "ReferencedSOPInstanceUID" in item and str(item.get("ReferencedSOPClassUID", "")).startswith(
             "1.2.840.10008.5.1.4.1.1."
         ):
-            found.add(item.ReferencedSOPInstanceUID)
+            found.add((item.ReferencedSOPInstanceUID, _frame_numbers(item.get("ReferencedFrameNumber"))))
         for element in item:
             if element.VR == "SQ":
                 pending.extend(element.value)
     return found
+
+
+def _frame_numbers(value: object) -> tuple[int, ...]:
+    """Referenced Frame Number (IS, VM 1-n) as a tuple; pydicom gives an int-like or a MultiValue."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, (int, str)):
+        return (int(value),)
+    return tuple(int(v) for v in value)  # type: ignore[attr-defined]

@@ -224,6 +224,15 @@ def test_rtstruct_contours_lie_on_their_images():
         assert z_values == {float(image.ImagePositionPatient[2])}
 
 
+@pytest.mark.parametrize("kind", ["gsps", "sr", "kos"])
+def test_frame_level_references(kind, tmp_path):
+    enhanced = factory.make_enhanced_mr(frames=4, rows=16, columns=16)
+    ds = REFERENCING[kind]([enhanced], frames={enhanced.SOPInstanceUID: [1, 3]})
+    assert (enhanced.SOPInstanceUID, (1, 3)) in factory.referenced_instances(ds)
+    if dciodvfy_path():
+        assert factory.iod_errors(factory.write_datasets([ds], tmp_path)[0]) == []
+
+
 @pytest.mark.parametrize("make", [factory.make_enhanced_mr, factory.make_enhanced_ct])
 def test_enhanced_multiframe_is_valid_and_segmentable(make, tmp_path):
     ds = make(frames=4, rows=32, columns=32)
@@ -255,6 +264,9 @@ def test_patient_studies_cross_references():
     assert prior and all(
         by_uid[ref.referencing_sop_instance_uid].StudyInstanceUID != ref.referenced_study_uid for ref in prior
     )
+    framed = [ref for ref in result.references if ref.referencing_role == "KOS_FRAMES" and ref.referenced_frames]
+    assert [ref.referenced_frames for ref in framed] == [(1, 2)] * 2
+    assert by_uid[framed[0].referenced_sop_instance_uid].NumberOfFrames == 2
     modalities = {ds.Modality for ds in result.instances}
     assert {"CT", "PT", "MR", "PR", "SR", "KO", "RTSTRUCT", "SEG"} <= modalities
     for patient in result.patients:
