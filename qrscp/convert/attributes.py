@@ -69,6 +69,13 @@ def is_private_creator(tag: BaseTag) -> bool:
 
 
 def _encode(elem: DataElement) -> bytes:
+    if " or " in elem.VR:
+        # Ambiguous VR of an in-memory element (e.g. Pixel Padding Value 'US or SS'): for a comparison key
+        # either choice gives the same little-endian bytes.
+        values = elem.value if isinstance(elem.value, (list, tuple)) else [elem.value]
+        negative = any(isinstance(v, int) and v < 0 for v in values)
+        vr = "OW" if "OW" in elem.VR and not isinstance(elem.value, int) else ("SS" if negative else "US")
+        elem = DataElement(elem.tag, vr, elem.value)
     buffer = DicomBytesIO()
     buffer.is_little_endian = True
     buffer.is_implicit_VR = False
