@@ -158,6 +158,7 @@ class ViewBuilder:
         #: (patient, view) -> last generation whose files were checked in this process.
         self._verified: dict[tuple[int, View], int] = {}
         self._stop = threading.Event()
+        self._poll = threading.Event()  # never set: the pace of cross-process polling
         self._eager: threading.Thread | None = None
         #: Number of generations built by this process (tests read it: "converted once").
         self.generations_built = 0
@@ -287,20 +288,21 @@ class ViewBuilder:
             while True:
                 with self.sessions() as session:
                     newcomers = self._newcomers(session, patient_fk, view)
-                    generation = (
-                        session.scalar(
-                            select(func.max(ViewBuild.generation)).where(
-                                ViewBuild.patient_fk == patient_fk, ViewBuild.view == view.value
-                            )
-                        )
-                        or 0
+                    latest = session.scalar(
+                        select(ViewBuild)
+                        .where(ViewBuild.patient_fk == patient_fk, ViewBuild.view == view.value)
+                        .order_by(ViewBuild.generation.desc())
+                        .limit(1)
                     )
+                if latest is not None and latest.state != BUILT:
+                    # Another builder (another process) is writing a generation: its newcomers are ours.
+                    self._wait_for(latest)
+                    continue
                 if not newcomers:
                     break
-                claimed = self._claim(patient_fk, view, generation + 1)
-                if claimed:
-                    made += self._build_generation(patient_fk, view, generation + 1, newcomers)
-                # Not claimed: another process built it meanwhile; look again.
+                generation = (latest.generation if latest is not None else 0) + 1
+                if self._claim(patient_fk, view, generation):
+                    made += self._build_generation(patient_fk, view, generation, newcomers)
             self._verify_files(patient_fk, view)
             return made
 
@@ -315,39 +317,35 @@ class ViewBuilder:
         return list(session.scalars(statement))
 
     def _claim(self, patient_fk: int, view: View, generation: int) -> bool:
-        """Insert the "building" row of a generation; wait for another process that holds it."""
-        while True:
-            now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-            try:
-                with self.sessions() as session:
-                    session.add(
-                        ViewBuild(patient_fk=patient_fk, view=view.value, generation=generation, state=BUILDING, started=now)
-                    )
-                    session.commit()
-                    return True
-            except IntegrityError:
-                pass
+        """Insert the "building" row of a generation; False when another builder inserted it first."""
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        try:
             with self.sessions() as session:
-                row = session.scalar(
-                    select(ViewBuild).where(
-                        ViewBuild.patient_fk == patient_fk,
-                        ViewBuild.view == view.value,
-                        ViewBuild.generation == generation,
-                    )
+                session.add(
+                    ViewBuild(patient_fk=patient_fk, view=view.value, generation=generation, state=BUILDING, started=now)
                 )
-                if row is None:
-                    continue
-                if row.state == BUILT:
-                    return False
+                session.commit()
+                return True
+        except IntegrityError:
+            return False
+
+    def _wait_for(self, building: ViewBuild) -> None:
+        """Wait until another builder publishes (or abandons) a generation; take over an abandoned one."""
+        while True:
+            with self.sessions() as session:
+                row = session.get(ViewBuild, building.id)
+                if row is None or row.state == BUILT:
+                    return
+                now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
                 age = (now - (row.started or now)).total_seconds()
                 if age > ABANDONED_BUILD_SECONDS:
                     LOGGER.warning("view %s of patient %d: taking over generation %d abandoned %.0f s ago",
-                                   view.value, patient_fk, generation, age)
-                    session.execute(delete(ViewBuild).where(ViewBuild.id == row.id))
+                                   row.view, row.patient_fk, row.generation, age)
+                    session.execute(delete(ViewBuild).where(ViewBuild.id == row.id, ViewBuild.state == BUILDING))
                     session.commit()
-                    continue
-            # Another process builds this generation right now: wait for its commit.
-            self._stop.wait(OTHER_PROCESS_POLL_SECONDS)
+                    return
+            # Cross-process wait only (in-process builders serialise on the lock): poll the shared index.
+            self._poll.wait(OTHER_PROCESS_POLL_SECONDS)
 
     def _read(self, instance: Instance) -> Dataset | None:
         """Read a stored instance; values larger than 64 KiB (pixel data) are read when first used."""
