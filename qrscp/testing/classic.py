@@ -428,8 +428,9 @@ def make_series(
         ``per_slice_window``, ``per_slice_rescale``, ``missing_type2``, ``mixed_transfer_syntaxes``
         (slices cycle through the available syntaxes), ``series_number``, ``series_description``,
         ``frame_of_reference_uid``, ``charset`` ("ISO_IR 100" default, or "ISO_IR 192"),
-        ``contrast`` (Contrast/Bolus module), ``bits_allocated`` (8 gives 8-bit pixels; the default for JPEG Baseline), ``acquisitions`` (number of
-        acquisitions the slices are split into).
+        ``contrast`` (Contrast/Bolus module), ``bits_allocated`` (8 gives 8-bit pixels; the default for
+        JPEG Baseline), ``acquisitions`` (number of acquisitions the slices are split into).
+        ``charset`` defaults to "ISO_IR 192" when the patient's name is not Latin-1.
 
     Returns
     -------
@@ -458,7 +459,7 @@ def make_series(
         columns=columns,
         slices=slices,
         seed=seed,
-        charset=str(variants.get("charset") or "ISO_IR 100"),
+        charset=str(variants.get("charset") or _default_charset(patient)),
         transfer_syntax=ExplicitVRLittleEndian,
     )
     bits_allocated = int(variants.get("bits_allocated") or _default_bits_allocated(transfer_syntax))
@@ -513,6 +514,14 @@ def _clone(template: Dataset) -> Dataset:
         ds.add(copy.deepcopy(element) if element.VR == "SQ" else copy.copy(element))
     ds.file_meta = copy.deepcopy(template.file_meta)
     return ds
+
+
+def _default_charset(patient: PatientSpec) -> str:
+    try:
+        patient.name.encode("latin-1")
+    except UnicodeEncodeError:
+        return "ISO_IR 192"
+    return "ISO_IR 100"
 
 
 def _default_bits_allocated(transfer_syntax: str) -> int:

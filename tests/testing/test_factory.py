@@ -175,6 +175,15 @@ def test_contrast_variant(modality):
     assert "ContrastBolusAgent" not in factory.make_series(modality, slices=1)[0]
 
 
+def test_non_latin1_patient_name_switches_to_utf8(tmp_path):
+    patient = factory.PatientSpec("JP001", "山田^太郎")
+    (path,) = factory.write_datasets(factory.make_series("MR", slices=1, patient=patient), tmp_path)
+    ds = pydicom.dcmread(path)
+    assert ds.SpecificCharacterSet == "ISO_IR 192"
+    assert str(ds.PatientName) == "山田^太郎"
+    assert factory.make_gsps([ds]).SpecificCharacterSet == "ISO_IR 192"
+
+
 def test_unknown_variant_is_an_error():
     with pytest.raises(TypeError):
         factory.make_series("CT", overlays=True)
