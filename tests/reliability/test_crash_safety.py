@@ -1,0 +1,230 @@
+"""Crash safety and disk-full recovery of a real ``qrscp serve`` process (issue 6, points 1 and 5).
+
+kill -9 of the server while DCMTK ``storescu`` sends a few hundred instances (one association, or several
+at once), at several points; after a restart on the same data directory: every instance whose C-STORE got
+Success is in the index, answered by C-FIND and retrieved by C-GET byte for byte; no file without a row,
+no row without a file, no temporary left. Then the same instances are sent again and all are stored.
+
+The figures (acknowledged before the kill, lost after, writes caught in flight) are printed; run with
+``-s`` to see them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from pydicom.dataset import Dataset
+from sqlalchemy import create_engine, text
+
+from conftest import client_for  # NET's shared test client (tests/conftest.py)
+from qrscp.store.filestore import TEMPORARY_DIRECTORY
+from qrscp.store.part10 import split_part10
+from qrscp.testing.dcmtk import dcmtk_env, dcmtk_tool
+from qrscp.testing.factory import make_series, write_datasets
+
+pytestmark = [pytest.mark.dcmtk, pytest.mark.slow, pytest.mark.timeout(240)]
+
+SERIES = (("CT", 31), ("MR", 32), ("PET", 33))
+SLICES = 80  # 240 instances in all
+STORE_RESPONSE_SUCCESS = "Received Store Response (Success)"
+
+
+@dataclass
+class Ingest:
+    """Part 10 files to send, one directory per series, and their data set bytes by SOP Instance UID."""
+
+    directories: list[Path]
+    dataset_bytes: dict[str, bytes]
+    study_uids: list[str]
+
+
+@pytest.fixture(scope="module")
+def ingest(tmp_path_factory) -> Ingest:
+    if dcmtk_tool("storescu") is None:
+        pytest.skip("DCMTK storescu not installed")
+    root = tmp_path_factory.mktemp("ingest")
+    directories, dataset_bytes, studies = [], {}, []
+    for modality, seed in SERIES:
+        series = make_series(modality, slices=SLICES, rows=64, columns=64, seed=seed)
+        studies.append(series[0].StudyInstanceUID)
+        directory = root / modality
+        for path in write_datasets(series, directory):
+            header, data = split_part10(path.read_bytes())
+            dataset_bytes[header.file_meta.MediaStorageSOPInstanceUID] = data
+        directories.append(directory)
+    return Ingest(directories, dataset_bytes, studies)
+
+
+@dataclass
+class StorescuRun:
+    """storescu processes sending directories; counts the instances the server acknowledged."""
+
+    acknowledged: list[str] = field(default_factory=list)  # SOP Instance UIDs (from the file names)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    reached: threading.Event = field(default_factory=threading.Event)
+    outputs: list[str] = field(default_factory=list)
+
+    def send(self, port: int, ae_title: str, directories: list[Path], *, signal_after: int | None = None) -> list[int]:
+        """Run one storescu per directory (concurrent associations); return their exit codes."""
+        processes = [
+            subprocess.Popen(
+                [dcmtk_tool("storescu"), "-v", "-aec", ae_title, "127.0.0.1", str(port), "+sd", str(directory)],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dcmtk_env(),
+            )
+            for directory in directories
+        ]
+        readers = [threading.Thread(target=self._read, args=(p, signal_after)) for p in processes]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(timeout=180)
+        return [p.wait(timeout=60) for p in processes]
+
+    def _read(self, process: subprocess.Popen, signal_after: int | None) -> None:
+        current = None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "Sending file:" in line:
+                # Files are named <index>_<SOP Instance UID>.dcm by the factory.
+                current = Path(line.split("Sending file:", 1)[1].strip()).stem.split("_", 1)[1]
+            elif STORE_RESPONSE_SUCCESS in line and current is not None:
+                with self.lock:
+                    self.acknowledged.append(current)
+                    if signal_after is not None and len(self.acknowledged) >= signal_after:
+                        self.reached.set()
+        with self.lock:
+            self.outputs.append("".join(lines))
+
+
+def index_paths(data_dir: Path) -> dict[str, str]:
+    """SOP Instance UID -> file path, read straight from the SQLite index."""
+    engine = create_engine(f"sqlite:///{data_dir / 'index.sqlite'}")
+    try:
+        with engine.connect() as connection:
+            return dict(connection.execute(text("SELECT sop_instance_uid, file_path FROM instance")).all())
+    finally:
+        engine.dispose()
+
+
+def store_files(data_dir: Path) -> set[str]:
+    root = data_dir / "store"
+    return {
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and TEMPORARY_DIRECTORY not in p.parts
+    }
+
+
+def temporaries(data_dir: Path) -> list[str]:
+    directory = data_dir / "store" / TEMPORARY_DIRECTORY
+    return os.listdir(directory) if directory.exists() else []
+
+
+def _find(client, level: str, **keys: str) -> list[Dataset]:
+    query = Dataset()
+    query.QueryRetrieveLevel = level
+    for keyword, value in keys.items():
+        setattr(query, keyword, value)
+    final, matches = client.find(query)
+    assert final.Status == 0x0000, final
+    return matches
+
+
+def image_level_uids(client, study_uid: str) -> set[str]:
+    """SOP Instance UIDs of a study by hierarchical C-FIND (SERIES, then IMAGE per series)."""
+    uids = set()
+    for series in _find(client, "SERIES", StudyInstanceUID=study_uid, SeriesInstanceUID=""):
+        images = _find(client, "IMAGE", StudyInstanceUID=study_uid,
+                       SeriesInstanceUID=str(series.SeriesInstanceUID), SOPInstanceUID="")
+        uids |= {str(m.SOPInstanceUID) for m in images}
+    return uids
+
+
+def retrieved_bytes(client, study_uid: str) -> dict[str, bytes]:
+    query = Dataset()
+    query.QueryRetrieveLevel = "STUDY"
+    query.StudyInstanceUID = study_uid
+    result = client.get(query)
+    assert result.status.Status == 0x0000, result.status
+    return {r.sop_instance_uid: r.dataset_bytes for r in result.received}
+
+
+def verify_after_restart(serve, data_dir: Path, ingest: Ingest, acknowledged: set[str]) -> dict[str, int]:
+    """Check the restarted archive (serving `data_dir`); return the figures."""
+    assert temporaries(data_dir) == [], "temporary files left after restart"
+    indexed = index_paths(data_dir)
+    assert set(indexed.values()) == store_files(data_dir), "file without row or row without file"
+    lost = acknowledged - set(indexed)
+    assert not lost, f"{len(lost)} acknowledged instance(s) lost"
+    client = client_for(serve)
+    for study_uid in ingest.study_uids:
+        queryable = image_level_uids(client, study_uid)
+        retrieved = retrieved_bytes(client, study_uid)
+        assert set(retrieved) == queryable
+        for uid, data in retrieved.items():
+            assert data == ingest.dataset_bytes[uid], f"{uid} not retrieved byte for byte"
+    return {"indexed": len(indexed), "lost": len(lost), "stored_unacknowledged": len(set(indexed) - acknowledged)}
+
+
+@pytest.mark.parametrize(
+    ("associations", "kill_after"),
+    [("single", 1), ("single", 100), ("concurrent", 30), ("concurrent", 170)],
+)
+def test_kill_9_during_ingest_loses_nothing_acknowledged(serve_process, tmp_path, ingest, associations, kill_after):
+    data_dir = tmp_path / "archive-data"
+    serve = serve_process("--data-dir", str(data_dir))
+    run = StorescuRun()
+
+    def kill_when_reached() -> None:
+        run.reached.wait(timeout=180)
+        os.kill(serve.process.pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_when_reached)
+    killer.start()
+    if associations == "single":
+        # One association for all series: storescu scans the parent directory recursively.
+        codes = _send_recursive(run, serve, ingest.directories[0].parent, kill_after)
+    else:
+        codes = run.send(serve.port, serve.ae_title, ingest.directories, signal_after=kill_after)
+    run.reached.set()  # release the killer if storescu finished first (it must not have)
+    killer.join()
+    assert serve.process.wait(timeout=30) == -signal.SIGKILL, "the server was not killed during the ingest"
+    acknowledged = set(run.acknowledged)
+    assert kill_after <= len(acknowledged) < len(ingest.dataset_bytes)
+    assert any(code != 0 for code in codes)
+    in_flight = len(temporaries(data_dir))
+
+    restarted = serve_process("--data-dir", str(data_dir))
+    figures = verify_after_restart(restarted, data_dir, ingest, acknowledged)
+    recovered = re.search(r"recovery: removed (\d+) file", restarted.log())
+    print(
+        f"\n[crash] {associations} kill_after={kill_after}: acknowledged {len(acknowledged)}, "
+        f"lost {figures['lost']}, stored but unacknowledged {figures['stored_unacknowledged']}, "
+        f"writes in flight at the kill {in_flight}, files removed by recovery "
+        f"{recovered.group(1) if recovered else 0}"
+    )
+
+    resend = StorescuRun()
+    codes = resend.send(restarted.port, restarted.ae_title, ingest.directories)
+    assert codes == [0] * len(ingest.directories), resend.outputs
+    assert len(resend.acknowledged) == len(ingest.dataset_bytes)
+    assert set(index_paths(data_dir)) == set(ingest.dataset_bytes)
+    assert set(index_paths(data_dir).values()) == store_files(data_dir)
+    assert restarted.terminate() == 0
+    assert temporaries(data_dir) == []
+
+
+def _send_recursive(run: StorescuRun, serve, directory: Path, kill_after: int) -> list[int]:
+    process = subprocess.Popen(
+        [dcmtk_tool("storescu"), "-v", "-aec", serve.ae_title, "127.0.0.1", str(serve.port), "+sd", "+r",
+         str(directory)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dcmtk_env(),
+    )
+    run._read(process, kill_after)
+    return [process.wait(timeout=60)]
