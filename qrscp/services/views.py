@@ -21,11 +21,13 @@ value is derived from the sources by the engine (no clock). A lost file is regen
 generation from the originals and the persisted records, giving the same bytes.
 
 Newcomers (the exact rule): instances that arrive after a generation was built form the next generation.
-Objects of earlier generations never change. Newcomer classic images are grouped only among themselves
-(so they become new multi-frame objects in new series), newcomer enhanced images are split as usual, and
-newcomers that reference instances converted or rewritten earlier are rewritten with the mapping of all
-generations. An instance of an earlier generation that referenced an instance not yet received keeps that
-reference as it was (it was dangling when served and is never rewritten afterwards).
+Objects of earlier generations never change (same UIDs, same bytes). Newcomer classic images are grouped
+only among themselves into new multi-frame objects (whose series UID, derived from the source series, is
+the same converted series as their earlier siblings': the series gains an instance, as a series does when
+a modality sends late images); newcomer enhanced images are split as usual; newcomers that reference
+instances converted or rewritten earlier are rewritten with the mapping of all generations. An instance of
+an earlier generation that referenced an instance not yet received keeps that reference as it was (it was
+dangling when served and is never rewritten afterwards).
 
 Concurrency: a per-(patient, view) lock in the process, and the ``view_build`` row (unique per patient,
 view and generation) across processes: two associations asking at once convert once and get identical
