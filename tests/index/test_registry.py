@@ -169,3 +169,31 @@ def test_factory_series_with_invalid_values(sessions, modality):
         assert instance.sop_class_uid == series[0].SOPClassUID
         assert instance.series.modality == series[0].Modality
         assert instance.rows == 16
+
+
+def test_concurrent_stores_into_one_new_study(sessions):
+    """Two associations storing the first instances of the same study never collide on its rows."""
+    import threading
+
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def store(worker: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(10):
+                with sessions() as session:
+                    register_instance(session, instance_dataset("P1", "1.2.3", "1.2.3.1", f"1.2.3.1.{worker}.{i}"),
+                                      file_path=f"{worker}/{i}", file_size=1, transfer_syntax_uid=ExplicitVRLittleEndian)
+                    session.commit()
+        except BaseException as exc:  # reported below, in the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=store, args=(worker,)) for worker in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with sessions() as session:
+        assert _counts(session) == (1, 1, 1, 20)
