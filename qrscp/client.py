@@ -202,7 +202,19 @@ def _store_handler(output: Path, progress: RetrieveProgress, lock: threading.Loc
     return handle_store
 
 
+def _text_of(element: Any) -> str:
+    if element is None or element.value is None:
+        return ""
+    if element.VR == "SQ":
+        return f"<{len(element.value)} item(s)>"
+    value = element.value
+    if element.VM > 1:
+        return "\\".join(str(v) for v in value)
+    return str(value)
+
+
 def _print_matches(matches: list[Dataset], console: Any) -> None:
+    """A table when it fits the terminal, otherwise one block of ``keyword  value`` lines per match."""
     from rich.table import Table
 
     if not matches:
@@ -213,22 +225,21 @@ def _print_matches(matches: list[Dataset], console: Any) -> None:
         for element in match:
             if element.tag not in columns and element.tag != Tag(0x0008, 0x0005):
                 columns.append(element.tag)
-    table = Table(show_lines=False)
-    for tag in columns:
-        table.add_column(keyword_for_tag(tag) or str(Tag(tag)), overflow="fold")
-    for match in matches:
-        row = []
-        for tag in columns:
-            element = match.get(tag)
-            if element is None or element.value is None:
-                row.append("")
-            elif element.VR == "SQ":
-                row.append(f"<{len(element.value)} items>")
-            else:
-                value = element.value
-                row.append("\\".join(str(v) for v in value) if element.VM > 1 else str(value))
-        table.add_row(*row)
-    console.print(table)
+    names = [keyword_for_tag(tag) or str(Tag(tag)) for tag in columns]
+    widths = [max([len(name)] + [len(_text_of(m.get(tag))) for m in matches]) for name, tag in zip(names, columns)]
+    if sum(widths) + 3 * len(widths) + 1 <= console.width:
+        table = Table()
+        for name in names:
+            table.add_column(name, no_wrap=True)
+        for match in matches:
+            table.add_row(*[_text_of(match.get(tag)) for tag in columns])
+        console.print(table)
+    else:
+        label = max(len(name) for name in names)
+        for number, match in enumerate(matches, start=1):
+            console.print(f"[bold]match {number}[/bold]")
+            for name, tag in zip(names, columns):
+                console.print(f"  {name.ljust(label)}  {_text_of(match.get(tag))}", markup=False, highlight=False)
     console.print(f"{len(matches)} match(es)")
 
 
