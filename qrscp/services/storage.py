@@ -6,6 +6,7 @@ What a C-STORE gets (the network layer turns a :class:`StoreOutcome` into the re
 Condition                                                     Status  Notes
 ============================================================  ======  =========================================
 stored (or duplicate under ``keep-first``)                    0000    file and index row committed
+data set carrying File Meta elements (group 0002)             B006    those elements removed, rest as received
 data set larger than ``[storage] max_dataset_bytes``          A700    nothing parsed or written
 write error: disk full, I/O error, permission                 A700    index unchanged, no file left
 index unavailable (database locked beyond retries, down)      A700    file removed again
@@ -29,6 +30,7 @@ or a crash at any point leaves neither a file without a row nor a row without a 
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import io
@@ -53,8 +55,10 @@ from qrscp.store.structure import (
     EXPLICIT_VR_LITTLE_ENDIAN,
     MalformedDataset,
     check_structure,
+    deflate,
     encoding_of,
     inflate,
+    leading_file_meta_length,
 )
 from qrscp.uids import View
 
@@ -97,7 +101,8 @@ class StoreOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.status == Status.SUCCESS
+        """True when the instance is stored (Success or a Warning status)."""
+        return self.status == Status.SUCCESS or 0xB000 <= self.status <= 0xBFFF
 
     def to_dataset(self) -> Dataset:
         """Return the status data set for the C-STORE response (Status, Error Comment, Offending Element)."""
@@ -108,6 +113,15 @@ class StoreOutcome:
         if self.offending_element is not None:
             ds.OffendingElement = [BaseTag(self.offending_element)]
         return ds
+
+
+@dataclass(frozen=True)
+class _Received:
+    """A checked data set: its header (up to the bulk data) and the bytes to store."""
+
+    header: Dataset
+    dataset_bytes: bytes
+    file_meta_discarded: bool
 
 
 class _Refusal(Exception):
@@ -200,19 +214,27 @@ class StorageService:
         """
         context = f"C-STORE from {calling_ae_title.strip() or '?'} ({peer or 'local'})"
         try:
-            header = self._parse_received(dataset_bytes, transfer_syntax_uid)
-            uids = self._checked_uids(header)
+            received = self._parse_received(dataset_bytes, transfer_syntax_uid)
+            uids = self._checked_uids(received.header)
             self._check_command(uids, affected_sop_class_uid, affected_sop_instance_uid)
-            return self._store_checked(
-                header,
+            outcome = self._store_checked(
+                received.header,
                 uids,
-                dataset_bytes,
+                received.dataset_bytes,
                 transfer_syntax_uid=transfer_syntax_uid,
                 source_ae_title=calling_ae_title,
                 views=None,
                 duplicate_policy=self.config.storage.duplicate_policy,
                 context=context,
             )
+            if received.file_meta_discarded and outcome.status == Status.SUCCESS:
+                logger.warning("%s of %s: File Meta elements removed from the data set", context, uids["SOPInstanceUID"])
+                outcome = dataclasses.replace(
+                    outcome,
+                    status=int(Status.ELEMENTS_DISCARDED),
+                    error_comment="File Meta elements (0002,xxxx) removed from the data set",
+                )
+            return outcome
         except _Refusal as refusal:
             outcome = refusal.outcome
             uid = outcome.sop_instance_uid or (affected_sop_instance_uid or "?")
@@ -257,13 +279,12 @@ class StorageService:
             transfer_syntax_uid = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
             transfer_syntax_uid = transfer_syntax_uid or EXPLICIT_VR_LITTLE_ENDIAN
         try:
-            dataset_bytes = encode_dataset(ds, transfer_syntax_uid)
-            header = self._parse_received(dataset_bytes, transfer_syntax_uid)
-            uids = self._checked_uids(header)
+            received = self._parse_received(encode_dataset(ds, transfer_syntax_uid), transfer_syntax_uid)
+            uids = self._checked_uids(received.header)
             return self._store_checked(
-                header,
+                received.header,
                 uids,
-                dataset_bytes,
+                received.dataset_bytes,
                 transfer_syntax_uid=transfer_syntax_uid,
                 source_ae_title=source_ae_title,
                 views=views,
@@ -295,7 +316,7 @@ class StorageService:
             return instance is not None and instance.file_path == relative_path
 
     # -- checks ------------------------------------------------------------------------------------
-    def _parse_received(self, dataset_bytes: bytes, transfer_syntax_uid: str) -> Dataset:
+    def _parse_received(self, dataset_bytes: bytes, transfer_syntax_uid: str) -> _Received:
         limit = self.config.storage.max_dataset_bytes
         if len(dataset_bytes) > limit:
             raise _fail(
@@ -308,6 +329,13 @@ class StorageService:
             check_structure(plain, encoding)
         except MalformedDataset as exc:
             raise _fail(Status.CANNOT_UNDERSTAND, f"cannot parse data set: {exc}") from exc
+        discarded = leading_file_meta_length(plain, encoding)
+        if discarded:
+            # File Meta elements inside the data set would be read back as the file's File Meta.
+            plain = plain[discarded:]
+            dataset_bytes = deflate(plain) if encoding.deflated else plain
+            if not plain:
+                raise _fail(Status.CANNOT_UNDERSTAND, "data set holds nothing but File Meta elements")
         try:
             header = read_dataset(
                 io.BytesIO(plain),
@@ -320,7 +348,7 @@ class StorageService:
         implicit, little = header.original_encoding
         if (implicit, little) != (encoding.implicit_vr, encoding.little_endian):
             raise _fail(Status.CANNOT_UNDERSTAND, "data set encoding differs from the transfer syntax")
-        return header
+        return _Received(header, dataset_bytes, discarded > 0)
 
     def _checked_uids(self, header: Dataset) -> dict[str, str]:
         uids: dict[str, str] = {}
@@ -505,16 +533,11 @@ class StorageService:
 
 def encode_dataset(ds: Dataset, transfer_syntax_uid: str) -> bytes:
     """Encode `ds` (without File Meta) in `transfer_syntax_uid`; deflate when the syntax says so."""
-    import zlib
-
     encoding = encoding_of(transfer_syntax_uid)
     fp = DicomBytesIO()
     fp.is_implicit_VR = encoding.implicit_vr
     fp.is_little_endian = encoding.little_endian
     write_dataset(fp, ds)
     data = fp.getvalue()
-    if encoding.deflated:
-        deflater = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
-        data = deflater.compress(data) + deflater.flush()
-    return data
+    return deflate(data) if encoding.deflated else data
 

@@ -105,6 +105,12 @@ def inflate(data: bytes, *, max_bytes: int) -> bytes:
     return out
 
 
+def deflate(data: bytes) -> bytes:
+    """Deflate a data set for Deflated Explicit VR Little Endian (raw deflate, PS3.5 A.5)."""
+    deflater = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return deflater.compress(data) + deflater.flush()
+
+
 def check_structure(data: bytes, encoding: Encoding) -> None:
     """Verify that `data` (already inflated) is a well-formed data set in `encoding`.
 
@@ -123,6 +129,31 @@ def check_structure(data: bytes, encoding: Encoding) -> None:
     if not data:
         raise MalformedDataset("empty data set")
     _Walker(data, encoding).walk_dataset(0, len(data), depth=0, in_item=False)
+
+
+def leading_file_meta_length(data: bytes, encoding: Encoding) -> int:
+    """Return how many bytes of File Meta elements (group 0002) open the data set (0 when none).
+
+    Group 0002 has no place in a data set (PS3.10 7.1), and a Part 10 reader would take such elements for
+    File Meta Information, so a data set that carries them cannot be stored as it is. Call after
+    :func:`check_structure`.
+    """
+    walker = _Walker(data, encoding)
+    pos = 0
+    while len(data) - pos >= 8:
+        group, _element, length = walker.tag_length.unpack_from(data, pos)
+        if group != 0x0002:
+            break
+        header = 8
+        if not encoding.implicit_vr:
+            _, _, vr, length = walker.tag_vr_short.unpack_from(data, pos)
+            if vr in _LONG_LENGTH_VRS:
+                (length,) = walker.long_length.unpack_from(data, pos + 8)
+                header = 12
+        if length == _UNDEFINED_LENGTH:
+            break
+        pos += header + length
+    return pos
 
 
 class _Walker:

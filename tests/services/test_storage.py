@@ -296,6 +296,31 @@ def test_factory_bad_input_table(archive, tmp_path, name):
     assert archive.consistent()
 
 
+@pytest.mark.parametrize("transfer_syntax", [EXPLICIT_LE, IMPLICIT_LE, DEFLATED])
+def test_file_meta_elements_in_the_data_set_are_discarded(archive, tmp_path, transfer_syntax):
+    from pydicom import dcmread
+
+    from qrscp.store.structure import deflate, inflate
+
+    ds = one_slice(seed=13)
+    data = encoded(ds, transfer_syntax, tmp_path)
+    plain = inflate(data, max_bytes=1 << 30) if transfer_syntax == DEFLATED else data
+    # A sloppy SCU sends (0002,0010) Transfer Syntax UID inside the data set: a reader of the stored file
+    # would take it for the File Meta's and decode the data set wrongly.
+    liar = Dataset()
+    liar.add_new(0x00020010, "UI", EXPLICIT_BE)
+    prefix = encode_dataset(liar, transfer_syntax)
+    prefix = inflate(prefix, max_bytes=1 << 20) if transfer_syntax == DEFLATED else prefix
+    sent = prefix + plain
+    outcome = archive.store(deflate(sent) if transfer_syntax == DEFLATED else sent, transfer_syntax, header=ds)
+    assert outcome.status == Status.ELEMENTS_DISCARDED and outcome.ok and "0002" in outcome.error_comment
+    stored = split_part10(archive.file_store.read_bytes(outcome.file_path))[1]
+    assert (inflate(stored, max_bytes=1 << 30) if transfer_syntax == DEFLATED else stored) == plain
+    reread = dcmread(archive.file_store.absolute(outcome.file_path))
+    assert reread.file_meta.TransferSyntaxUID == transfer_syntax and reread.PixelData == ds.PixelData
+    assert archive.consistent()
+
+
 def test_too_large_is_refused_before_parsing(tmp_path):
     archive = Archive(tmp_path / "data", max_dataset_bytes=1000)
     ds = one_slice()
