@@ -41,7 +41,7 @@ import inspect
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,6 +164,8 @@ class ViewBuilder:
         self._eager: threading.Thread | None = None
         #: Number of generations built by this process (tests read it: "converted once").
         self.generations_built = 0
+        #: Called as ``listener(patient_fk, view, generation)`` after a generation is published.
+        self.listeners: list[Callable[[int, View, int], None]] = []
 
     # ------------------------------------------------------------------ request hook
 
@@ -383,6 +385,8 @@ class ViewBuilder:
             raise
         self.generations_built += 1
         self._verified[(patient_fk, view)] = generation
+        for listener in list(self.listeners):
+            listener(patient_fk, view, generation)
         return len(result.outputs)
 
     def _mapping_of(self, session: Session, patient_fk: int, view: View, *, before: int) -> tuple[Any, set[str]]:
