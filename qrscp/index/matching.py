@@ -104,10 +104,28 @@ def _contains(column: ColumnElement, pattern: str) -> ColumnElement[bool]:
     return (literal(sep) + column + literal(sep)).like(f"%{sep}{pattern}{sep}%", escape=LIKE_ESCAPE)
 
 
+#: Sorts after every character (UTF-8 F4 8F BF BF): ``prefix + PREFIX_END`` bounds a prefix range.
+PREFIX_END = "\U0010ffff"
+
+
+def literal_prefix(value: str) -> str:
+    """The text before the first wild card of `value`."""
+    cut = min((i for i in (value.find("*"), value.find("?")) if i >= 0), default=len(value))
+    return value[:cut]
+
+
 def _text_match(column: ColumnElement, value: str, *, wildcard: bool, multiple: bool) -> ColumnElement[bool]:
     if wildcard:
         pattern = like_pattern(value)
-        return _contains(column, pattern) if multiple else column.like(pattern, escape=LIKE_ESCAPE)
+        if multiple:
+            return _contains(column, pattern)
+        like = column.like(pattern, escape=LIKE_ESCAPE)
+        prefix = literal_prefix(value)
+        if not prefix:
+            return like
+        # A range on the literal prefix lets both databases use the column's index (byte order);
+        # neither uses it for a LIKE with an ESCAPE clause and a bound pattern.
+        return and_(column >= prefix, column < prefix + PREFIX_END, like)
     if multiple:
         return or_(column == value, _contains(column, like_pattern(value)))
     return column == value

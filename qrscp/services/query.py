@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from pydicom.config import IGNORE
 from pydicom.dataelem import DataElement
 from pydicom.datadict import keyword_for_tag
 from pydicom.dataset import Dataset
@@ -50,6 +51,11 @@ COMPOSITE_INSTANCE_ROOT = (
     COMPOSITE_INSTANCE_ROOT_GET,
     COMPOSITE_INSTANCE_RETRIEVE_WITHOUT_BULK_DATA_GET,
 )
+QUERY_RETRIEVE_LEVEL = 0x00080052
+QUERY_RETRIEVE_VIEW = 0x00080053
+SPECIFIC_CHARACTER_SET = 0x00080005
+RETRIEVE_AE_TITLE = 0x00080054
+INSTANCE_AVAILABILITY = 0x00080056
 #: Rows fetched from the database at a time while streaming.
 STREAM_BATCH = 256
 #: Character sets kept in responses when every value can be encoded with them.
@@ -96,6 +102,23 @@ class InstanceLocation:
     file_size: int = 0
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """How to answer one requested key: computed once per request, used for every match."""
+
+    element: DataElement
+    key: Key | None
+    label: str | None  # the selected column's label; None when not answered from a column
+    is_int: bool
+
+    @classmethod
+    def of(cls, element: DataElement, key: Key | None) -> _Answer:
+        if key is None or key.computed:
+            return cls(element, key, key.keyword if key else None, False)
+        is_int = isinstance(key.model.__table__.c[key.column].type, Integer)
+        return cls(element, key, _label(key), is_int)
+
+
 @dataclass
 class _Plan:
     """A checked C-FIND request."""
@@ -108,7 +131,7 @@ class _Plan:
     clauses: list[ColumnElement]
     item_filters: list[tuple[Key, Dataset]]
     columns: dict[str, ColumnElement]  # label -> column
-    returned: list[tuple[DataElement, Key | None]]  # request elements in order, with their key
+    returned: list[_Answer]  # request elements in order, with how to answer them
 
 
 def _column(key: Key) -> ColumnElement:
@@ -258,7 +281,7 @@ class QueryService:
             if keyword in SERVICE_KEYWORDS:
                 continue
             key = KEYS_BY_KEYWORD.get(keyword)
-            plan.returned.append((element, key))
+            plan.returned.append(_Answer.of(element, key))
             if key is None:
                 continue  # not indexed: returned empty (C.2.2.1.3: existence not supported)
             key_level = model_level(key, model)
@@ -366,49 +389,24 @@ class QueryService:
     def _response(self, plan: _Plan, mapping) -> Dataset:
         response = Dataset()
         texts: list[str] = []
-        for element, key in plan.returned:
-            value = self._response_value(plan, element, key, mapping)
+        for answer in plan.returned:
+            value = _response_value(answer, mapping)
             if isinstance(value, str):
                 texts.append(value)
             elif isinstance(value, list):
                 texts.extend(v for v in value if isinstance(v, str))
-            _set(response, element, value)
-        response.QueryRetrieveLevel = plan.level.value
+            _set(response, answer.element.tag, answer.element.VR, value)
+        _set(response, QUERY_RETRIEVE_LEVEL, "CS", plan.level.value)
         charset = self._character_set(plan.level, mapping, texts)
-        if charset or "SpecificCharacterSet" in plan.identifier:
-            response.SpecificCharacterSet = charset or ""
-        response.RetrieveAETitle = self.config.server.ae_title
-        response.InstanceAvailability = "ONLINE"
+        if charset or SPECIFIC_CHARACTER_SET in plan.identifier:
+            _set(response, SPECIFIC_CHARACTER_SET, "CS", charset or None)
+        _set(response, RETRIEVE_AE_TITLE, "AE", self.config.server.ae_title)
+        _set(response, INSTANCE_AVAILABILITY, "CS", "ONLINE")
         if plan.view is not View.DEFAULT:
-            response.QueryRetrieveView = plan.view.value
-        elif "QueryRetrieveView" in plan.identifier:
-            response.QueryRetrieveView = ""
+            _set(response, QUERY_RETRIEVE_VIEW, "CS", plan.view.value)
+        elif QUERY_RETRIEVE_VIEW in plan.identifier:
+            _set(response, QUERY_RETRIEVE_VIEW, "CS", None)
         return response
-
-    @staticmethod
-    def _response_value(plan: _Plan, element: DataElement, key: Key | None, mapping):
-        if key is None:
-            return None
-        if key.computed:
-            raw = mapping.get(key.keyword)
-            if raw is None:
-                return None
-            if key.keyword in ("ModalitiesInStudy", "SOPClassesInStudy"):
-                return sorted(v for v in str(raw).split(queries.AGGREGATE_SEPARATOR) if v)
-            return int(raw)
-        label = _label(key)
-        if label not in mapping:
-            return None  # a key of a level below the query level (relational)
-        stored = mapping[label]
-        if key.vr == "SQ":
-            return _requested_items(element, sequence_from_json(stored or ""))
-        if stored is None:
-            return None
-        if isinstance(key.model.__table__.c[key.column].type, Integer):
-            return str(stored)
-        if key.multiple and VALUE_SEPARATOR in stored:
-            return stored.split(VALUE_SEPARATOR)
-        return stored
 
     @staticmethod
     def _character_set(level: Level, mapping, texts: list[str]) -> str:
@@ -513,16 +511,44 @@ def _requested_items(element: DataElement, stored: Sequence) -> Sequence:
     return reduced
 
 
-def _set(response: Dataset, element: DataElement, value) -> None:
-    """Put `value` in `response` as `element`'s attribute; empty when None or unencodable."""
-    vr = element.VR
-    if value is None:
-        value = Sequence() if vr == "SQ" else None
+def _response_value(answer: _Answer, mapping):
+    """The value answering one requested key for one matching row (None: empty)."""
+    key = answer.key
+    if key is None:
+        return None
+    if key.computed:
+        raw = mapping.get(key.keyword)
+        if raw is None:
+            return None
+        if key.keyword in ("ModalitiesInStudy", "SOPClassesInStudy"):
+            return sorted(v for v in str(raw).split(queries.AGGREGATE_SEPARATOR) if v)
+        return int(raw)
+    if answer.label not in mapping:
+        return None  # a key of a level below the query level (relational)
+    stored = mapping[answer.label]
+    if key.vr == "SQ":
+        return _requested_items(answer.element, sequence_from_json(stored or ""))
+    if stored is None:
+        return None
+    if answer.is_int:
+        return str(stored)
+    if key.multiple and VALUE_SEPARATOR in stored:
+        return stored.split(VALUE_SEPARATOR)
+    return stored
+
+
+def _set(response: Dataset, tag: int, vr: str, value) -> None:
+    """Put `value` in `response`; empty when None or when pydicom cannot hold it (a stored IS "abc").
+
+    Values come from the index, so they are not validated again: that costs more than the query.
+    """
+    if value is None and vr == "SQ":
+        value = Sequence()
     try:
-        response.add(DataElement(element.tag, vr, value))
-    except Exception as exc:  # an invalid stored value pydicom refuses (IS "abc"): answer it empty
-        log.debug("answering %s empty: %s", element.tag, exc)
-        response.add(DataElement(element.tag, vr, Sequence() if vr == "SQ" else None))
+        response.add(DataElement(tag, vr, value, validation_mode=IGNORE))
+    except Exception as exc:
+        log.debug("answering %s empty: %s", tag, exc)
+        response.add(DataElement(tag, vr, Sequence() if vr == "SQ" else None, validation_mode=IGNORE))
 
 
 __all__ = ["InstanceLocation", "QueryError", "QueryService"]
