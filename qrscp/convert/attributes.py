@@ -102,7 +102,10 @@ def value_key(ds: Dataset, tag: BaseTag, little_endian: bool = True) -> bytes | 
     if elem.is_empty:
         return None
     if elem.VR == "SQ":
-        return b"SQ" + _encode(elem)
+        return b"SQ" + sequence_fingerprint(elem.value)
+    fast = _fast_value_bytes(elem, ds)
+    if fast is not None:
+        return _strip(elem.VR, fast)
     encoded = _encode(elem)
     header = 8 if elem.VR in _LONG_VRS else 4
     return _strip(elem.VR, encoded[header:])
@@ -111,6 +114,33 @@ def value_key(ds: Dataset, tag: BaseTag, little_endian: bool = True) -> bytes | 
 _LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
 _TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
                        "UR", "UT"})
+
+
+_STRUCT_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d", "SV": "q", "UV": "Q"}
+_BYTES_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
+
+
+def _fast_value_bytes(elem: DataElement, ds: Dataset) -> bytes | None:
+    """Little-endian value bytes of an in-memory element without pydicom's writer (None: not handled)."""
+    import struct
+
+    vr, value = elem.VR, elem.value
+    values = list(value) if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else [value]
+    try:
+        if vr in _TEXT_VRS:
+            text = "\\".join("" if v is None else str(v) for v in values)
+            if text.isascii():
+                return text.encode("ascii")
+            from pydicom.charset import encode_string
+
+            return encode_string(text, ds._character_set)  # noqa: SLF001 - the data set's own charset
+        if vr in _STRUCT_FORMATS:
+            return struct.pack(f"<{len(values)}{_STRUCT_FORMATS[vr]}", *values)
+        if vr in _BYTES_VRS and isinstance(value, (bytes, bytearray)):
+            return bytes(value)
+    except (struct.error, TypeError, ValueError):
+        return None
+    return None
 
 
 def _strip(vr: str, value: bytes) -> bytes | None:
@@ -127,6 +157,19 @@ def _dictionary_vr(tag: BaseTag) -> str:
         return dictionary_VR(tag)
     except KeyError:
         return "UN"
+
+
+def sequence_fingerprint(items) -> bytes:  # noqa: ANN001
+    """Comparison key of sequence Items: the keys of their elements, in order (fixed or undefined length
+    encodings compare equal, C.7.6.16.2.FG). Much cheaper than encoding the sequence."""
+    parts = [b"%d[" % len(items)]
+    for item in items:
+        for tag in sorted(item._dict):  # noqa: SLF001
+            key = value_key(item, tag)
+            parts.append(int(tag).to_bytes(4, "little"))
+            parts.append(b"-" if key is None else len(key).to_bytes(4, "little") + key)
+        parts.append(b"]")
+    return b"".join(parts)
 
 
 def copy_element(ds: Dataset, tag: BaseTag) -> DataElement:

@@ -118,7 +118,7 @@ def to_enhanced(
 
 
 def _sequence_key(elem: DataElement) -> bytes:
-    return attrs._encode(elem)  # noqa: SLF001
+    return attrs.sequence_fingerprint(elem.value)
 
 
 def convert_group(
@@ -172,7 +172,7 @@ def convert_group(
     all_tags.update(CONSUMED_TAGS | (GENERATED_TAGS - _NOT_COPIED))
     unassigned_shared = Dataset()
     unassigned_per_frame = [Dataset() for _ in frames]
-    recovered_by_groups = [flatten_groups([shared_item, item]) for item in per_frame_items]
+    recovered_by_groups = [flatten_groups([shared_item, item], copy_values=False) for item in per_frame_items]
 
     for tag in sorted(all_tags):
         tag = Tag(tag)
@@ -234,7 +234,7 @@ def _sorted_item(item: Dataset) -> Dataset:
 def _first_element(frames: Sequence[Dataset], tag: BaseTag) -> DataElement:
     for ds in frames:
         if tag in ds:
-            return copy.deepcopy(ds[tag])
+            return _copy(ds[tag])
     raise KeyError(tag)
 
 
@@ -255,9 +255,14 @@ def _place_unassigned(tag: BaseTag, frames: Sequence[Dataset], keys: list[bytes 
     vr = _vr_of(frames, tag)
     for ds, item in zip(frames, per_frame):
         if tag in ds:
-            item.add(copy.deepcopy(ds[tag]))
+            item.add(_copy(ds[tag]))
         elif markers:
             item.add(attrs.empty_element(tag, vr))
+
+
+def _copy(elem: DataElement) -> DataElement:
+    """A copy that output datasets may own: deep for sequences, shallow (immutable values) otherwise."""
+    return copy.deepcopy(elem) if elem.VR == "SQ" else copy.copy(elem)
 
 
 def _vr_of(frames: Sequence[Dataset], tag: BaseTag) -> str:

@@ -60,7 +60,8 @@ def _copy_into(item: Dataset, source: Dataset, keywords: tuple[str, ...]) -> boo
     found = False
     for keyword in keywords:
         if keyword in source:
-            item.add(copy.deepcopy(source[keyword]))
+            elem = source[keyword]
+            item.add(copy.deepcopy(elem) if elem.VR == "SQ" else copy.copy(elem))
             found = True
     return found
 
@@ -243,8 +244,11 @@ def _acquisition_datetime(source: Dataset) -> str:
     return ""
 
 
-def flatten_groups(items: list[Dataset]) -> Dataset:
-    """Classic attributes carried by functional group items (shared items first, then per-frame ones)."""
+def flatten_groups(items: list[Dataset], *, copy_values: bool = True) -> Dataset:
+    """Classic attributes carried by functional group items (shared items first, then per-frame ones).
+
+    With `copy_values` False the elements are shared with `items` (for comparisons only).
+    """
     flat = Dataset()
     for group in items:
         for elem in group:
@@ -253,12 +257,16 @@ def flatten_groups(items: list[Dataset]) -> Dataset:
                 for item in elem.value[:1]:
                     for keyword_inside in MACRO_ATTRIBUTES[keyword]:
                         if keyword_inside in item:
-                            flat.add(copy.deepcopy(item[keyword_inside]))
+                            flat.add(_maybe_copy(item[keyword_inside], copy_values))
             elif keyword == "ReferencedImageSequence":
-                flat.add(copy.deepcopy(elem))
+                flat.add(_maybe_copy(elem, copy_values))
             elif keyword == "DerivationImageSequence":
                 for item in elem.value[:1]:
                     for inside in ("DerivationDescription", "DerivationCodeSequence", "SourceImageSequence"):
                         if inside in item:
-                            flat.add(copy.deepcopy(item[inside]))
+                            flat.add(_maybe_copy(item[inside], copy_values))
     return flat
+
+
+def _maybe_copy(elem, copy_values: bool):  # noqa: ANN001, ANN202
+    return copy.deepcopy(elem) if copy_values else elem
