@@ -44,10 +44,12 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_dataset
 from pydicom.tag import BaseTag
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from qrscp.config import Config
+from qrscp.index.models import Instance
 from qrscp.status import Status
 from qrscp.store.filestore import FileStore, PendingRemoval
 from qrscp.store.part10 import make_file_meta
@@ -309,11 +311,11 @@ class StorageService:
 
     def is_indexed(self, relative_path: str) -> bool:
         """Return True when an index row references the stored file `relative_path`."""
-        from qrscp.index import registry
-
         with self.sessions() as session:
-            instance = registry.get_instance(session, _sop_uid_of_path(relative_path))
-            return instance is not None and instance.file_path == relative_path
+            path = session.scalar(
+                select(Instance.file_path).where(Instance.sop_instance_uid == _sop_uid_of_path(relative_path))
+            )
+            return path == relative_path
 
     # -- checks ------------------------------------------------------------------------------------
     def _parse_received(self, dataset_bytes: bytes, transfer_syntax_uid: str) -> _Received:
@@ -410,8 +412,6 @@ class StorageService:
         duplicate_policy: str,
         context: str,
     ) -> StoreOutcome:
-        from qrscp.index import registry
-
         uid = uids["SOPInstanceUID"]
         with self._lock_for(uid):
             existing_path = self._existing_path(uid)
@@ -434,34 +434,31 @@ class StorageService:
                 raise _fail(
                     Status.REFUSED_OUT_OF_RESOURCES, f"cannot write file: {exc.strerror or exc}", uid=uid
                 ) from exc
+            row = _Row(header, uid, pending.relative_path, pending.size, transfer_syntax_uid,
+                       source_ae_title.strip()[:16], views)
             removals: list[PendingRemoval] = []
             try:
-                replaced = self._commit_row(
-                    registry, header, uid, pending.relative_path, pending.size, transfer_syntax_uid,
-                    source_ae_title, views, duplicate_policy, removals,
-                )
+                result = self._commit_row(row, existing_path, duplicate_policy, removals)
             except BaseException:
                 pending.discard()
                 for removal in removals:
                     removal.cancel()
                 raise
-            if isinstance(replaced, StoreOutcome):  # a concurrent process stored it first
+            if isinstance(result, StoreOutcome):  # another process stored the instance first
                 pending.discard()
-                return replaced
+                return result
             pending.keep()
             for removal in removals:
                 removal.complete()
-        action = StoreAction.REPLACED if replaced else StoreAction.STORED
-        logger.info("%s of %s: %s as %s", context, uid, action.value, pending.relative_path)
+        action = StoreAction.REPLACED if result else StoreAction.STORED
+        logger.debug("%s of %s: %s as %s", context, uid, action.value, pending.relative_path)
         return StoreOutcome(Status.SUCCESS, action=action, sop_instance_uid=uid, file_path=pending.relative_path)
 
     def _existing_path(self, uid: str) -> str | None:
-        from qrscp.index import registry
-
         try:
             with self.sessions() as session:
-                instance = registry.get_instance(session, uid)
-                return None if instance is None else instance.file_path
+                # Only the path: no ORM object to build on the hot path of every C-STORE.
+                return session.scalar(select(Instance.file_path).where(Instance.sop_instance_uid == uid))
         except OperationalError as exc:
             raise _fail(Status.REFUSED_OUT_OF_RESOURCES, f"index unavailable: {exc.orig}"[:64], uid=uid) from exc
 
@@ -480,55 +477,67 @@ class StorageService:
                             file_path=existing_path)
 
     def _commit_row(
-        self,
-        registry,
-        header: Dataset,
-        uid: str,
-        relative_path: str,
-        size: int,
-        transfer_syntax_uid: str,
-        source_ae_title: str,
-        views: frozenset[View] | None,
-        duplicate_policy: str,
-        removals: list[PendingRemoval],
+        self, row: _Row, existing_path: str | None, duplicate_policy: str, removals: list[PendingRemoval]
     ) -> bool | StoreOutcome:
-        """Insert (or replace) the index row; return whether it replaced one, or the duplicate outcome."""
+        """Insert (or replace) the index row; return whether it replaced one, or the duplicate outcome.
+
+        `existing_path` is what the check under the per-UID lock found; it is trusted for the first
+        attempt (saving a query), and looked up again after a conflict with another process.
+        """
+        from qrscp.index import registry
+
         marked: set[str] = set()
         last_error: Exception | None = None
-        # Another process inserted the same SOP Instance UID between our check and our insert.
         duplicate_error = getattr(registry, "DuplicateInstanceError", IntegrityError)
-        for _attempt in range(_INDEX_ATTEMPTS):
+        for attempt in range(_INDEX_ATTEMPTS):
             try:
                 with self.sessions() as session:
-                    existing = registry.get_instance(session, uid)
-                    if existing is not None and duplicate_policy != "replace":
-                        return self._duplicate(uid, existing.file_path, duplicate_policy, "concurrent store")
-                    if existing is not None and existing.file_path not in marked:
-                        marked.add(existing.file_path)
-                        removals.append(self.file_store.mark_for_removal(existing.file_path))
-                    kwargs = {} if views is None else {"views": views}
+                    if attempt:
+                        existing = registry.get_instance(session, row.sop_instance_uid)
+                        existing_path = None if existing is None else existing.file_path
+                    if existing_path is not None and duplicate_policy != "replace":
+                        return self._duplicate(row.sop_instance_uid, existing_path, duplicate_policy,
+                                               "concurrent store")
+                    if existing_path is not None and existing_path not in marked:
+                        marked.add(existing_path)
+                        removals.append(self.file_store.mark_for_removal(existing_path))
+                    kwargs = {} if row.views is None else {"views": row.views}
                     registry.register_instance(
                         session,
-                        header,
-                        file_path=relative_path,
-                        file_size=size,
-                        transfer_syntax_uid=transfer_syntax_uid,
-                        source_ae_title=source_ae_title.strip()[:16],
-                        replace=existing is not None,
+                        row.header,
+                        file_path=row.file_path,
+                        file_size=row.file_size,
+                        transfer_syntax_uid=row.transfer_syntax_uid,
+                        source_ae_title=row.source_ae_title,
+                        replace=existing_path is not None,
                         **kwargs,
                     )
                     session.commit()
-                    return existing is not None
+                    return existing_path is not None
             except (IntegrityError, OperationalError, duplicate_error) as exc:
-                # A concurrent insert of the same patient/study/series/instance, or SQLite busy beyond
-                # its timeout: the transaction rolled back; the next attempt sees the other commit.
+                # Another process inserted the same instance, patient, study or series, or SQLite stayed
+                # busy beyond its timeout: the transaction rolled back; the next attempt sees the other
+                # commit.
                 last_error = exc
-                logger.info("index commit of %s retried after %s", uid, type(exc).__name__)
+                logger.info("index commit of %s retried after %s", row.sop_instance_uid, type(exc).__name__)
             except OSError as exc:
                 raise _fail(Status.REFUSED_OUT_OF_RESOURCES, f"cannot write file: {exc.strerror or exc}",
-                            uid=uid) from exc
+                            uid=row.sop_instance_uid) from exc
         comment = f"index unavailable: {getattr(last_error, 'orig', last_error)}"
-        raise _fail(Status.REFUSED_OUT_OF_RESOURCES, comment[:MAX_ERROR_COMMENT], uid=uid)
+        raise _fail(Status.REFUSED_OUT_OF_RESOURCES, comment[:MAX_ERROR_COMMENT], uid=row.sop_instance_uid)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """What the index row of a stored file is made of."""
+
+    header: Dataset
+    sop_instance_uid: str
+    file_path: str
+    file_size: int
+    transfer_syntax_uid: str
+    source_ae_title: str
+    views: frozenset[View] | None
 
 
 def encode_dataset(ds: Dataset, transfer_syntax_uid: str) -> bytes:

@@ -10,6 +10,7 @@ import contextlib
 import errno
 import os
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -45,9 +46,12 @@ CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 class Archive:
     """A storage service on a real SQLite index and a real file store under one directory."""
 
-    def __init__(self, data_dir: Path, *, store_dir: Path | None = None, **storage: object) -> None:
+    def __init__(
+        self, data_dir: Path, *, store_dir: Path | None = None, database_url: str = "", **storage: object
+    ) -> None:
         self.config = Config()
         self.config.storage.data_dir = data_dir
+        self.config.storage.database_url = database_url
         for key, value in storage.items():
             setattr(self.config.storage, key, value)
         self.engine = create_engine_for(self.config.storage.resolved_database_url)
@@ -91,6 +95,25 @@ class Archive:
 @pytest.fixture
 def archive(tmp_path) -> Archive:
     return Archive(tmp_path / "data")
+
+
+@pytest.fixture(scope="module")
+def postgres_cluster():
+    """INDEX's throwaway PostgreSQL cluster (tests/index/pgcluster.py); skipped without the binaries."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "index"))
+    import pgcluster
+
+    if not pgcluster.available():
+        pytest.skip(f"PostgreSQL binaries not found in {pgcluster.PG_BIN}")
+    return pgcluster.shared_cluster()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """The index database of the archive: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return ""
+    return request.getfixturevalue("postgres_cluster").create_database()
 
 
 def encoded(ds: Dataset, transfer_syntax: str, tmp_path: Path) -> bytes:
@@ -337,7 +360,8 @@ def test_status_data_set_for_the_response():
 
 
 # -- atomicity --------------------------------------------------------------------------------------------------
-def test_failed_index_commit_leaves_no_file(archive, tmp_path, monkeypatch):
+def test_failed_index_commit_leaves_no_file(tmp_path, database_url, monkeypatch):
+    archive = Archive(tmp_path / "data", database_url=database_url)
     ds = one_slice()
 
     def broken(*args, **kwargs):
@@ -442,8 +466,8 @@ def _two_versions(tmp_path: Path) -> tuple[Dataset, bytes, bytes]:
         ("reject", Status.DUPLICATE_SOP_INSTANCE, StoreAction.DUPLICATE_REJECTED, "first"),
     ],
 )
-def test_duplicate_policy(tmp_path, policy, status, action, kept):
-    archive = Archive(tmp_path / "data", duplicate_policy=policy)
+def test_duplicate_policy(tmp_path, database_url, policy, status, action, kept):
+    archive = Archive(tmp_path / "data", database_url=database_url, duplicate_policy=policy)
     ds, first, second = _two_versions(tmp_path)
     assert archive.store(first, header=ds).action == StoreAction.STORED
     outcome = archive.store(second, header=ds)
@@ -453,8 +477,8 @@ def test_duplicate_policy(tmp_path, policy, status, action, kept):
     assert archive.files() == [path] and archive.consistent()
 
 
-def test_replace_keeps_the_old_instance_when_the_commit_fails(tmp_path, monkeypatch):
-    archive = Archive(tmp_path / "data", duplicate_policy="replace")
+def test_replace_keeps_the_old_instance_when_the_commit_fails(tmp_path, database_url, monkeypatch):
+    archive = Archive(tmp_path / "data", database_url=database_url, duplicate_policy="replace")
     ds, first, second = _two_versions(tmp_path)
     assert archive.store(first, header=ds).ok
     monkeypatch.setattr(registry, "register_instance", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
@@ -466,8 +490,8 @@ def test_replace_keeps_the_old_instance_when_the_commit_fails(tmp_path, monkeypa
 
 
 @pytest.mark.parametrize("policy", ["keep-first", "replace", "reject"])
-def test_concurrent_stores_of_one_instance(tmp_path, policy):
-    archive = Archive(tmp_path / "data", duplicate_policy=policy)
+def test_concurrent_stores_of_one_instance(tmp_path, database_url, policy):
+    archive = Archive(tmp_path / "data", database_url=database_url, duplicate_policy=policy)
     ds = one_slice(seed=6)
     data = encoded(ds, EXPLICIT_LE, tmp_path)
     barrier = threading.Barrier(6)
@@ -490,7 +514,8 @@ def test_concurrent_stores_of_one_instance(tmp_path, policy):
         assert all(o.ok for o in outcomes)
 
 
-def test_concurrent_stores_of_one_new_series(archive, tmp_path):
+def test_concurrent_stores_of_one_new_series(tmp_path, database_url):
+    archive = Archive(tmp_path / "data", database_url=database_url)
     series = make_series("MR", slices=8, rows=16, columns=16, seed=8)
     payloads = [(encoded(ds, EXPLICIT_LE, tmp_path), ds) for ds in series]
     barrier = threading.Barrier(len(payloads))
@@ -511,7 +536,8 @@ def test_concurrent_stores_of_one_new_series(archive, tmp_path):
 
 # -- generated instances and recovery ---------------------------------------------------------------------------
 @pytest.mark.parametrize("transfer_syntax", [None, IMPLICIT_LE, DEFLATED])
-def test_store_dataset_of_a_generated_instance(archive, transfer_syntax):
+def test_store_dataset_of_a_generated_instance(tmp_path, database_url, transfer_syntax):
+    archive = Archive(tmp_path / "data", database_url=database_url)
     ds = one_slice(seed=9)
     outcome = archive.service.store_dataset(
         ds, views=frozenset({View.ENHANCED}), transfer_syntax_uid=transfer_syntax
