@@ -153,3 +153,49 @@ def test_mixed_image_types_stay_in_one_image(modality, tmp_path, uids):
     assert new_errors(tmp_path / "out.dcm", paths) == set()
     recovered = {c.dataset.SOPInstanceUID: c.dataset for c in to_classic(reread(tmp_path / "out.dcm"), uids=uids)}
     assert list(recovered[sources[1].SOPInstanceUID].ImageType) == ["DERIVED", "SECONDARY", "REFORMATTED"]
+
+
+def _with_references(sources):
+    """Slices that cite a localizer (Referenced Image), their source (Source Image) and an irradiation event."""
+    from pydicom.dataset import Dataset
+
+    out = []
+    for index, original in enumerate(sources):
+        ds = original.copy()
+        localizer = Dataset()
+        localizer.ReferencedSOPClassUID = ds.SOPClassUID
+        localizer.ReferencedSOPInstanceUID = "2.25.1001"
+        ds.ReferencedImageSequence = [localizer]
+        source = Dataset()
+        source.ReferencedSOPClassUID = ds.SOPClassUID
+        source.ReferencedSOPInstanceUID = f"2.25.{2000 + index}"
+        ds.SourceImageSequence = [source]
+        ds.DerivationDescription = "Resampled"
+        ds.IrradiationEventUID = "2.25.3000"
+        out.append(ds)
+    return out
+
+
+@needs_dciodvfy
+@pytest.mark.parametrize("modality", MODALITIES)
+def test_referenced_and_source_images_become_functional_groups_and_evidence(modality, tmp_path, uids):
+    sources = _with_references(series_for(modality, "uncompressed"))
+    paths = write_datasets(sources, tmp_path / "sources")
+    conversion = to_enhanced([reread(p) for p in paths], uids=uids)[0]
+    write_part10(conversion, tmp_path / "out.dcm")
+    assert new_errors(tmp_path / "out.dcm", paths) == set()
+    enhanced = reread(tmp_path / "out.dcm")
+    shared = enhanced.SharedFunctionalGroupsSequence[0]
+    assert shared.ReferencedImageSequence[0].ReferencedSOPInstanceUID == "2.25.1001"
+    assert shared.ReferencedImageSequence[0].PurposeOfReferenceCodeSequence[0].CodeValue == "121311"
+    evidence = enhanced.ReferencedImageEvidenceSequence[0].ReferencedSeriesSequence[0].ReferencedSOPSequence
+    assert [r.ReferencedSOPInstanceUID for r in evidence] == ["2.25.1001"]
+    source_evidence = enhanced.SourceImageEvidenceSequence[0].ReferencedSeriesSequence[0].ReferencedSOPSequence
+    assert len(source_evidence) == len(sources)
+    frame = enhanced.PerFrameFunctionalGroupsSequence[1]
+    assert frame.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID == "2.25.2001"
+    assert shared.IrradiationEventIdentificationSequence[0].IrradiationEventUID == "2.25.3000"
+    recovered = {c.dataset.SOPInstanceUID: c.dataset for c in to_classic(enhanced, uids=uids)}
+    for path in paths:
+        original = reread(path)
+        assert attribute_differences(original, recovered[original.SOPInstanceUID]) == []
