@@ -275,7 +275,11 @@ class FileStore:
     ) -> tuple[Path, int]:
         header = encode_header(file_meta)
         tmp = self._marker_path(relative_path)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileNotFoundError:  # someone removed the directory of temporaries: recreate it
+            self.temporary_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             try:
                 self._write_all(fd, header)

@@ -27,7 +27,6 @@ from qrscp.status import Status
 from qrscp.store.filestore import TEMPORARY_DIRECTORY, FileStore
 from qrscp.store.part10 import split_part10
 from qrscp.testing.factory import (
-    TransferSyntaxUnavailable,
     available_transfer_syntaxes,
     make_series,
     write_datasets,
@@ -129,11 +128,9 @@ def one_slice(modality: str = "CT", seed: int = 0, **variants: object) -> Datase
 # -- bit preservation --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("transfer_syntax", available_transfer_syntaxes())
 def test_stored_file_holds_the_received_bytes(archive, tmp_path, transfer_syntax):
-    ds = one_slice("CT", private_block_bytes=4096)
-    try:
-        data = encoded(ds, transfer_syntax, tmp_path)
-    except TransferSyntaxUnavailable as exc:  # JPEG baseline cannot hold 12-bit CT; SC_rgb_jpeg covers it
-        pytest.skip(str(exc))
+    # The factory encodes each slice in `transfer_syntax` (8-bit pixels for JPEG Baseline).
+    ds = make_series("CT", slices=1, seed=0, transfer_syntax=transfer_syntax, private_block_bytes=4096)[0]
+    data = encoded(ds, transfer_syntax, tmp_path)
     outcome = archive.store(data, transfer_syntax, header=ds)
     assert outcome.status == Status.SUCCESS, outcome.error_comment
     header, stored = split_part10(archive.file_store.read_bytes(outcome.file_path))
@@ -342,6 +339,47 @@ def test_file_meta_elements_in_the_data_set_are_discarded(archive, tmp_path, tra
     reread = dcmread(archive.file_store.absolute(outcome.file_path))
     assert reread.file_meta.TransferSyntaxUID == transfer_syntax and reread.PixelData == ds.PixelData
     assert archive.consistent()
+
+
+def test_mutated_bytes_never_raise_and_never_store_half(archive, tmp_path):
+    """Seeded fuzz: bit flips, truncations, insertions and length-field damage on valid data sets."""
+    import random
+
+    rng = random.Random(157)
+    sources = [(encoded(ds, ts, tmp_path), ts, ds) for ds, ts in (
+        (one_slice("CT", seed=20), EXPLICIT_LE), (one_slice("MR", seed=21), IMPLICIT_LE),
+        (one_slice("PET", seed=22), EXPLICIT_BE), (one_slice("CT", seed=23), DEFLATED),
+    )]
+    stored = 0
+    for case in range(160):
+        data, transfer_syntax, ds = sources[case % len(sources)]
+        mutated = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            position = rng.randrange(min(len(mutated), 2000))  # mostly the header, where structure lives
+            kind = rng.choice(["flip", "truncate", "insert", "length"])
+            if kind == "flip":
+                mutated[position] ^= 1 << rng.randrange(8)
+            elif kind == "truncate":
+                del mutated[rng.randrange(len(mutated) // 2, len(mutated)):]
+            elif kind == "insert":
+                mutated[position:position] = rng.randbytes(rng.randint(1, 12))
+            elif position + 4 <= len(mutated):
+                mutated[position:position + 4] = rng.choice([b"\xff\xff\xff\xff", b"\xff\xff\xff\x7f", b"\0\0\0\0"])
+        outcome = archive.store(bytes(mutated), transfer_syntax, header=ds)
+        assert isinstance(outcome.status, int)
+        if outcome.ok and outcome.action == StoreAction.STORED:
+            stored += 1
+            if outcome.status == Status.SUCCESS:
+                assert split_part10(archive.file_store.read_bytes(outcome.file_path))[1] == bytes(mutated)
+            # Start the next case from an empty archive for this instance.
+            with archive.sessions() as session:
+                registry.remove_instance(session, registry.get_instance(session, ds.SOPInstanceUID))
+                session.commit()
+            archive.file_store.remove(outcome.file_path)
+        elif not outcome.ok:
+            assert outcome.error_comment
+        assert archive.consistent()
+    assert stored < 160
 
 
 def test_too_large_is_refused_before_parsing(tmp_path):

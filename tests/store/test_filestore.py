@@ -185,3 +185,9 @@ def test_marked_removal_complete_and_cancel(store):
     assert not store.absolute(a.relative_path).exists()
     assert store.absolute(b.relative_path).exists()
     assert _temporaries(store) == []
+
+
+def test_directory_of_temporaries_is_recreated(store):
+    os.rmdir(store.root / TEMPORARY_DIRECTORY)
+    store.write_pending("aa/bb/cc/1.dcm", file_meta=_meta("1"), dataset_bytes=b"a").keep()
+    assert store.absolute("aa/bb/cc/1.dcm").exists() and _temporaries(store) == []
