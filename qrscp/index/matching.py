@@ -208,6 +208,7 @@ def clause(
         if target.vr == "PN" and case_insensitive_names and target.folded is not None:
             column = target.folded
             values = [v.lower() for v in values]
+            empty = column == ""  # the folded column is the indexed one
         wildcard_vr = target.vr in WILDCARD_VRS
         matched = or_(
             *(_text_match(column, v, wildcard=wildcard_vr and has_wildcard(v), multiple=target.multiple) for v in values)
