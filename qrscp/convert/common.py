@@ -62,14 +62,13 @@ def derived_timestamp(sources: Sequence[Dataset]) -> tuple[str, str]:
 
 
 def _equipment_key(item: Dataset) -> bytes:
-    stripped = copy.deepcopy(item)
-    if "ContributionDateTime" in stripped:
-        del stripped.ContributionDateTime
-    from pydicom.dataelem import DataElement
+    from qrscp.convert.attributes import sequence_fingerprint
 
-    from qrscp.convert.attributes import _encode
-
-    return _encode(DataElement(0x0018A001, "SQ", [stripped]))
+    stripped = Dataset()
+    for elem in item:
+        if elem.keyword != "ContributionDateTime":
+            stripped.add(elem)
+    return sequence_fingerprint([stripped])
 
 
 def contributing_equipment(sources: Sequence[Dataset], description: str, timestamp: tuple[str, str]) -> list[Dataset]:

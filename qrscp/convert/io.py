@@ -38,31 +38,26 @@ def write_part10(conversion: Conversion | Dataset, path: str | os.PathLike) -> i
 
 def _write_pixel_data(f, plan: PixelPlan, ds: Dataset) -> None:  # noqa: ANN001
     if plan.encapsulated:
-        # Offsets first, so the Basic Offset Table can be written before the fragments.
-        fragments = [plan_frame for plan_frame in (frame.read() for frame in plan.frames)]
+        # Two passes over the frames: lengths first (for the Basic Offset Table), then the fragments, so
+        # that only one frame is in memory at a time; the second read comes from the page cache.
         f.write(b"\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff")
         offsets, position = [], 0
-        for frame in fragments:
+        for frame in plan.frames:
             offsets.append(position)
-            position += sum(8 + len(x) + (len(x) % 2) for x in frame)
+            position += sum(8 + len(x) + (len(x) % 2) for x in frame.read())
         if position < 2**32:
             bot = b"".join(o.to_bytes(4, "little") for o in offsets)
         else:
             bot = b""
         f.write(b"\xfe\xff\x00\xe0" + len(bot).to_bytes(4, "little") + bot)
-        for frame in fragments:
-            for fragment in frame:
+        for frame in plan.frames:
+            for fragment in frame.read():
                 if len(fragment) % 2:
                     fragment += b"\x00"
                 f.write(b"\xfe\xff\x00\xe0" + len(fragment).to_bytes(4, "little"))
                 f.write(fragment)
         f.write(b"\xfe\xff\xdd\xe0\x00\x00\x00\x00")
         return
-    total = 0
-    lengths = []
-    for frame in plan.frames:
-        lengths.append(None)
-    frame_size = None
     vr = b"OW" if int(ds.get("BitsAllocated", 16) or 16) > 8 else b"OB"
     # Frame sizes are fixed for native data: Rows x Columns x Samples x Bits Allocated.
     from qrscp.convert.pixels import frame_length
