@@ -198,19 +198,20 @@ def find_entities(
 
 def instances_for_retrieve(
     session: Session,
-    level: Level,
     clauses: Sequence[ColumnElement],
+    level: Level = Level.IMAGE,
     view: View = View.DEFAULT,
 ) -> Iterator[Instance]:
-    """The instances of `view` under the entities of `level` that satisfy `clauses`.
+    """The instances of `view` under the entities that satisfy `clauses` (C-MOVE/C-GET).
 
     Parameters
     ----------
     session : sqlalchemy.orm.Session
-    level : Level
-        The retrieve level; `clauses` may name any table at or above it.
     clauses : sequence of ColumnElement
-        Typically unique key matches from :mod:`qrscp.index.matching`.
+        Filters derived from the identifier (typically unique key matches from
+        :mod:`qrscp.index.matching`); they may name the patient, study, series and instance tables.
+    level : Level
+        The retrieve level (documentation only: the clauses carry the restriction).
     view : View
 
     Yields

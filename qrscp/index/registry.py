@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from pydicom.dataset import Dataset
 from sqlalchemy import Integer, delete, exists, insert, or_, select, update
@@ -78,15 +79,25 @@ def _insert(session: Session, model: type[Base]):
     return insert(model)  # pragma: no cover - other databases: plain insert, no race protection
 
 
-def _upsert(session: Session, model: type[Base], identity: dict[str, object], values: dict[str, object], *, overwrite: bool) -> int:
-    """Return the id of the row of `model` with `identity`, inserting it with `values` if absent."""
+def _upsert(
+    session: Session,
+    model: type[Base],
+    identity: dict[str, object],
+    values: Callable[[], dict[str, object]],
+    *,
+    overwrite: bool,
+) -> int:
+    """Return the id of the row of `model` with `identity`, inserting it with `values()` if absent.
+
+    `values` is called only when the row is written: most instances arrive for known parents.
+    """
     where = [getattr(model, name) == value for name, value in identity.items()]
     row_id = session.scalar(select(model.id).where(*where))
     if row_id is not None:
         if overwrite:
-            session.execute(update(model).where(model.id == row_id).values(**values))
+            session.execute(update(model).where(model.id == row_id).values(**values()))
         return row_id
-    statement = _insert(session, model).values(**identity, **values)
+    statement = _insert(session, model).values(**identity, **values())
     if hasattr(statement, "on_conflict_do_nothing"):
         statement = statement.on_conflict_do_nothing(index_elements=list(identity))
     session.execute(statement)
@@ -145,38 +156,42 @@ def register_instance(
     sop_instance_uid = _required_uid(dataset, "SOPInstanceUID")
     study_uid = _required_uid(dataset, "StudyInstanceUID")
     series_uid = _required_uid(dataset, "SeriesInstanceUID")
-    existing = get_instance(session, sop_instance_uid)
-    if existing is not None:
+    if session.scalar(select(Instance.id).where(Instance.sop_instance_uid == sop_instance_uid)) is not None:
         if not replace:
             raise DuplicateInstanceError(f"SOP Instance {sop_instance_uid} is already indexed")
-        remove_instance(session, existing)
+        remove_instance(session, get_instance(session, sop_instance_uid))
     charset = element_text(dataset, "SpecificCharacterSet")
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
-    patient_values = level_values(dataset, Level.PATIENT)
     identity = {
-        "patient_id": patient_values.pop("patient_id"),
-        "issuer_of_patient_id": patient_values.pop("issuer_of_patient_id"),
+        "patient_id": element_text(dataset, "PatientID"),
+        "issuer_of_patient_id": element_text(dataset, "IssuerOfPatientID"),
     }
-    patient_fk = _upsert(session, Patient, identity, {**patient_values, "specific_character_set": charset}, overwrite=replace)
 
-    study_values = level_values(dataset, Level.STUDY)
-    study_values.pop("study_instance_uid")
-    study_fk = _upsert(
-        session,
-        Study,
-        {"study_instance_uid": study_uid},
-        {**study_values, "patient_fk": patient_fk, "specific_character_set": charset},
-        overwrite=replace,
-    )
+    def patient_values() -> dict[str, object]:
+        values = level_values(dataset, Level.PATIENT)
+        for name in identity:
+            values.pop(name)
+        return {**values, "specific_character_set": charset}
+
+    patient_fk = _upsert(session, Patient, identity, patient_values, overwrite=replace)
+
+    def study_values() -> dict[str, object]:
+        values = level_values(dataset, Level.STUDY)
+        values.pop("study_instance_uid")
+        return {**values, "patient_fk": patient_fk, "specific_character_set": charset, "last_received": now}
+
+    study_fk = _upsert(session, Study, {"study_instance_uid": study_uid}, study_values, overwrite=replace)
     session.execute(update(Study).where(Study.id == study_fk).values(last_received=now))
 
-    series_values = level_values(dataset, Level.SERIES)
-    series_values.pop("series_instance_uid")
     flags = {flag: view in views for view, flag in VIEW_FLAG.items()}
-    series_fk = _upsert(
-        session, Series, {"series_instance_uid": series_uid}, {**series_values, "study_fk": study_fk, **flags}, overwrite=replace
-    )
+
+    def series_values() -> dict[str, object]:
+        values = level_values(dataset, Level.SERIES)
+        values.pop("series_instance_uid")
+        return {**values, "study_fk": study_fk, **flags}
+
+    series_fk = _upsert(session, Series, {"series_instance_uid": series_uid}, series_values, overwrite=replace)
     missing_flags = [getattr(Series, flag) == False for flag, on in flags.items() if on]  # noqa: E712
     if missing_flags:
         session.execute(

@@ -490,7 +490,7 @@ class QueryService:
         with self.sessions() as session:
             return [
                 InstanceLocation(i.sop_class_uid, i.sop_instance_uid, i.transfer_syntax_uid, i.file_path, i.file_size)
-                for i in queries.instances_for_retrieve(session, level, clauses, view)
+                for i in queries.instances_for_retrieve(session, clauses, level, view)
             ]
 
 
