@@ -49,9 +49,9 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRLittleEndian
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from qrscp.index.models import (
     ConversionRecord,
@@ -161,6 +161,7 @@ class ViewBuilder:
         self._verified: dict[tuple[int, View], int] = {}
         self._stop = threading.Event()
         self._poll = threading.Event()  # never set: the pace of cross-process polling
+        self._statements: dict[tuple[str, View], Any] = {}
         self._eager: threading.Thread | None = None
         #: Number of generations built by this process (tests read it: "converted once").
         self.generations_built = 0
@@ -192,34 +193,70 @@ class ViewBuilder:
         view = View(view)
         if view is View.DEFAULT:
             return
+        kind, values = self._scope(identifier)
         with self.sessions() as reader:
-            patients = self._affected_patients(reader, identifier)
-            stale = self._patients_with_newcomers(reader, view, patients)
-            known = set(patients) if patients is not None else set(self._patients_with_view(reader, view))
+            if kind is None:
+                stale = self._patients_with_newcomers(reader, view, None)
+                known = set(self._patients_with_view(reader, view))
+            else:
+                # One precompiled statement: the patients named by the request and whether they have newcomers.
+                rows = reader.execute(self._scope_statement(kind, view), {"values": values}).all()
+                stale = {patient_fk for patient_fk, has_newcomers in rows if has_newcomers}
+                known = {patient_fk for patient_fk, _ in rows}
         for patient_fk in sorted(stale | {p for p in known if (p, view) not in self._verified}):
             self.build_patient(patient_fk, view)
         self._check_consistency(identifier, view)
 
-    def _affected_patients(self, session: Session, identifier: Dataset | None) -> list[int] | None:
-        """Patients named by the most specific unique key given; None means every patient."""
-        for keyword, column, joins in (
-            ("SOPInstanceUID", Instance.sop_instance_uid, (Instance, Series, Study)),
-            ("SeriesInstanceUID", Series.series_instance_uid, (Series, Study)),
-            ("StudyInstanceUID", Study.study_instance_uid, (Study,)),
-        ):
-            uids = _explicit_uids(identifier, keyword)
-            if uids:
-                statement = select(Study.patient_fk).distinct()
-                if Instance in joins:
-                    statement = statement.select_from(Instance).join(Series, Instance.series_fk == Series.id)
-                    statement = statement.join(Study, Series.study_fk == Study.id)
-                elif Series in joins:
-                    statement = statement.select_from(Series).join(Study, Series.study_fk == Study.id)
-                return list(session.scalars(statement.where(column.in_(uids))))
-        patient_ids = _explicit_uids(identifier, "PatientID")
-        if len(patient_ids) == 1:
-            return list(session.scalars(select(Patient.id).where(Patient.patient_id == patient_ids[0])))
-        return None
+    #: Unique keys that choose the patients of a request, most specific first.
+    SCOPE_KEYS = ("SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "PatientID")
+
+    def _scope(self, identifier: Dataset | None) -> tuple[str | None, list[str]]:
+        """The most specific unique key given as single value or list, and its values (None: every patient)."""
+        for keyword in self.SCOPE_KEYS:
+            values = _explicit_uids(identifier, keyword)
+            if values and (keyword != "PatientID" or len(values) == 1):
+                return keyword, values
+        return None, []
+
+    def _scope_statement(self, kind: str, view: View) -> Any:
+        """SELECT patient_fk, <has newcomers> for the patients named by `kind` IN :values (built once)."""
+        key = (kind, view)
+        statement = self._statements.get(key)
+        if statement is not None:
+            return statement
+        values = bindparam("values", expanding=True)
+        if kind == "PatientID":
+            patient = Patient.id
+            statement = select(patient, self._has_newcomers(patient, view)).where(Patient.patient_id.in_(values))
+        else:
+            patient = Study.patient_fk
+            statement = select(patient, self._has_newcomers(patient, view)).distinct().select_from(Study)
+            if kind == "StudyInstanceUID":
+                statement = statement.where(Study.study_instance_uid.in_(values))
+            else:
+                statement = statement.join(Series, Series.study_fk == Study.id)
+                if kind == "SeriesInstanceUID":
+                    statement = statement.where(Series.series_instance_uid.in_(values))
+                else:
+                    statement = statement.join(Instance, Instance.series_fk == Series.id)
+                    statement = statement.where(Instance.sop_instance_uid.in_(values))
+        self._statements[key] = statement
+        return statement
+
+    @staticmethod
+    def _has_newcomers(patient_column: Any, view: View) -> Any:
+        """EXISTS an instance as received of the patient that no generation of `view` covered."""
+        instance, series, study = aliased(Instance), aliased(Series), aliased(Study)
+        covered = exists().where(ViewMember.view == view.value, ViewMember.sop_instance_uid == instance.sop_instance_uid)
+        return (
+            select(literal(1))
+            .select_from(instance)
+            .join(series, instance.series_fk == series.id)
+            .join(study, series.study_fk == study.id)
+            .where(study.patient_fk == patient_column, instance.in_default == True, ~covered)  # noqa: E712
+            .correlate_except(instance, series, study)
+            .exists()
+        )
 
     @staticmethod
     def _newcomers_clause(view: View) -> Any:
