@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import pytest
 from pydicom.dataset import Dataset
 from sqlalchemy import create_engine, text
 
-from conftest import client_for  # NET's shared test client (tests/conftest.py)
+from qrscp.testing.network import client_for  # NET's shared test client (tests/conftest.py)
 from qrscp.store.filestore import TEMPORARY_DIRECTORY
 from qrscp.store.part10 import split_part10
 from qrscp.testing.dcmtk import dcmtk_env, dcmtk_tool
@@ -172,17 +173,37 @@ def verify_after_restart(serve, data_dir: Path, ingest: Ingest, acknowledged: se
     return {"indexed": len(indexed), "lost": len(lost), "stored_unacknowledged": len(set(indexed) - acknowledged)}
 
 
+def _wait_for_a_write_in_flight(data_dir: Path, seconds: float = 10.0) -> None:
+    """Return as soon as the store holds a temporary (a write between its first byte and its index
+    commit), or after `seconds`. Polls without sleeping: the window is a few milliseconds wide."""
+    directory = data_dir / "store" / TEMPORARY_DIRECTORY
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with os.scandir(directory) as entries:
+            if any(not entry.name.startswith(".") for entry in entries):
+                return
+
+
 @pytest.mark.parametrize(
-    ("associations", "kill_after"),
-    [("single", 1), ("single", 100), ("concurrent", 30), ("concurrent", 170)],
+    ("associations", "kill_after", "moment"),
+    [
+        ("single", 1, "after an acknowledgement"),
+        ("single", 100, "during a write"),
+        ("concurrent", 30, "during a write"),
+        ("concurrent", 170, "after an acknowledgement"),
+    ],
 )
-def test_kill_9_during_ingest_loses_nothing_acknowledged(serve_process, tmp_path, ingest, associations, kill_after):
+def test_kill_9_during_ingest_loses_nothing_acknowledged(
+    serve_process, tmp_path, ingest, associations, kill_after, moment
+):
     data_dir = tmp_path / "archive-data"
     serve = serve_process("--data-dir", str(data_dir))
     run = StorescuRun()
 
     def kill_when_reached() -> None:
         run.reached.wait(timeout=180)
+        if moment == "during a write":
+            _wait_for_a_write_in_flight(data_dir)
         os.kill(serve.process.pid, signal.SIGKILL)
 
     killer = threading.Thread(target=kill_when_reached)
@@ -204,7 +225,7 @@ def test_kill_9_during_ingest_loses_nothing_acknowledged(serve_process, tmp_path
     figures = verify_after_restart(restarted, data_dir, ingest, acknowledged)
     recovered = re.search(r"recovery: removed (\d+) file", restarted.log())
     print(
-        f"\n[crash] {associations} kill_after={kill_after}: acknowledged {len(acknowledged)}, "
+        f"\n[crash] {associations} kill {moment} after {kill_after}: acknowledged {len(acknowledged)}, "
         f"lost {figures['lost']}, stored but unacknowledged {figures['stored_unacknowledged']}, "
         f"writes in flight at the kill {in_flight}, files removed by recovery "
         f"{recovered.group(1) if recovered else 0}"
