@@ -80,7 +80,7 @@ def test_getscu_series(archive, stored, tmp_path):
 @pytest.fixture
 def dcmtk_storescp(tmp_path):
     """DCMTK storescp on a free port, writing into tmp_path/received; ready when it answers C-ECHO."""
-    from conftest import echo_status, free_port
+    from qrscp.testing.network import echo_status, free_port
 
     out = tmp_path / "received"
     out.mkdir()

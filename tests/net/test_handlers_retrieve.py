@@ -232,3 +232,16 @@ def test_stored_bytes_are_sent_unchanged(archive, dicom_client, stored_series):
         stored = archive.file_store.absolute(location.file_path).read_bytes()
         assert stored.endswith(instance.dataset_bytes)
         assert dcmread(archive.file_store.absolute(location.file_path)).SOPInstanceUID == instance.sop_instance_uid
+
+
+def test_c_move_to_an_unreachable_destination_says_why(archive, dicom_client, stored_series):
+    from qrscp.testing.network import free_port
+
+    from qrscp.config import Peer
+
+    archive.config.peers["GONE"] = Peer("GONE", "127.0.0.1", free_port())
+    result = dicom_client.move(_series_keys(stored_series), "GONE")
+    assert result.code == Status.REFUSED_MOVE_DESTINATION_UNKNOWN
+    assert "cannot associate with GONE" in result.status.ErrorComment
+    # A later successful move on a new association is not affected.
+    assert dicom_client.echo() == 0

@@ -63,7 +63,7 @@ def test_defaults_without_flags(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_serve_subprocess_answers_and_stops_cleanly_on_sigterm(archive_subprocess):
-    from conftest import client_for
+    from qrscp.testing.network import client_for
 
     assert client_for(archive_subprocess).echo() == 0x0000
     assert (archive_subprocess.data_dir / "index.sqlite").exists()

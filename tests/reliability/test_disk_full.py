@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from conftest import client_for  # NET's shared test client (tests/conftest.py)
+from qrscp.testing.network import client_for  # NET's shared test client (tests/conftest.py)
 from qrscp.store.filestore import TEMPORARY_DIRECTORY
 from qrscp.testing.factory import make_series
 
