@@ -249,3 +249,39 @@ def _send_recursive(run: StorescuRun, serve, directory: Path, kill_after: int) -
     )
     run._read(process, kill_after)
     return [process.wait(timeout=60)]
+
+
+def test_kill_9_while_replacing_leaves_one_file_per_instance(serve_process, tmp_path, ingest):
+    """Policy replace: every resent instance gets a new file and its old file is removed after the
+    commit; a kill in between must leave neither the old file behind nor the row without a file."""
+    config = tmp_path / "replace.toml"
+    config.write_text('[storage]\nduplicate_policy = "replace"\n')
+    data_dir = tmp_path / "archive-data"
+    serve = serve_process("--config", str(config), "--data-dir", str(data_dir))
+    first = StorescuRun()
+    assert first.send(serve.port, serve.ae_title, ingest.directories) == [0] * len(ingest.directories)
+    run = StorescuRun()
+
+    def kill_during_a_write() -> None:
+        run.reached.wait(timeout=180)
+        _wait_for_a_write_in_flight(data_dir)
+        os.kill(serve.process.pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_during_a_write)
+    killer.start()
+    run.send(serve.port, serve.ae_title, ingest.directories, signal_after=50)
+    run.reached.set()
+    killer.join()
+    assert serve.process.wait(timeout=30) == -signal.SIGKILL
+    in_flight = len(temporaries(data_dir))
+
+    restarted = serve_process("--config", str(config), "--data-dir", str(data_dir))
+    figures = verify_after_restart(restarted, data_dir, ingest, set(ingest.dataset_bytes))
+    assert figures["indexed"] == len(ingest.dataset_bytes)
+    recovered = re.search(r"recovery: removed (\d+) file", restarted.log())
+    print(
+        f"\n[crash] replace policy, kill during a write after {len(run.acknowledged)} replacements: "
+        f"lost 0 of {figures['indexed']}, writes in flight {in_flight}, files removed by recovery "
+        f"{recovered.group(1) if recovered else 0}, files in store {len(store_files(data_dir))}"
+    )
+    assert restarted.terminate() == 0
