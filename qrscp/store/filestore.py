@@ -141,7 +141,7 @@ class FileStore:
         directory fsynced. Use :meth:`write_pending` when an index row must be committed with the file.
         """
         final = self.absolute(relative_path)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self._make_directories(final.parent)
         tmp, size = self._write_temporary(relative_path, file_meta, dataset_bytes)
         try:
             os.replace(tmp, final)
@@ -173,7 +173,7 @@ class FileStore:
                 chosen = self._variant(relative_path)
             for _attempt in range(8):
                 final = self.absolute(chosen)
-                final.parent.mkdir(parents=True, exist_ok=True)
+                self._make_directories(final.parent)
                 if chosen != tmp_for:
                     # The temporary is also the recovery marker: its name must encode the path it is
                     # linked to before the link exists, so that no crash leaves an unmarked final file.
@@ -315,6 +315,22 @@ class FileStore:
     def _variant(relative_path: str) -> str:
         stem = relative_path[: -len(".dcm")] if relative_path.endswith(".dcm") else relative_path
         return f"{stem}.r{secrets.token_hex(4)}.dcm"
+
+    def _make_directories(self, directory: Path) -> None:
+        """Create `directory` and missing parents, each made durable in its parent (a file whose
+        directory entry chain is not on disk would vanish with a power loss, acknowledged or not)."""
+        if directory.is_dir():
+            return
+        missing = []
+        while not directory.exists():
+            missing.append(directory)
+            directory = directory.parent
+        for created in reversed(missing):
+            try:
+                created.mkdir()
+            except FileExistsError:  # another thread or process made it
+                continue
+            self._fsync_directory(created.parent)
 
     def _fsync_directory(self, directory: Path) -> None:
         if not self.fsync:
