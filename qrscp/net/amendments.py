@@ -15,7 +15,7 @@ from typing import Any
 
 from pynetdicom.dimse_messages import C_GET_RSP, C_MOVE_RSP
 
-_pending: "weakref.WeakKeyDictionary[Any, dict[int, tuple[int, str]]]" = weakref.WeakKeyDictionary()
+_pending: "weakref.WeakKeyDictionary[Any, dict[int, tuple[int, str, int | None]]]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 #: Error Comment is LO: at most 64 characters.
@@ -28,10 +28,22 @@ def error_comment(text: str) -> str:
     return text if len(text) <= ERROR_COMMENT_MAX else text[: ERROR_COMMENT_MAX - 3] + "..."
 
 
-def amend(assoc: Any, message_id: int, status: int, comment: str) -> None:
-    """Make the next final C-MOVE/C-GET response to `message_id` carry `status` and `comment`."""
+def amend(assoc: Any, message_id: int, status: int, comment: str, *, only_if: int | None = None) -> None:
+    """Make the next final C-MOVE/C-GET response to `message_id` carry `status` and `comment`.
+
+    With `only_if`, the amendment applies only to a response whose status is already `only_if` (for
+    example the A801 pynetdicom sends when the move destination cannot be reached).
+    """
     with _lock:
-        _pending.setdefault(assoc, {})[int(message_id)] = (int(status), error_comment(comment))
+        _pending.setdefault(assoc, {})[int(message_id)] = (int(status), error_comment(comment), only_if)
+
+
+def discard(assoc: Any, message_id: int) -> None:
+    """Forget the amendment recorded for `message_id` (the request ended without needing it)."""
+    with _lock:
+        pending = _pending.get(assoc)
+        if pending:
+            pending.pop(int(message_id), None)
 
 
 def handle_dimse_sent(event: Any) -> None:
@@ -42,10 +54,12 @@ def handle_dimse_sent(event: Any) -> None:
     command = message.command_set
     if command.get("Status", 0xFF00) in (0xFF00, 0xFF01):
         return
+    key = int(command.MessageIDBeingRespondedTo)
     with _lock:
         pending = _pending.get(event.assoc)
-        amendment = pending.pop(int(command.MessageIDBeingRespondedTo), None) if pending else None
-    if amendment is None:
-        return
-    command.Status, command.ErrorComment = amendment
+        amendment = pending.get(key) if pending else None
+        if amendment is None or (amendment[2] is not None and amendment[2] != command.Status):
+            return
+        del pending[key]
+    command.Status, command.ErrorComment = amendment[0], amendment[1]
     message._set_command_group_length()

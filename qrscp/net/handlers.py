@@ -19,7 +19,7 @@ from pynetdicom import evt
 
 from qrscp.config import Config
 from qrscp.net import negotiation
-from qrscp.net.amendments import amend, error_comment
+from qrscp.net.amendments import amend, discard, error_comment
 from qrscp.net.contexts import requested_storage_contexts
 from qrscp.net.logs import peer_label
 from qrscp.net.transfer import enable_stored_sending, handle_connection_open
@@ -303,12 +303,21 @@ def handle_move(event: Any, services: ArchiveServices) -> Iterator[Any]:
         yield None, None
         return
     contexts = requested_storage_contexts(RetrieveService.instance_pairs(locations))
+    # pynetdicom answers a destination it cannot associate with by a bare A801: say why.
+    amend(
+        event.assoc,
+        event.request.MessageID,
+        Status.REFUSED_MOVE_DESTINATION_UNKNOWN,
+        f"cannot associate with {destination} at {peer.host}:{peer.port}",
+        only_if=Status.REFUSED_MOVE_DESTINATION_UNKNOWN,
+    )
     yield peer.host, peer.port, {
         "contexts": contexts,
         "max_pdu": services.config.server.max_pdu,
         "evt_handlers": sub_association_handlers((event.assoc.requestor.ae_title or "").strip()),
     }
     yield len(locations)
+    discard(event.assoc, event.request.MessageID)
     yield from _sub_operations(event, services, locations, log)
     log.write()
 

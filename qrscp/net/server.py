@@ -18,7 +18,8 @@ from pynetdicom import AE, evt
 
 from qrscp.config import Config, ConfigError, load_config, parse_peer
 from qrscp.index.database import create_engine_for, init_schema, session_factory
-from qrscp.net import handlers, negotiation
+from qrscp.net import fastencode, handlers, negotiation
+from qrscp.net import limits, tls
 from qrscp.net.access import AccessPolicy, handle_requested
 from qrscp.net.amendments import handle_dimse_sent
 from qrscp.net.contexts import supported_contexts
@@ -41,7 +42,9 @@ def build_ae(config: Config) -> AE:
     for cx in supported_contexts():
         # add_supported_context keeps the SCP/SCU role selection (the supported_contexts setter drops it).
         ae.add_supported_context(cx.abstract_syntax, cx.transfer_syntax, scu_role=cx.scu_role, scp_role=cx.scp_role)
-    ae.maximum_associations = max(1, config.server.max_associations)
+    # The access policy enforces max_associations on associations (qrscp.net.limits.count_associations);
+    # pynetdicom's own count includes connections that never send an A-ASSOCIATE-RQ.
+    ae.maximum_associations = limits.UNBOUNDED_ACCEPTOR_THREADS
     ae.maximum_pdu_size = config.server.max_pdu
     ae.acse_timeout = config.server.acse_timeout
     ae.dimse_timeout = config.server.dimse_timeout
@@ -109,8 +112,11 @@ class Archive:
         self.retrieve = RetrieveService(config, self.query, self.file_store)
         self.services = handlers.ArchiveServices(config, self.storage, self.query, self.retrieve)
         self.policy = AccessPolicy.from_config(config)
+        self.limits = limits.ConnectionLimits(config)
+        self.bindings = tls.PeerBindings.from_config(config)
         self.ae = build_ae(config)
         self._server: Any = None
+        self._tls_server: Any = None
         self._stopped = threading.Event()
 
     @property
@@ -125,6 +131,13 @@ class Archive:
         return int(self._server.server_address[1])
 
     @property
+    def tls_port(self) -> int:
+        """The TCP port of the DICOM TLS listener (the real one when configured as 0)."""
+        if self._tls_server is None:
+            return self.config.tls.port
+        return int(self._tls_server.server_address[1])
+
+    @property
     def address(self) -> str:
         return self.config.server.bind_address
 
@@ -132,7 +145,10 @@ class Archive:
         """The (event, handler[, args]) bindings of the association server."""
         services = self.services
         return [
+            (evt.EVT_CONN_OPEN, limits.handle_connection_open, [self.limits]),
             (evt.EVT_CONN_OPEN, handle_connection_open),
+            (evt.EVT_REQUESTED, limits.handle_requested, [self.limits]),
+            (evt.EVT_REQUESTED, tls.handle_requested_binding, [self.bindings]),
             (evt.EVT_REQUESTED, handle_requested, [self.policy]),
             (evt.EVT_ACCEPTED, handlers.handle_accepted),
             (evt.EVT_RELEASED, handlers.handle_released),
@@ -149,13 +165,26 @@ class Archive:
     def start(self, block: bool = False) -> None:
         """Start accepting associations; with `block` return only after :meth:`stop`."""
         self._stopped.clear()
-        self._server = self.ae.start_server(
-            (self.config.server.bind_address, self.config.server.port),
-            block=False,
-            evt_handlers=self.event_handlers(),
-            ae_title=self.config.server.ae_title,
-        )
-        self._server.contexts = SharedContexts(self._server.contexts)
+        if self.config.tls.enabled:
+            # The TLS handshake runs in each connection's thread (qrscp.net.tls), not in the accept loop.
+            self._tls_server = self.ae.start_server(
+                (self.config.server.bind_address, self.config.tls.port),
+                block=False,
+                evt_handlers=tls.tls_event_handlers(self.config, self.event_handlers()),
+                ae_title=self.config.server.ae_title,
+            )
+            self._tls_server.contexts = SharedContexts(self._tls_server.contexts)
+            logger.info("qrscp %s DICOM TLS listening on port %d", self.ae_title, self.tls_port)
+        if self.config.tls.enabled and self.config.tls.only:
+            self._server = self._tls_server
+        else:
+            self._server = self.ae.start_server(
+                (self.config.server.bind_address, self.config.server.port),
+                block=False,
+                evt_handlers=self.event_handlers(),
+                ae_title=self.config.server.ae_title,
+            )
+            self._server.contexts = SharedContexts(self._server.contexts)
         logger.info(
             "qrscp %s listening on %s:%d, data in %s, index %s",
             self.ae_title,
@@ -169,6 +198,9 @@ class Archive:
 
     def stop(self, drain_timeout: float = DRAIN_TIMEOUT) -> None:
         """Stop accepting, let C-STOREs in flight finish (up to `drain_timeout` s), then abort the rest."""
+        if self._tls_server is not None and self._tls_server is not self._server:
+            self._tls_server.shutdown()
+        self._tls_server = None
         if self._server is not None:
             self._server.shutdown()
             if not self.services.in_flight.wait_idle(drain_timeout):
@@ -237,4 +269,7 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# Fast paths for every association of this process (see the modules): no per-message debug formatting,
+# flat command sets and identifiers encoded without pydicom's general writer.
 quiet_pynetdicom()
+fastencode.install()

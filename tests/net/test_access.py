@@ -56,6 +56,18 @@ def test_address_allow_list(make_archive, allowed, accepted):
         assert _rejection(assoc) == (1, 1, 1)
 
 
+def _wait_until_idle(server, timeout: float = 20.0) -> None:
+    """Wait (bounded) until the server's acceptor threads have ended after a release."""
+    import threading
+
+    pause = threading.Event()
+    for _ in range(int(timeout / 0.01)):
+        if not [a for a in server.ae.active_associations if a.is_acceptor]:
+            return
+        pause.wait(0.01)
+    raise AssertionError("associations still active")
+
+
 def test_max_associations(make_archive):
     server = make_archive(lambda config: setattr(config.server, "max_associations", 1))
     first = _associate(server.port)
@@ -64,6 +76,7 @@ def test_max_associations(make_archive):
         assert _rejection(_associate(server.port)) == (2, 3, 2)
     finally:
         first.release()
+    _wait_until_idle(server)
     again = _associate(server.port)
     assert again.is_established
     again.release()
