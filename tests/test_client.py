@@ -17,7 +17,7 @@ from qrscp.uids import (
     STUDY_ROOT_GET,
     STUDY_ROOT_MOVE,
 )
-from tests.conftest import free_port
+from qrscp.testing.network import free_port
 from tests.views.conftest import ZZZ_FIRST_SLICE_UID, ZZZ_STUDY_UID, zzzb_datasets
 
 

@@ -161,7 +161,8 @@ class ViewBuilder:
         self._verified: dict[tuple[int, View], int] = {}
         self._stop = threading.Event()
         self._poll = threading.Event()  # never set: the pace of cross-process polling
-        self._statements: dict[tuple[str, View], Any] = {}
+        self._statements: dict[tuple[str, View, bool], Any] = {}
+        self._compiled: dict[tuple[str, View, str], Any] = {}
         self._eager: threading.Thread | None = None
         #: Number of generations built by this process (tests read it: "converted once").
         self.generations_built = 0
@@ -199,8 +200,8 @@ class ViewBuilder:
                 stale = self._patients_with_newcomers(reader, view, None)
                 known = set(self._patients_with_view(reader, view))
             else:
-                # One precompiled statement: the patients named by the request and whether they have newcomers.
-                rows = reader.execute(self._scope_statement(kind, view), {"values": values}).all()
+                # One statement: the patients named by the request and whether they have newcomers.
+                rows = self._scope_rows(reader, kind, view, values)
                 stale = {patient_fk for patient_fk, has_newcomers in rows if has_newcomers}
                 known = {patient_fk for patient_fk, _ in rows}
         for patient_fk in sorted(stale | {p for p in known if (p, view) not in self._verified}):
@@ -218,28 +219,52 @@ class ViewBuilder:
                 return keyword, values
         return None, []
 
-    def _scope_statement(self, kind: str, view: View) -> Any:
-        """SELECT patient_fk, <has newcomers> for the patients named by `kind` IN :values (built once)."""
-        key = (kind, view)
+    def _scope_rows(self, session: Session, kind: str, view: View, values: list[str]) -> list[tuple[int, bool]]:
+        """Rows (patient_fk, has newcomers) of the patients named by `kind` = `values`.
+
+        The single-value case (nearly every request) runs SQL compiled once, straight on the driver:
+        building and hashing this statement in SQLAlchemy would cost more than running it.
+        """
+        if len(values) != 1:
+            return [tuple(row) for row in session.execute(self._scope_statement(kind, view, many=True), {"values": values})]
+        connection = session.connection()
+        key = (kind, view, connection.dialect.name)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._scope_statement(kind, view, many=False).compile(dialect=connection.dialect)
+            self._compiled[key] = compiled
+        params = compiled.construct_params({"value": values[0]})
+        if compiled.positional:
+            driver_params: Any = tuple(params[name] for name in compiled.positiontup)
+        else:
+            driver_params = params
+        return [(row[0], bool(row[1])) for row in connection.exec_driver_sql(compiled.string, driver_params)]
+
+    def _scope_statement(self, kind: str, view: View, *, many: bool) -> Any:
+        """SELECT patient_fk, <has newcomers> for the patients named by `kind` (= :value or IN :values)."""
+        key = (kind, view, many)
         statement = self._statements.get(key)
         if statement is not None:
             return statement
-        values = bindparam("values", expanding=True)
+
+        def matches(column: Any) -> Any:
+            return column.in_(bindparam("values", expanding=True)) if many else column == bindparam("value")
+
         if kind == "PatientID":
             patient = Patient.id
-            statement = select(patient, self._has_newcomers(patient, view)).where(Patient.patient_id.in_(values))
+            statement = select(patient, self._has_newcomers(patient, view)).where(matches(Patient.patient_id))
         else:
             patient = Study.patient_fk
             statement = select(patient, self._has_newcomers(patient, view)).distinct().select_from(Study)
             if kind == "StudyInstanceUID":
-                statement = statement.where(Study.study_instance_uid.in_(values))
+                statement = statement.where(matches(Study.study_instance_uid))
             else:
                 statement = statement.join(Series, Series.study_fk == Study.id)
                 if kind == "SeriesInstanceUID":
-                    statement = statement.where(Series.series_instance_uid.in_(values))
+                    statement = statement.where(matches(Series.series_instance_uid))
                 else:
                     statement = statement.join(Instance, Instance.series_fk == Series.id)
-                    statement = statement.where(Instance.sop_instance_uid.in_(values))
+                    statement = statement.where(matches(Instance.sop_instance_uid))
         self._statements[key] = statement
         return statement
 

@@ -21,7 +21,7 @@ from qrscp.uids import (
     STUDY_ROOT_GET,
     View,
 )
-from tests.conftest import client_for
+from qrscp.testing.network import client_for
 from tests.views.conftest import view_negotiation
 
 UNCOMPRESSED = ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"]

@@ -14,7 +14,7 @@ from qrscp.index.models import ConversionRecord, ViewBuild
 from qrscp.services.views import ViewBuilder
 from qrscp.testing.factory import write_datasets
 from qrscp.uids import LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE, STUDY_ROOT_FIND, View
-from tests.conftest import client_for
+from qrscp.testing.network import client_for
 from tests.views.conftest import ZZZ_STUDY_UID, view_negotiation, zzzb_datasets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "index"))
