@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import logging
 import os
 import secrets
@@ -107,6 +108,8 @@ class FileStore:
         self.fsync = fsync
         self.temporary_dir = self.root / TEMPORARY_DIRECTORY
         self.temporary_dir.mkdir(parents=True, exist_ok=True)
+        self._nonce = secrets.token_hex(4)
+        self._counter = itertools.count()
         #: Temporaries whose inode changed before this (st_ctime_ns) belong to a previous run. Taken from
         #: the file system's own clock, which is coarser than time.time().
         self.created_ns = self._file_system_now()
@@ -302,7 +305,10 @@ class FileStore:
 
     def _marker_path(self, relative_path: str) -> Path:
         encoded = relative_path.replace("/", _PATH_SEPARATOR_IN_MARKER)
-        return self.temporary_dir / f"{encoded}{_MARKER_SEPARATOR}{secrets.token_hex(6)}"
+        # Unique per process (one random nonce, then a counter: no urandom call per store) and across
+        # processes sharing the store (the nonce); creation uses O_EXCL anyway.
+        token = f"{self._nonce}{next(self._counter):x}"
+        return self.temporary_dir / f"{encoded}{_MARKER_SEPARATOR}{token}"
 
     @staticmethod
     def _relative_path_of_marker(name: str) -> str | None:
