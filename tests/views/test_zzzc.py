@@ -220,3 +220,23 @@ def test_zzzc_query_and_retrieve_agree(zzzb_archive, dicom_client):
     assert {r.sop_instance_uid for r in result.received} == first
     second = {str(i.SOPInstanceUID) for i in _find(dicom_client, _level_request("IMAGE", "ENHANCED"))}
     assert second == first
+
+
+def test_zzzc_enhanced_view_objects_are_valid_iods(zzzb_archive, dicom_client):
+    from sqlalchemy import select
+
+    from qrscp.index.models import Instance
+    from qrscp.testing.dcmtk import dciodvfy_errors, dciodvfy_path
+
+    if dciodvfy_path() is None:
+        pytest.skip("dciodvfy (dicom3tools) not installed")
+    _find(dicom_client, _level_request("IMAGE", "ENHANCED"))
+    with zzzb_archive.sessions() as session:
+        generated = session.scalars(
+            select(Instance).where(Instance.in_enhanced == True, Instance.in_default == False)  # noqa: E712
+        ).all()
+    assert sorted(i.sop_class_uid for i in generated) == sorted(
+        [GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE, LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE]
+    )
+    for instance in generated:
+        assert dciodvfy_errors(zzzb_archive.file_store.absolute(instance.file_path)) == [], instance.sop_class_uid
