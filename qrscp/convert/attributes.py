@@ -92,14 +92,19 @@ def value_key(ds: Dataset, tag: BaseTag, little_endian: bool = True) -> bytes | 
     raw = ds._dict.get(tag)  # noqa: SLF001 - raw access avoids decoding every value of every slice
     if raw is None:
         return None
-    if isinstance(raw, RawDataElement) and little_endian and raw.value is not None:
-        vr = raw.VR or _dictionary_vr(tag)
-        if vr != "SQ":
-            if raw.length == 0:
-                return None
-            return _strip(vr, bytes(raw.value))
-    elem = ds[tag]
-    if elem.is_empty:
+    if type(raw) is RawDataElement:
+        if little_endian and raw.value is not None:
+            vr = raw.VR or _dictionary_vr(tag)
+            if vr != "SQ":
+                if raw.length == 0:
+                    return None
+                return _strip(vr, bytes(raw.value))
+        elem = ds[tag]
+    else:
+        elem = raw
+    value = elem.value
+    if value is None or (isinstance(value, (str, bytes, list, tuple)) or type(value).__name__ in (
+            "MultiValue", "Sequence")) and len(value) == 0:
         return None
     if elem.VR == "SQ":
         return b"SQ" + sequence_fingerprint(elem.value)
@@ -182,3 +187,54 @@ def copy_element(ds: Dataset, tag: BaseTag) -> DataElement:
 def empty_element(tag: BaseTag, vr: str) -> DataElement:
     """An element with no value (Type 2 'present but empty'; also the marker for 'absent in the source')."""
     return DataElement(tag, vr, [] if vr == "SQ" else None)
+
+
+def _explicit_little_endian(ds: Dataset) -> bool:
+    encoding = getattr(ds, "original_encoding", None) or (None, None)
+    return encoding == (False, True)
+
+
+def text(ds: Dataset, keyword: str) -> str:
+    """String value of a text attribute without pydicom's value conversion ('' when absent).
+
+    Multiple values stay joined by backslashes; padding is removed. Raw values are decoded as Latin-1,
+    which is exact for the ASCII values this is used for (UIDs, code strings, numbers, dates).
+    """
+    tag = _keyword_tag(keyword)
+    raw = ds._dict.get(tag)  # noqa: SLF001
+    if raw is None:
+        return ""
+    if type(raw) is RawDataElement and raw.value is not None:
+        return bytes(raw.value).decode("latin-1").strip(" \x00")
+    value = ds[tag].value
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return "\\".join(str(v) for v in value)
+    return str(value).strip(" \x00")
+
+
+def reusable_element(ds: Dataset, tag: int) -> DataElement | RawDataElement:
+    """An element of `ds` that another data set may hold: the raw element itself when its bytes can be
+    written unchanged (Explicit VR Little Endian source, not a sequence), else a copy of the decoded one.
+
+    Keeping raw elements avoids decoding every value of every slice and writes the original bytes back.
+    """
+    import copy
+
+    raw = ds._dict.get(tag)  # noqa: SLF001
+    if type(raw) is RawDataElement and raw.VR and raw.VR != "SQ" and raw.value is not None \
+            and _explicit_little_endian(ds):
+        return raw
+    elem = ds[tag]
+    return copy.deepcopy(elem) if elem.VR == "SQ" else copy.copy(elem)
+
+
+_KEYWORD_TAGS: dict[str, BaseTag] = {}
+
+
+def _keyword_tag(keyword: str) -> BaseTag:
+    tag = _KEYWORD_TAGS.get(keyword)
+    if tag is None:
+        tag = _KEYWORD_TAGS[keyword] = Tag(keyword)
+    return tag

@@ -11,6 +11,19 @@ it *is* that instance again, so it carries no new Contributing Equipment item, Q
 Conversion Source Attributes. Other frames become new instances with derived UIDs, a new series, a
 Contributing Equipment item "Classic Image created from Enhanced Image" and Conversion Source Attributes
 naming the enhanced instance and the frame number.
+
+What a classic -> Legacy Converted -> classic round trip cannot give back (everything else comes back
+value for value, private elements in their original blocks, pixels equal):
+
+- the File Meta Information and group length elements of the original files, Data Set Trailing
+  Padding, and the encoding details of values (defined vs undefined sequence lengths, Implicit VR);
+- overlays, unless the presentation states made from them are passed back (``overlay_states``);
+- Curve, Graphic Annotation and Concatenation attributes, which C.3.5 removes;
+- the transfer syntax of slices of a group that mixed transfer syntaxes (they were decoded: the
+  recovered slice is Explicit VR Little Endian with equal pixel values), the fragmentation of an
+  encapsulated frame (one fragment comes back) and a single frame's non-empty Basic Offset Table;
+- for attributes the conversion replaces or adds, "present with no value" comes back as "absent"
+  (the two compare equal under C.7.6.16.2.FG).
 """
 
 from __future__ import annotations

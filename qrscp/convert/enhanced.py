@@ -58,13 +58,13 @@ GENERATED_KEYWORDS = (
     "ReferencedImageEvidenceSequence", "SourceImageEvidenceSequence", "ReferencedPresentationStateSequence",
     "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence", "ConversionSourceAttributesSequence",
 )
-GENERATED_TAGS = frozenset(Tag(k) for k in GENERATED_KEYWORDS)
+GENERATED_TAGS = frozenset(int(Tag(k)) for k in GENERATED_KEYWORDS)
 #: Generated attributes that a recovered classic image never takes from the enhanced top level.
 ENHANCED_ONLY_KEYWORDS = tuple(k for k in GENERATED_KEYWORDS if k not in (
     "SeriesDate", "SeriesTime", "ContentDate", "ContentTime", "InstanceCreationDate", "InstanceCreationTime",
     "BurnedInAnnotation", "LossyImageCompression"))
-CONSUMED_TAGS = frozenset(Tag(k) for k in CONSUMED_KEYWORDS)
-_NOT_COPIED = frozenset(Tag(k) for k in ("SOPInstanceUID", "SOPClassUID"))
+CONSUMED_TAGS = frozenset(int(Tag(k)) for k in CONSUMED_KEYWORDS)
+_NOT_COPIED = frozenset(int(Tag(k)) for k in ("SOPInstanceUID", "SOPClassUID"))
 
 
 def to_enhanced(
@@ -176,7 +176,7 @@ def convert_group(
 
     for tag in sorted(all_tags):
         tag = Tag(tag)
-        if attrs.is_removed_for_enhanced(tag) or tag in _NOT_COPIED:
+        if tag in _NOT_COPIED or attrs.is_removed_for_enhanced(tag):
             continue
         keys = [attrs.value_key(ds, tag, le) for ds, le in zip(frames, little)]
         if tag in GENERATED_TAGS or tag in CONSUMED_TAGS:
@@ -233,8 +233,8 @@ def _sorted_item(item: Dataset) -> Dataset:
 
 def _first_element(frames: Sequence[Dataset], tag: BaseTag) -> DataElement:
     for ds in frames:
-        if tag in ds:
-            return _copy(ds[tag])
+        if tag in ds._dict:  # noqa: SLF001
+            return attrs.reusable_element(ds, tag)
     raise KeyError(tag)
 
 
@@ -254,8 +254,8 @@ def _place_unassigned(tag: BaseTag, frames: Sequence[Dataset], keys: list[bytes 
         return
     vr = _vr_of(frames, tag)
     for ds, item in zip(frames, per_frame):
-        if tag in ds:
-            item.add(_copy(ds[tag]))
+        if tag in ds._dict:  # noqa: SLF001
+            item.add(attrs.reusable_element(ds, tag))
         elif markers:
             item.add(attrs.empty_element(tag, vr))
 

@@ -13,7 +13,9 @@ import copy
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
+from pydicom.tag import Tag
 
+from qrscp.convert.attributes import reusable_element, text
 from qrscp.convert.iod_tables import ANATOMIC_REGIONS
 
 PER_FRAME_ONLY = ("FrameContentSequence", "ConversionSourceAttributesSequence",
@@ -60,8 +62,7 @@ def _copy_into(item: Dataset, source: Dataset, keywords: tuple[str, ...]) -> boo
     found = False
     for keyword in keywords:
         if keyword in source:
-            elem = source[keyword]
-            item.add(copy.deepcopy(elem) if elem.VR == "SQ" else copy.copy(elem))
+            item.add(reusable_element(source, Tag(keyword)))
             found = True
     return found
 
@@ -69,7 +70,7 @@ def _copy_into(item: Dataset, source: Dataset, keywords: tuple[str, ...]) -> boo
 def frame_type(source: Dataset) -> list[str]:
     """Frame Type (0008,9007) of a converted frame: Image Type padded to four values (C.8.16.1)."""
     # Image Type itself goes to the Unassigned items whenever it differs, so nothing is lost here.
-    values = [str(v) for v in (source.get("ImageType") or [])]
+    values = [v.strip() for v in text(source, "ImageType").split("\\")] if "ImageType" in source else []
     values = (values + ["", "", "", ""])[:4]
     if not values[0]:
         values[0] = "ORIGINAL"
@@ -80,7 +81,7 @@ def frame_type(source: Dataset) -> list[str]:
 
 
 def pixel_presentation(source: Dataset) -> str:
-    photometric = str(source.get("PhotometricInterpretation", "MONOCHROME2"))
+    photometric = text(source, "PhotometricInterpretation") or "MONOCHROME2"
     if photometric.startswith("MONOCHROME"):
         return "MONOCHROME"
     return "COLOR" if photometric == "PALETTE COLOR" else "TRUE_COLOR"
@@ -156,14 +157,14 @@ def frame_groups(source: Dataset, modality: str) -> dict[str, DataElement]:
     item.VolumeBasedCalculationTechnique = "NONE"
     put(FRAME_TYPE_SEQUENCE[modality], [item])
 
-    if source.get("ReferencedImageSequence"):
+    if "ReferencedImageSequence" in source and source.ReferencedImageSequence:
         references = copy.deepcopy(source.ReferencedImageSequence)
         for reference in references:
             if not reference.get("PurposeOfReferenceCodeSequence"):
                 reference.PurposeOfReferenceCodeSequence = [code_item(*LOCALIZER_PURPOSE)]
         put("ReferencedImageSequence", list(references))
 
-    if source.get("SourceImageSequence"):
+    if "SourceImageSequence" in source and source.SourceImageSequence:
         item = Dataset()
         _copy_into(item, source, ("DerivationDescription", "DerivationCodeSequence"))
         references = copy.deepcopy(source.SourceImageSequence)
@@ -173,7 +174,8 @@ def frame_groups(source: Dataset, modality: str) -> dict[str, DataElement]:
         item.SourceImageSequence = references
         put("DerivationImageSequence", [item])
 
-    agents = [a for a in (source.get("ContrastBolusAgentSequence") or []) if "ContrastBolusAgentNumber" in a]
+    agents = [a for a in (source.ContrastBolusAgentSequence if "ContrastBolusAgentSequence" in source else [])
+              if "ContrastBolusAgentNumber" in a]
     if agents:
         # The Enhanced Contrast/Bolus module of a source makes the usage macro required.
         usage = []
@@ -189,7 +191,7 @@ def frame_groups(source: Dataset, modality: str) -> dict[str, DataElement]:
     if anatomy is not None:
         put("FrameAnatomySequence", [anatomy])
 
-    if source.get("IrradiationEventUID"):
+    if text(source, "IrradiationEventUID"):
         item = Dataset()
         _copy_into(item, source, ("IrradiationEventUID",))
         put("IrradiationEventIdentificationSequence", [item])
@@ -205,40 +207,40 @@ def frame_groups(source: Dataset, modality: str) -> dict[str, DataElement]:
     put("FrameContentSequence", [item])
 
     item = Dataset()
-    item.ReferencedSOPClassUID = source.SOPClassUID
-    item.ReferencedSOPInstanceUID = source.SOPInstanceUID
+    item.ReferencedSOPClassUID = text(source, "SOPClassUID")
+    item.ReferencedSOPInstanceUID = text(source, "SOPInstanceUID")
     put("ConversionSourceAttributesSequence", [item])
     return groups
 
 
 def _frame_anatomy(source: Dataset) -> Dataset | None:
     item = Dataset()
-    if source.get("AnatomicRegionSequence"):
+    if "AnatomicRegionSequence" in source and source.AnatomicRegionSequence:
         _copy_into(item, source, ("AnatomicRegionSequence",))
     else:
-        body_part = str(source.get("BodyPartExamined", "") or "").strip().upper()
+        body_part = text(source, "BodyPartExamined").upper()
         code = ANATOMIC_REGIONS.get(body_part)
         if code is None:
             return None
         scheme, value, meaning = code
         item.AnatomicRegionSequence = [code_item(value, scheme, meaning)]
-    laterality = str(source.get("ImageLaterality", "") or source.get("Laterality", "") or "").strip().upper()
+    laterality = (text(source, "ImageLaterality") or text(source, "Laterality")).upper()
     item.FrameLaterality = laterality if laterality in ("R", "L", "B") else "U"
     return item
 
 
 def _frame_acquisition_number(source: Dataset) -> int | None:
     try:
-        value = int(str(source.get("AcquisitionNumber", "")).strip())
+        value = int(text(source, "AcquisitionNumber"))
     except (TypeError, ValueError):
         return None
     return value if 0 <= value <= 0xFFFF else None
 
 
 def _acquisition_datetime(source: Dataset) -> str:
-    if source.get("AcquisitionDateTime"):
-        return str(source.AcquisitionDateTime)
-    date, time = str(source.get("AcquisitionDate", "") or ""), str(source.get("AcquisitionTime", "") or "")
+    if text(source, "AcquisitionDateTime"):
+        return text(source, "AcquisitionDateTime")
+    date, time = text(source, "AcquisitionDate"), text(source, "AcquisitionTime")
     if len(date) == 8 and date.isdigit() and time[:6].replace(".", "").isdigit():
         return date + time
     return ""

@@ -17,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from pydicom.dataset import Dataset
+from pydicom.tag import Tag
 
+from qrscp.convert.attributes import text, value_key
 from qrscp.uids import CLASSIC_TO_LEGACY_CONVERTED
 
 GROUP_KEYWORDS = (
@@ -44,8 +46,13 @@ def is_convertible_classic(ds: Dataset) -> bool:
     ) and int(ds.get("NumberOfFrames", 1) or 1) == 1
 
 
-def group_key(ds: Dataset) -> tuple[str, ...]:
-    return tuple(str(ds.get(keyword, "") or "") for keyword in GROUP_KEYWORDS)
+_GROUP_TAGS = tuple(Tag(keyword) for keyword in GROUP_KEYWORDS)
+
+
+def group_key(ds: Dataset) -> tuple[bytes, ...]:
+    """The values that must be equal within a group, as comparison keys (no value decoding)."""
+    little = (getattr(ds, "original_encoding", None) or (None, None))[1] is True
+    return tuple(value_key(ds, tag, little) or b"" for tag in _GROUP_TAGS)
 
 
 def _number(value: object) -> float:
@@ -57,8 +64,8 @@ def _number(value: object) -> float:
 
 def _position_along_normal(ds: Dataset) -> float:
     try:
-        o = [float(v) for v in ds.ImageOrientationPatient]
-        p = [float(v) for v in ds.ImagePositionPatient]
+        o = [float(v) for v in text(ds, "ImageOrientationPatient").split("\\")]
+        p = [float(v) for v in text(ds, "ImagePositionPatient").split("\\")]
         normal = (o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3])
         return sum(a * b for a, b in zip(normal, p))
     except (AttributeError, TypeError, ValueError, IndexError):
@@ -66,7 +73,7 @@ def _position_along_normal(ds: Dataset) -> float:
 
 
 def frame_order_key(ds: Dataset) -> tuple[float, float, str]:
-    return (_number(ds.get("InstanceNumber")), _position_along_normal(ds), str(ds.SOPInstanceUID))
+    return (_number(text(ds, "InstanceNumber")), _position_along_normal(ds), text(ds, "SOPInstanceUID"))
 
 
 def group_for_enhanced(datasets: Iterable[Dataset]) -> list[list[Dataset]]:
@@ -76,7 +83,7 @@ def group_for_enhanced(datasets: Iterable[Dataset]) -> list[list[Dataset]]:
         if not is_convertible_classic(ds):
             continue
         members = groups.setdefault(group_key(ds), {})
-        uid = str(ds.SOPInstanceUID)
+        uid = text(ds, "SOPInstanceUID")
         if uid not in members or frame_order_key(ds) < frame_order_key(members[uid]):
             members[uid] = ds
     return [sorted(groups[key].values(), key=frame_order_key) for key in sorted(groups)]

@@ -29,26 +29,37 @@ def write_part10(conversion: Conversion | Dataset, path: str | os.PathLike) -> i
     ds = conversion.dataset if isinstance(conversion, Conversion) else conversion
     plan: PixelPlan | None = getattr(conversion, "pixel_plan", None)
     path = Path(path)
+    streamed = "PixelData" not in ds and plan is not None
+    offsets: list[int] = []
+    if streamed and plan.encapsulated:
+        # Two passes over the frames: lengths first (for the offset tables), then the fragments, so that
+        # only one frame is in memory at a time; the second read comes from the page cache.
+        offsets, lengths, position = [], [], 0
+        for frame in plan.frames:
+            fragments = frame.read()
+            offsets.append(position)
+            lengths.append(sum(len(x) + (len(x) % 2) for x in fragments))
+            position += sum(8 + len(x) + (len(x) % 2) for x in fragments)
+        if position >= 2**32:
+            import numpy as np
+
+            meta = ds.file_meta
+            ds = Dataset(dict(ds._dict))  # noqa: SLF001 - a new element dict: the caller's dataset is unchanged
+            ds.file_meta = meta
+            ds.ExtendedOffsetTable = np.asarray(offsets, "<u8").tobytes()
+            ds.ExtendedOffsetTableLengths = np.asarray(lengths, "<u8").tobytes()
+            offsets = []
     with open(path, "wb") as f:
         pydicom.dcmwrite(f, ds, enforce_file_format=True)
-        if "PixelData" not in ds and plan is not None:
-            _write_pixel_data(f, plan, ds)
+        if streamed:
+            _write_pixel_data(f, plan, ds, offsets)
     return path.stat().st_size
 
 
-def _write_pixel_data(f, plan: PixelPlan, ds: Dataset) -> None:  # noqa: ANN001
+def _write_pixel_data(f, plan: PixelPlan, ds: Dataset, offsets: list[int]) -> None:  # noqa: ANN001
     if plan.encapsulated:
-        # Two passes over the frames: lengths first (for the Basic Offset Table), then the fragments, so
-        # that only one frame is in memory at a time; the second read comes from the page cache.
         f.write(b"\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff")
-        offsets, position = [], 0
-        for frame in plan.frames:
-            offsets.append(position)
-            position += sum(8 + len(x) + (len(x) % 2) for x in frame.read())
-        if position < 2**32:
-            bot = b"".join(o.to_bytes(4, "little") for o in offsets)
-        else:
-            bot = b""
+        bot = b"".join(o.to_bytes(4, "little") for o in offsets)  # empty with an Extended Offset Table
         f.write(b"\xfe\xff\x00\xe0" + len(bot).to_bytes(4, "little") + bot)
         for frame in plan.frames:
             for fragment in frame.read():

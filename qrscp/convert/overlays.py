@@ -30,9 +30,9 @@ _PATIENT_STUDY_KEYWORDS = (
 
 def overlay_elements(ds: Dataset) -> list:
     """Overlay Plane elements (60xx) of `ds` that carry separate Overlay Data, in tag order."""
-    groups = {Tag(t).group for t in ds._dict if attrs.is_overlay(Tag(t))}  # noqa: SLF001
-    with_data = {g for g in groups if Tag(g, 0x3000) in ds}
-    return [ds[t] for t in sorted(ds._dict) if Tag(t).group in with_data]  # noqa: SLF001
+    groups = {t >> 16 for t in ds._dict if 0x6000 <= (t >> 16) <= 0x601E and not (t >> 16) % 2}  # noqa: SLF001
+    with_data = {g for g in groups if (g << 16 | 0x3000) in ds._dict}  # noqa: SLF001
+    return [ds[t] for t in sorted(ds._dict) if (t >> 16) in with_data]  # noqa: SLF001
 
 
 def _overlay_key(ds: Dataset) -> bytes:
