@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydicom.config import IGNORE
 from pydicom.dataelem import DataElement
@@ -132,6 +132,9 @@ class _Plan:
     item_filters: list[tuple[Key, Dataset]]
     columns: dict[str, ColumnElement]  # label -> column
     returned: list[_Answer]  # request elements in order, with how to answer them
+    #: Multi-valued keys matched by wild card: SQL may match across values ("C*T" vs "CX\\YT"),
+    #: so each row is checked again in Python: (label, VR, request value, unknown matches).
+    value_filters: list[tuple[str, str, object, bool]] = field(default_factory=list)
 
 
 def _column(key: Key) -> ColumnElement:
@@ -312,6 +315,9 @@ class QueryService:
             if clause is None:
                 continue
             (lower_clauses.setdefault(key_level, []) if below else plan.clauses).append(clause)
+            if key.multiple and not below and any(matching.has_wildcard(v) for v in matching.request_values(value) or []):
+                unknown = match_unknown and not key.unique and keyword not in matching.NEVER_UNKNOWN
+                plan.value_filters.append((_label(key), key.vr, value, unknown))
         if lower_clauses:
             plan.clauses.append(queries.related_below(level, view, lower_clauses))
         if not relational:
@@ -376,7 +382,17 @@ class QueryService:
                 mapping = row._mapping
                 if plan.item_filters and not self._items_match(plan, mapping, ci):
                     continue
+                if plan.value_filters and not self._values_match(plan, mapping, ci):
+                    continue
                 yield self._response(plan, mapping)
+
+    @staticmethod
+    def _values_match(plan: _Plan, mapping, ci: bool) -> bool:
+        for label, vr, value, unknown in plan.value_filters:
+            stored = mapping[label] or ""
+            if not (unknown and stored == "") and not matching.value_matches(vr, value, stored, case_insensitive_names=ci):
+                return False
+        return True
 
     @staticmethod
     def _items_match(plan: _Plan, mapping, ci: bool) -> bool:

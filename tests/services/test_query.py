@@ -221,6 +221,9 @@ MATCHING = [
     ("IMAGE", {"StudyInstanceUID": "1.1", "SeriesInstanceUID": "1.1.1", "InstanceNumber": RAW_X}, set()),
     ("IMAGE", {"StudyInstanceUID": "1.1", "SeriesInstanceUID": "1.1.1", "ImageType": "AXIAL"}, {"1.1.1.1", "1.1.1.2"}),
     ("IMAGE", {"StudyInstanceUID": "1.1", "SeriesInstanceUID": "1.1.1", "ImageType": "LOC*"}, {"1.1.1.3"}),
+    # "*" never spans two values: ORIGINAL\PRIMARY\AXIAL has no single value "P*L".
+    ("IMAGE", {"StudyInstanceUID": "1.1", "SeriesInstanceUID": "1.1.1", "ImageType": "P*L"}, set()),
+    ("IMAGE", {"StudyInstanceUID": "1.1", "SeriesInstanceUID": "1.1.1", "ImageType": "*XIAL"}, {"1.1.1.1", "1.1.1.2"}),
     ("IMAGE", {"StudyInstanceUID": "1.1", "SeriesInstanceUID": "1.1.1", "ImageType": "ORIGINAL\\LOCALIZER"},
      {"1.1.1.1", "1.1.1.2", "1.1.1.3"}),
     ("IMAGE", {"StudyInstanceUID": "1.1", "SeriesInstanceUID": "1.1.1", "SOPInstanceUID": "1.1.1.1\\1.1.1.3"},
