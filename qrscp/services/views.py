@@ -49,7 +49,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRLittleEndian
-from sqlalchemy import and_, bindparam, delete, exists, func, literal, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -269,16 +269,28 @@ class ViewBuilder:
         return statement
 
     @staticmethod
-    def _has_newcomers(patient_column: Any, view: View) -> Any:
-        """EXISTS an instance as received of the patient that no generation of `view` covered."""
-        instance, series, study = aliased(Instance), aliased(Series), aliased(Study)
+    def _stale_clause(instance: Any, view: View) -> Any:
+        """An instance as received that `view` has not handled: not covered by any generation, or covered as
+        replaced (converted/rewritten) but visible again (re-sent under duplicate policy "replace")."""
         covered = exists().where(ViewMember.view == view.value, ViewMember.sop_instance_uid == instance.sop_instance_uid)
+        replaced = exists().where(
+            ViewMember.view == view.value,
+            ViewMember.sop_instance_uid == instance.sop_instance_uid,
+            ViewMember.fate != UNCHANGED,
+        )
+        visible = getattr(instance, _FLAG[view]) == True  # noqa: E712
+        return and_(instance.in_default == True, or_(~covered, and_(visible, replaced)))  # noqa: E712
+
+    @classmethod
+    def _has_newcomers(cls, patient_column: Any, view: View) -> Any:
+        """EXISTS an instance as received of the patient that the view still has to handle."""
+        instance, series, study = aliased(Instance), aliased(Series), aliased(Study)
         return (
             select(literal(1))
             .select_from(instance)
             .join(series, instance.series_fk == series.id)
             .join(study, series.study_fk == study.id)
-            .where(study.patient_fk == patient_column, instance.in_default == True, ~covered)  # noqa: E712
+            .where(study.patient_fk == patient_column, cls._stale_clause(instance, view))
             .correlate_except(instance, series, study)
             .exists()
         )
@@ -295,7 +307,7 @@ class ViewBuilder:
             .select_from(Instance)
             .join(Series, Instance.series_fk == Series.id)
             .join(Study, Series.study_fk == Study.id)
-            .where(self._newcomers_clause(view))
+            .where(self._stale_clause(Instance, view))
         )
         if patients is not None:
             if not patients:
@@ -350,6 +362,7 @@ class ViewBuilder:
         """
         view = View(view)
         with self._lock(patient_fk, view):
+            self._hide_replaced_again(patient_fk, view)
             made = 0
             while True:
                 with self.sessions() as session:
@@ -371,6 +384,28 @@ class ViewBuilder:
                     made += self._build_generation(patient_fk, view, generation, newcomers)
             self._verify_files(patient_fk, view)
             return made
+
+    def _hide_replaced_again(self, patient_fk: int, view: View) -> None:
+        """Hide originals that a view replaced but that became visible again (re-sent, policy "replace")."""
+        flag = getattr(Instance, _FLAG[view])
+        replaced = select(ViewMember.sop_instance_uid).where(
+            ViewMember.patient_fk == patient_fk, ViewMember.view == view.value, ViewMember.fate != UNCHANGED
+        )
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Instance.id, Instance.series_fk).where(
+                    Instance.sop_instance_uid.in_(replaced), Instance.in_default == True, flag == True  # noqa: E712
+                )
+            ).all()
+            if not rows:
+                return
+            session.execute(update(Instance).where(Instance.id.in_([r[0] for r in rows])).values({_FLAG[view]: False}))
+            for series_fk in {r[1] for r in rows}:
+                in_view = exists().where(Instance.series_fk == series_fk, flag == True)  # noqa: E712
+                session.execute(update(Series).where(Series.id == series_fk).values({_FLAG[view]: in_view}))
+            session.commit()
+        LOGGER.warning("view %s of patient %d: %d re-sent original(s) hidden again (served objects unchanged)",
+                       view.value, patient_fk, len(rows))
 
     def _newcomers(self, session: Session, patient_fk: int, view: View) -> list[Instance]:
         statement = (

@@ -66,3 +66,20 @@ def test_newcomers_get_new_objects_and_served_objects_never_change(archive, dico
     }
     assert referenced == {old_lce_uid}  # resolved through the first generation's records
     assert len(now) == len(served) + 2
+
+
+def test_a_re_sent_original_does_not_reappear_in_the_view(make_archive, tmp_path):
+    from qrscp.testing.network import client_for
+
+    archive = make_archive(lambda config: setattr(config.storage, "duplicate_policy", "replace"))
+    client = client_for(archive)
+    patient = PatientSpec.from_seed(43)
+    study = derive_uid("views-newcomers", "replace")
+    series = make_series("CT", slices=3, rows=16, columns=16, patient=patient, study_uid=study, seed=43)
+    paths = write_datasets(series, tmp_path / "a")
+    assert all(int(s.Status) == 0 for s in client.store(paths))
+    served = _enhanced_view(client, study)
+    assert len(served) == 1
+    assert all(int(s.Status) == 0 for s in client.store(paths[:1]))  # replaced: index row written anew
+    again = _enhanced_view(client, study)
+    assert {uid: data for uid, (data, _) in again.items()} == {uid: data for uid, (data, _) in served.items()}
