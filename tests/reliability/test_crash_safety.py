@@ -24,11 +24,11 @@ import pytest
 from pydicom.dataset import Dataset
 from sqlalchemy import create_engine, text
 
-from qrscp.testing.network import client_for  # NET's shared test client (tests/conftest.py)
 from qrscp.store.filestore import TEMPORARY_DIRECTORY
 from qrscp.store.part10 import split_part10
 from qrscp.testing.dcmtk import dcmtk_env, dcmtk_tool
 from qrscp.testing.factory import make_series, write_datasets
+from qrscp.testing.network import client_for  # NET's shared test client
 
 pytestmark = [pytest.mark.dcmtk, pytest.mark.slow, pytest.mark.timeout(240)]
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from qrscp.testing.network import client_for  # NET's shared test client (tests/conftest.py)
 from qrscp.store.filestore import TEMPORARY_DIRECTORY
 from qrscp.testing.factory import make_series
+from qrscp.testing.network import client_for  # NET's shared test client
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
