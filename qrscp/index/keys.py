@@ -38,7 +38,6 @@ SERVICE_KEYWORDS = frozenset(
         "RetrieveAETitle",
         "InstanceAvailability",
         "QueryRetrieveView",
-        "TimezoneOffsetFromUTC",
         "StorageMediaFileSetID",
         "StorageMediaFileSetUID",
     }
@@ -65,6 +64,8 @@ class Key:
         Required Key (R); other keys are Optional keys supported for existence and matching.
     multiple : bool
         May hold several values (kept joined with a backslash).
+    matched : bool
+        False for keys that are answered but never matched (Timezone Offset From UTC, C.2.2.2).
     """
 
     keyword: str
@@ -74,6 +75,7 @@ class Key:
     unique: bool = False
     required: bool = False
     multiple: bool = False
+    matched: bool = True
 
     @property
     def tag(self) -> int:
@@ -144,6 +146,7 @@ KEYS: tuple[Key, ...] = (
     _key("MedicalAlerts", ST, "medical_alerts", multiple=True),
     _key("Allergies", ST, "allergies", multiple=True),
     _key("OtherStudyNumbers", ST, "other_study_numbers", multiple=True),
+    _key("TimezoneOffsetFromUTC", ST, "timezone_offset_from_utc", matched=False),
     _key("NumberOfStudyRelatedSeries", ST, None),
     _key("NumberOfStudyRelatedInstances", ST, None),
     _key("ModalitiesInStudy", ST, None, multiple=True),

@@ -304,7 +304,7 @@ class QueryService:
                 if item is not None and len(item) and not below:
                     plan.item_filters.append((key, item))
                 continue
-            if keyword in combined_done:
+            if keyword in combined_done or not key.matched:
                 continue
             clause = matching.clause(
                 matching.Target(_column(key), key.vr, key.multiple, getattr(key.model, key.ci_column) if key.ci_column else None),

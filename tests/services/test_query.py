@@ -67,7 +67,7 @@ def corpus() -> list[Dataset]:
                    StudyDescription="CT CHEST", ReferringPhysicianName="Smith^Ann")
     study12 = dict(StudyDate="20210310", StudyTime="083000", AccessionNumber="ACC2", StudyID="S2",
                    StudyDescription="MR BRAIN", ReferringPhysicianName="Jones^Bob")
-    study21 = dict(StudyDate="20200131", StudyTime="235959", AccessionNumber="ACC_3%", StudyID="S3",
+    study21 = dict(TimezoneOffsetFromUTC="+0100", StudyDate="20200131", StudyTime="235959", AccessionNumber="ACC_3%", StudyID="S3",
                    StudyDescription="100% done_x")
     study31 = dict(AccessionNumber="", StudyID="S4", StudyDescription="Übersicht")  # no date/time: unknown
     datasets = []
@@ -293,6 +293,11 @@ def test_responses_hold_every_requested_key(indexed):
     assert response.QueryRetrieveLevel == "STUDY"
     assert response["QueryRetrieveView"].value in (None, "")
     assert "SpecificCharacterSet" not in response  # all ASCII, nothing stored
+
+
+def test_timezone_offset_is_answered_never_matched(indexed):
+    found = _find(indexed, "STUDY", StudyInstanceUID="1.1\\2.1", TimezoneOffsetFromUTC="-0500")
+    assert {r.StudyInstanceUID: r.TimezoneOffsetFromUTC or None for r in found} == {"1.1": None, "2.1": "+0100"}
 
 
 def test_sequence_keys_return_requested_item_attributes(indexed):
