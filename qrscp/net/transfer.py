@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 import types
 from typing import Any
@@ -63,6 +64,27 @@ def enable_stored_sending(assoc: Association, move_originator: str | None = None
         return
     assoc.send_c_store = types.MethodType(send_c_store, assoc)  # type: ignore[method-assign]
     assoc._qrscp_stored_sending = True  # type: ignore[attr-defined]
+    assoc._qrscp_awaiting_response = False  # type: ignore[attr-defined]
+    _keep_reactor_off_responses(assoc)
+
+
+def _keep_reactor_off_responses(assoc: Association) -> None:
+    """Stop the association's own reactor thread from taking the C-STORE response we wait for.
+
+    pynetdicom pauses its reactor around ``send_c_store`` with a flag that can be stale when C-STOREs
+    follow each other quickly: the reactor then takes the response off the queue, discards it as
+    "unexpected" and the sender waits until the DIMSE timeout (seen on a 500-instance C-MOVE). While a
+    C-STORE of ours awaits its response, the reactor's non-blocking polls get nothing.
+    """
+    dimse = assoc.dimse
+    original = dimse.get_msg
+
+    def get_msg(block: bool = False) -> Any:
+        if not block and assoc._qrscp_awaiting_response and threading.current_thread() is assoc:
+            return None, None
+        return original(block=block)
+
+    dimse.get_msg = get_msg  # type: ignore[method-assign]
 
 
 def _exact_context(assoc: Association, sop_class: str, syntax: str) -> Any:
@@ -87,6 +109,21 @@ def send_c_store(
     """
     if originator_aet is not None:
         originator_aet = getattr(assoc, "_qrscp_move_originator", originator_aet)
+    assoc._qrscp_awaiting_response = True  # type: ignore[attr-defined]
+    try:
+        return _send(assoc, dataset, msg_id, priority, originator_aet, originator_id)
+    finally:
+        assoc._qrscp_awaiting_response = False  # type: ignore[attr-defined]
+
+
+def _send(
+    assoc: Association,
+    dataset: Any,
+    msg_id: int,
+    priority: int,
+    originator_aet: str | None,
+    originator_id: int | None,
+) -> Dataset:
     if not isinstance(dataset, StoredInstance):
         return Association.send_c_store(assoc, dataset, msg_id, priority, originator_aet, originator_id)
     sop_class = dataset.SOPClassUID
