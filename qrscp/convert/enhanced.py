@@ -36,7 +36,7 @@ from qrscp.convert.common import (
     LEGACY_FROM_CLASSIC, contributing_equipment, derived_timestamp, earliest, file_meta_for,
 )
 from qrscp.convert.functional_groups import (
-    CONSUMED_KEYWORDS, FRAME_TYPE_SEQUENCE, PER_FRAME_ONLY, flatten_groups, frame_groups,
+    CONSUMED_KEYWORDS, MACRO_INPUT_TAGS, PER_FRAME_ONLY, build_macro, flatten_groups, macro_keyword,
 )
 from qrscp.convert.grouping import group_for_enhanced
 from qrscp.convert.iod_tables import TOP_LEVEL, TYPE2_MANDATORY
@@ -117,10 +117,6 @@ def to_enhanced(
     return conversions
 
 
-def _sequence_key(elem: DataElement) -> bytes:
-    return attrs.sequence_fingerprint(elem.value)
-
-
 def convert_group(
     frames: Sequence[Dataset],
     *,
@@ -143,26 +139,34 @@ def convert_group(
     new_series = uids.derive(view, "series", original_series)
     little = [(getattr(ds, "original_encoding", None) or (None, None))[1] is True for ds in frames]
 
-    # 1. functional groups per frame, then shared vs per-frame by value.
-    per_frame_groups = [frame_groups(ds, modality) for ds in frames]
-    macro_names = sorted({name for groups in per_frame_groups for name in groups})
+    # 1. functional groups: shared when the attributes a macro is made of are equal in every frame
+    #    (then built once), else built per frame.
     shared_item, per_frame_items = Dataset(), [Dataset() for _ in frames]
-    for name in macro_names:
-        elems = [groups.get(name) for groups in per_frame_groups]
-        keys = {None if e is None else _sequence_key(e) for e in elems}
-        if name not in PER_FRAME_ONLY and len(keys) == 1 and None not in keys:
-            shared_item.add(elems[0])
-        else:
-            for item, elem in zip(per_frame_items, elems):
+    frame_type_items: list[Dataset] = []
+    for name, input_tags in MACRO_INPUT_TAGS.items():
+        keyword = macro_keyword(name, modality)
+        if keyword not in PER_FRAME_ONLY:
+            keys = {tuple(attrs.value_key(ds, t, le) for t in input_tags) for ds, le in zip(frames, little)}
+            if len(keys) == 1:
+                elem = build_macro(name, first, modality)
                 if elem is not None:
-                    item.add(elem)
+                    shared_item.add(elem)
+                    if name == "FrameTypeSequence":
+                        frame_type_items = [elem.value[0]] * n
+                continue
+        for ds, item in zip(frames, per_frame_items):
+            elem = build_macro(name, ds, modality)
+            if elem is not None:
+                item.add(elem)
+                if name == "FrameTypeSequence":
+                    frame_type_items.append(elem.value[0])
 
     # 2. top-level values the conversion generates.
     top = Dataset()
     timestamp = derived_timestamp(frames)
     plan = plan_for([(ds, 0) for ds in frames])
     _set_generated(top, frames, modality, target_class, new_uid, new_series, instance_number, view,
-                   timestamp, plan, per_frame_groups, locations or {})
+                   timestamp, plan, frame_type_items, locations or {})
 
     # 3. place every source attribute.
     all_tags: set[BaseTag] = set()
@@ -172,7 +176,8 @@ def convert_group(
     all_tags.update(CONSUMED_TAGS | (GENERATED_TAGS - _NOT_COPIED))
     unassigned_shared = Dataset()
     unassigned_per_frame = [Dataset() for _ in frames]
-    recovered_by_groups = [flatten_groups([shared_item, item], copy_values=False) for item in per_frame_items]
+    shared_flat = flatten_groups([shared_item], copy_values=False)
+    per_frame_flat = [flatten_groups([item], copy_values=False) for item in per_frame_items]
 
     for tag in sorted(all_tags):
         tag = Tag(tag)
@@ -185,7 +190,8 @@ def convert_group(
                 kept = None if keyword in ENHANCED_ONLY_KEYWORDS else attrs.value_key(top, tag)
                 recovered = [kept] * n
             else:
-                recovered = [attrs.value_key(flat, tag) for flat in recovered_by_groups]
+                recovered = [attrs.value_key(flat if tag in flat._dict else shared_flat, tag)  # noqa: SLF001
+                             for flat in per_frame_flat]
             if keys == recovered:
                 continue
             _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, markers=True)
@@ -291,7 +297,7 @@ def _combined(values: list[str]) -> str:
 
 def _set_generated(top: Dataset, frames: Sequence[Dataset], modality: str, target_class: str, new_uid: str,
                    new_series: str, instance_number: int, view: str, timestamp: tuple[str, str],
-                   plan: PixelPlan, per_frame_groups: list[dict[str, DataElement]],
+                   plan: PixelPlan, frame_types: list[Dataset],
                    locations: dict[str, tuple[str, str]]) -> None:
     first = frames[0]
     top.SOPClassUID = target_class
@@ -313,7 +319,6 @@ def _set_generated(top: Dataset, frames: Sequence[Dataset], modality: str, targe
     else:
         top.ContentDate, top.ContentTime = timestamp
 
-    frame_types = [groups[FRAME_TYPE_SEQUENCE[modality]].value[0] for groups in per_frame_groups]
     image_type = [_combined([str(ft.FrameType[i]) for ft in frame_types]) for i in range(4)]
     if image_type[3] == "MIXED" and image_type[0] != "MIXED":
         image_type[3] = "MIXED"

@@ -104,98 +104,116 @@ def _synthesized_window(source: Dataset) -> tuple[str, str]:
 def _default_rescale_type(modality: str, source: Dataset) -> str:
     if modality == "CT":
         return "HU"
-    if modality == "PT" and source.get("Units"):
-        return str(source.Units)[:16]
+    if modality == "PT" and text(source, "Units"):
+        return text(source, "Units")[:16]
     return "US"
 
 
-def frame_groups(source: Dataset, modality: str) -> dict[str, DataElement]:
-    """Functional group macros of one classic image, as sequence elements keyed by macro keyword."""
-    groups: dict[str, DataElement] = {}
-
-    def put(keyword: str, items: list[Dataset]) -> None:
-        elem = DataElement(keyword, "SQ", Sequence(items))
-        groups[keyword] = elem
-
+def _pixel_measures(source: Dataset, modality: str) -> list[Dataset] | None:
     item = Dataset()
     _copy_into(item, source, MACRO_ATTRIBUTES["PixelMeasuresSequence"])
-    put("PixelMeasuresSequence", [item])
+    return [item]
 
-    # A source without geometry gives empty macro items rather than invented values.
+
+def _plane_position(source: Dataset, modality: str) -> list[Dataset] | None:
+    # A source without geometry gives an empty macro item rather than invented values.
     item = Dataset()
     _copy_into(item, source, ("ImagePositionPatient",))
-    put("PlanePositionSequence", [item])
+    return [item]
 
+
+def _plane_orientation(source: Dataset, modality: str) -> list[Dataset] | None:
     item = Dataset()
     _copy_into(item, source, ("ImageOrientationPatient",))
-    put("PlaneOrientationSequence", [item])
+    return [item]
 
+
+def _frame_voi_lut(source: Dataset, modality: str) -> list[Dataset] | None:
     has_window = "WindowCenter" in source and "WindowWidth" in source
-    if has_window or modality in ("CT", "PT"):
-        item = Dataset()
-        _copy_into(item, source, MACRO_ATTRIBUTES["FrameVOILUTSequence"])
-        if not has_window:
-            item.WindowCenter, item.WindowWidth = _synthesized_window(source)
-        put("FrameVOILUTSequence", [item])
+    if not has_window and modality not in ("CT", "PT"):
+        return None
+    item = Dataset()
+    _copy_into(item, source, MACRO_ATTRIBUTES["FrameVOILUTSequence"])
+    if not has_window:
+        item.WindowCenter, item.WindowWidth = _synthesized_window(source)
+    return [item]
 
+
+def _pixel_value_transformation(source: Dataset, modality: str) -> list[Dataset] | None:
     has_rescale = "RescaleIntercept" in source and "RescaleSlope" in source
-    if has_rescale or modality in ("CT", "PT"):
-        item = Dataset()
-        _copy_into(item, source, MACRO_ATTRIBUTES["PixelValueTransformationSequence"])
-        if "RescaleIntercept" not in item:
-            item.RescaleIntercept = "0"
-        if "RescaleSlope" not in item:
-            item.RescaleSlope = "1"
-        if "RescaleType" not in item:
-            item.RescaleType = _default_rescale_type(modality, source)
-        put("PixelValueTransformationSequence", [item])
+    if not has_rescale and modality not in ("CT", "PT"):
+        return None
+    item = Dataset()
+    _copy_into(item, source, MACRO_ATTRIBUTES["PixelValueTransformationSequence"])
+    if "RescaleIntercept" not in item:
+        item.RescaleIntercept = "0"
+    if "RescaleSlope" not in item:
+        item.RescaleSlope = "1"
+    if "RescaleType" not in item:
+        item.RescaleType = _default_rescale_type(modality, source)
+    return [item]
 
+
+def _frame_type(source: Dataset, modality: str) -> list[Dataset] | None:
     item = Dataset()
     item.FrameType = frame_type(source)
     item.PixelPresentation = pixel_presentation(source)
     item.VolumetricProperties = "VOLUME"
     item.VolumeBasedCalculationTechnique = "NONE"
-    put(FRAME_TYPE_SEQUENCE[modality], [item])
+    return [item]
 
-    if "ReferencedImageSequence" in source and source.ReferencedImageSequence:
-        references = copy.deepcopy(source.ReferencedImageSequence)
-        for reference in references:
-            if not reference.get("PurposeOfReferenceCodeSequence"):
-                reference.PurposeOfReferenceCodeSequence = [code_item(*LOCALIZER_PURPOSE)]
-        put("ReferencedImageSequence", list(references))
 
-    if "SourceImageSequence" in source and source.SourceImageSequence:
-        item = Dataset()
-        _copy_into(item, source, ("DerivationDescription", "DerivationCodeSequence"))
-        references = copy.deepcopy(source.SourceImageSequence)
-        for reference in references:
-            if not reference.get("PurposeOfReferenceCodeSequence"):
-                reference.PurposeOfReferenceCodeSequence = [code_item(*SOURCE_IMAGE_PURPOSE)]
-        item.SourceImageSequence = references
-        put("DerivationImageSequence", [item])
+def _referenced_image(source: Dataset, modality: str) -> list[Dataset] | None:
+    if "ReferencedImageSequence" not in source or not source.ReferencedImageSequence:
+        return None
+    references = copy.deepcopy(source.ReferencedImageSequence)
+    for reference in references:
+        if not reference.get("PurposeOfReferenceCodeSequence"):
+            reference.PurposeOfReferenceCodeSequence = [code_item(*LOCALIZER_PURPOSE)]
+    return list(references)
 
+
+def _derivation_image(source: Dataset, modality: str) -> list[Dataset] | None:
+    if "SourceImageSequence" not in source or not source.SourceImageSequence:
+        return None
+    item = Dataset()
+    _copy_into(item, source, ("DerivationDescription", "DerivationCodeSequence"))
+    references = copy.deepcopy(source.SourceImageSequence)
+    for reference in references:
+        if not reference.get("PurposeOfReferenceCodeSequence"):
+            reference.PurposeOfReferenceCodeSequence = [code_item(*SOURCE_IMAGE_PURPOSE)]
+    item.SourceImageSequence = references
+    return [item]
+
+
+def _contrast_bolus_usage(source: Dataset, modality: str) -> list[Dataset] | None:
+    # The Enhanced Contrast/Bolus module of a source makes the usage macro required.
     agents = [a for a in (source.ContrastBolusAgentSequence if "ContrastBolusAgentSequence" in source else [])
               if "ContrastBolusAgentNumber" in a]
-    if agents:
-        # The Enhanced Contrast/Bolus module of a source makes the usage macro required.
-        usage = []
-        for agent in agents:
-            used = Dataset()
-            used.ContrastBolusAgentNumber = agent.ContrastBolusAgentNumber
-            used.ContrastBolusAgentAdministered = "YES"
-            used.ContrastBolusAgentDetected = None  # Type 2: not known from a classic image
-            usage.append(used)
-        put("ContrastBolusUsageSequence", usage)
+    usage = []
+    for agent in agents:
+        used = Dataset()
+        used.ContrastBolusAgentNumber = agent.ContrastBolusAgentNumber
+        used.ContrastBolusAgentAdministered = "YES"
+        used.ContrastBolusAgentDetected = None  # Type 2: not known from a classic image
+        usage.append(used)
+    return usage or None
 
+
+def _anatomy(source: Dataset, modality: str) -> list[Dataset] | None:
     anatomy = _frame_anatomy(source)
-    if anatomy is not None:
-        put("FrameAnatomySequence", [anatomy])
+    return None if anatomy is None else [anatomy]
 
-    if text(source, "IrradiationEventUID"):
-        item = Dataset()
-        _copy_into(item, source, ("IrradiationEventUID",))
-        put("IrradiationEventIdentificationSequence", [item])
 
+def _irradiation_event(source: Dataset, modality: str) -> list[Dataset] | None:
+    if not text(source, "IrradiationEventUID"):
+        return None
+    item = Dataset()
+    _copy_into(item, source, ("IrradiationEventUID",))
+    return [item]
+
+
+def _frame_content(source: Dataset, modality: str) -> list[Dataset] | None:
     item = Dataset()
     number = _frame_acquisition_number(source)
     if number is not None:
@@ -204,12 +222,61 @@ def frame_groups(source: Dataset, modality: str) -> dict[str, DataElement]:
     if acquired:
         item.FrameAcquisitionDateTime = acquired
         item.FrameReferenceDateTime = acquired
-    put("FrameContentSequence", [item])
+    return [item]
 
+
+def _conversion_source(source: Dataset, modality: str) -> list[Dataset] | None:
     item = Dataset()
     item.ReferencedSOPClassUID = text(source, "SOPClassUID")
     item.ReferencedSOPInstanceUID = text(source, "SOPInstanceUID")
-    put("ConversionSourceAttributesSequence", [item])
+    return [item]
+
+
+_WINDOW_INPUTS = ("WindowCenter", "WindowWidth", "WindowCenterWidthExplanation", "VOILUTFunction", "BitsStored",
+                  "PixelRepresentation", "RescaleSlope", "RescaleIntercept")
+#: Macro -> (the source attributes its item is made of, builder). Frames whose inputs are equal get equal
+#: items, so a macro is shared when its inputs are equal in all frames; the builder then runs once.
+MACROS: dict[str, tuple[tuple[str, ...], object]] = {
+    "PixelMeasuresSequence": (MACRO_ATTRIBUTES["PixelMeasuresSequence"], _pixel_measures),
+    "PlanePositionSequence": (("ImagePositionPatient",), _plane_position),
+    "PlaneOrientationSequence": (("ImageOrientationPatient",), _plane_orientation),
+    "FrameVOILUTSequence": (_WINDOW_INPUTS, _frame_voi_lut),
+    "PixelValueTransformationSequence": (("RescaleIntercept", "RescaleSlope", "RescaleType", "Units"),
+                                         _pixel_value_transformation),
+    "FrameTypeSequence": (("ImageType", "PhotometricInterpretation"), _frame_type),
+    "ReferencedImageSequence": (("ReferencedImageSequence",), _referenced_image),
+    "DerivationImageSequence": (("SourceImageSequence", "DerivationDescription", "DerivationCodeSequence"),
+                                _derivation_image),
+    "ContrastBolusUsageSequence": (("ContrastBolusAgentSequence",), _contrast_bolus_usage),
+    "FrameAnatomySequence": (("AnatomicRegionSequence", "BodyPartExamined", "ImageLaterality", "Laterality"),
+                             _anatomy),
+    "IrradiationEventIdentificationSequence": (("IrradiationEventUID",), _irradiation_event),
+    "FrameContentSequence": ((), _frame_content),
+    "ConversionSourceAttributesSequence": ((), _conversion_source),
+}
+MACRO_INPUT_TAGS = {name: tuple(Tag(k) for k in inputs) for name, (inputs, _) in MACROS.items()}
+
+
+def macro_keyword(name: str, modality: str) -> str:
+    """The sequence keyword of macro `name` (the Frame Type macro is modality specific)."""
+    return FRAME_TYPE_SEQUENCE[modality] if name == "FrameTypeSequence" else name
+
+
+def build_macro(name: str, source: Dataset, modality: str) -> DataElement | None:
+    """The functional group sequence element of macro `name` for one classic image, or None."""
+    items = MACROS[name][1](source, modality)  # type: ignore[operator]
+    if items is None:
+        return None
+    return DataElement(macro_keyword(name, modality), "SQ", Sequence(items))
+
+
+def frame_groups(source: Dataset, modality: str) -> dict[str, DataElement]:
+    """Functional group macros of one classic image, as sequence elements keyed by macro keyword."""
+    groups: dict[str, DataElement] = {}
+    for name in MACROS:
+        elem = build_macro(name, source, modality)
+        if elem is not None:
+            groups[elem.keyword] = elem
     return groups
 
 
