@@ -26,7 +26,7 @@ from sqlalchemy import Engine, insert, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "index"))
+sys.path.append(str(ROOT / "tests" / "index"))  # pgcluster: the throwaway PostgreSQL of the tests
 
 from qrscp.config import Config  # noqa: E402
 from qrscp.index.database import create_engine_for, init_schema, session_factory  # noqa: E402

@@ -7,17 +7,13 @@ are present, a failure to start the cluster is an error, never a silent skip.
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
+import pgcluster  # beside this file: pytest puts this directory on sys.path
 import pytest
 from sqlalchemy import Engine
 
-sys.path.insert(0, str(Path(__file__).parent))
-import pgcluster  # noqa: E402
-
-from qrscp.index.database import create_engine_for, init_schema, session_factory  # noqa: E402
+from qrscp.index.database import create_engine_for, init_schema, session_factory
 
 DATABASES = ["sqlite", "postgresql"]
 

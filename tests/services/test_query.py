@@ -17,7 +17,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom.dsutils import encode
 from sqlalchemy import update
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "index"))
+sys.path.append(str(Path(__file__).parents[1] / "index"))  # pgcluster, indexdata
 import pgcluster  # noqa: E402
 from indexdata import instance_dataset, register  # noqa: E402
 
