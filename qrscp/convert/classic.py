@@ -19,8 +19,9 @@ value for value, private elements in their original blocks, pixels equal):
   Padding, and the encoding details of values (defined vs undefined sequence lengths, Implicit VR);
 - overlays, unless the presentation states made from them are passed back (``overlay_states``);
 - Curve, Graphic Annotation and Concatenation attributes, which C.3.5 removes;
-- the transfer syntax of slices of a group that mixed transfer syntaxes (they were decoded: the
-  recovered slice is Explicit VR Little Endian with equal pixel values), the fragmentation of an
+- the transfer syntax of uncompressed slices (Implicit VR, Big Endian and Deflated slices come back as
+  Explicit VR Little Endian) and of slices of a group that mixed transfer syntaxes (they were decoded:
+  Explicit VR Little Endian with equal pixel values); the fragmentation of an
   encapsulated frame (one fragment comes back) and a single frame's non-empty Basic Offset Table;
 - for attributes the conversion replaces or adds, "present with no value" comes back as "absent"
   (the two compare equal under C.7.6.16.2.FG).

@@ -225,8 +225,8 @@ def convert_group(
         sources=[FrameSource(uid, None, sop_class) for uid in source_uids],
         frame_map={(uid, None): (new_uid, i + 1) for i, uid in enumerate(source_uids)},
         kind=ENHANCED,
+        pixel_plan=plan,
     )
-    conversion.pixel_plan = plan  # type: ignore[attr-defined]  # read by io.write_part10
     return conversion
 
 

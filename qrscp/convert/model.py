@@ -46,6 +46,8 @@ class Conversion:
     sources: list[FrameSource]
     frame_map: dict[tuple[str, int | None], tuple[str, int | None]] = field(default_factory=dict)
     kind: str = ENHANCED
+    #: How the frames are read when the dataset was made with ``materialize_pixels=False`` (see io).
+    pixel_plan: object | None = field(default=None, repr=False, compare=False)
 
     @property
     def sop_instance_uid(self) -> str:

@@ -21,6 +21,9 @@ MODALITIES = ["CT", "MR", "PET"]
 #: make_series keyword arguments of each acceptance variant (issue 4).
 VARIANTS: dict[str, dict] = {
     "uncompressed": {},
+    "implicit-vr": {"transfer_syntax": "1.2.840.10008.1.2"},
+    "big-endian": {"transfer_syntax": "1.2.840.10008.1.2.2"},
+    "deflated": {"transfer_syntax": "1.2.840.10008.1.2.1.99"},
     "jpeg-lossless": {"transfer_syntax": "1.2.840.10008.1.2.4.70"},
     "jpeg2000": {"transfer_syntax": "1.2.840.10008.1.2.4.90"},
     "rle": {"transfer_syntax": "1.2.840.10008.1.2.5"},
@@ -81,11 +84,12 @@ def new_errors(output: str | Path, sources: list[str | Path]) -> set[str]:
 def attribute_differences(original: Dataset, recovered: Dataset) -> list[str]:
     """Attributes whose values differ (absent == empty, C.7.6.16.2.FG), pixel data excluded."""
     differences = []
+    little = [(getattr(ds, "original_encoding", None) or (None, None))[1] is True for ds in (original, recovered)]
     for tag in sorted(set(original.keys()) | set(recovered.keys())):
         tag = Tag(tag)
         if is_group_length(tag) or tag in PIXEL_TAGS:
             continue
-        if value_key(original, tag) != value_key(recovered, tag):
+        if value_key(original, tag, little[0]) != value_key(recovered, tag, little[1]):
             differences.append(f"{tag} {original.get(tag)!r} != {recovered.get(tag)!r}")
     return differences
 

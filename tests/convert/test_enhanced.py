@@ -199,3 +199,23 @@ def test_referenced_and_source_images_become_functional_groups_and_evidence(moda
     for path in paths:
         original = reread(path)
         assert attribute_differences(original, recovered[original.SOPInstanceUID]) == []
+
+
+def test_curves_graphic_annotations_and_concatenations_are_removed(uids):
+    from pydicom.dataset import Dataset
+
+    sources = [ds.copy() for ds in series_for("CT", "uncompressed")]
+    for ds in sources:
+        ds.add_new(0x50000005, "US", 2)  # Curve Dimensions (retired Curve module)
+        ds.ConcatenationUID = "2.25.77"
+        ds.InConcatenationNumber = 1
+        annotation = Dataset()
+        annotation.GraphicLayer = "LAYER"
+        ds.GraphicAnnotationSequence = [annotation]
+    enhanced = to_enhanced(sources, uids=uids)[0].dataset
+    unassigned = [enhanced.SharedFunctionalGroupsSequence[0].UnassignedSharedConvertedAttributesSequence[0]]
+    unassigned += [i.UnassignedPerFrameConvertedAttributesSequence[0] for i in enhanced.PerFrameFunctionalGroupsSequence]
+    for ds in [enhanced, *unassigned]:
+        assert 0x50000005 not in ds
+        assert "ConcatenationUID" not in ds and "InConcatenationNumber" not in ds
+        assert "GraphicAnnotationSequence" not in ds
