@@ -6,6 +6,7 @@ One corpus of three patients is indexed once per database; the matching table ru
 from __future__ import annotations
 
 import inspect
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
-from pynetdicom.dsutils import encode
+from pynetdicom.dsutils import decode, encode
 from sqlalchemy import update
 
 sys.path.append(str(Path(__file__).parents[1] / "index"))  # pgcluster, indexdata
@@ -388,6 +389,17 @@ def test_specific_character_set_of_responses(indexed, patient, charset, name):
     assert response.get("SpecificCharacterSet", None) in ((charset,) if charset else ("", None))
     encoded = encode(response, True, True)
     assert name.encode("latin-1" if charset else "ascii") in encoded
+
+
+@pytest.mark.parametrize("charset", ["ISO_IR 100", "ISO_IR 192"])
+def test_request_encoded_in_a_character_set_matches_decoded_names(indexed, charset):
+    """A request as it arrives: bytes in its Specific Character Set, decoded on access."""
+    identifier = _identifier("PATIENT", SpecificCharacterSet=charset, PatientID="", PatientName="Müller*")
+    encoded = encode(identifier, True, True)
+    assert ("Müller".encode("latin-1") if charset == "ISO_IR 100" else "Müller".encode("utf-8")) in encoded
+    received = decode(io.BytesIO(encoded), True, True)
+    (response,) = _service(indexed).find(received, information_model=PATIENT_ROOT_FIND)
+    assert response.PatientID == "PAT3"
 
 
 def test_names_outside_the_stored_character_set_are_answered_in_utf8(fresh):
