@@ -44,6 +44,8 @@ class ServerConfig:
     dimse_timeout: float = 60.0
     network_timeout: float = 60.0
     require_called_ae_title: bool = True
+    artim_timeout: float = 10.0
+    max_pending_connections: int = 64
 
 
 @dataclass
@@ -69,6 +71,7 @@ class StorageConfig:
 class AccessConfig:
     allowed_calling_ae_titles: list[str] = field(default_factory=list)  # empty: anyone
     allowed_addresses: list[str] = field(default_factory=list)  # empty: anywhere
+    bindings: dict[str, list[str]] = field(default_factory=dict)  # AE title -> addresses / "CN=..."
 
 
 @dataclass
@@ -93,6 +96,7 @@ class TLSConfig:
     private_key: str = ""
     ca_certificates: str = ""
     require_client_certificate: bool = False
+    only: bool = False  # TLS in place of the plain port
 
 
 @dataclass
