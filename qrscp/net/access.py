@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qrscp.config import Config
+from qrscp.net.limits import count_associations
 
 logger = logging.getLogger("qrscp.net")
 
@@ -118,8 +119,11 @@ class AccessPolicy:
 def handle_requested(event: Any, policy: AccessPolicy) -> None:
     """EVT_REQUESTED handler: reject the association request when `policy` says so."""
     assoc = event.assoc
+    if assoc.is_rejected:  # an earlier EVT_REQUESTED handler (peer bindings) already answered
+        return
     request = assoc.requestor.primitive
-    active = sum(1 for other in assoc.ae.active_associations if other.is_acceptor)
+    # Associations only: connections still waiting to send their request are bounded separately.
+    active = count_associations(assoc)
     rejection = policy.check(
         calling_ae_title=str(request.calling_ae_title or ""),
         called_ae_title=str(request.called_ae_title or ""),
