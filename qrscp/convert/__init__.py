@@ -18,7 +18,7 @@ Public API
     it references nothing that `mapping` knows.
 ``group_for_enhanced(datasets) -> list[list[Dataset]]``
     The grouping rule and frame order used by :func:`to_enhanced`.
-``Conversion(dataset, sources: list[FrameSource], frame_map, kind)``
+``Conversion(dataset, sources: list[FrameSource], frame_map, kind, pixel_plan=None)``
     ``frame_map``: ``{(source SOP Instance UID, source frame or None): (new SOP Instance UID, new frame
     or None)}``; frames count from 1, None = a whole single-frame instance. ``dataset.file_meta`` holds the
     transfer syntax of the output.
@@ -32,6 +32,17 @@ Public API
 
 Every output carries Query/Retrieve View (0008,0053) = the `view` argument (except recovered originals,
 which are the original instances again).
+
+Notes for callers
+-----------------
+- A RECOVERED conversion has the SOP Instance UID of the classic image the frame was made from. When
+  that original is itself in the archive, the enhanced image needs no conversion for the CLASSIC view:
+  its frames already are the originals.
+- OVERLAY_GSPS conversions have no frame_map; their Conversion Source Attributes name the classic images
+  whose overlays they carry, and the enhanced image references them (Referenced Presentation State
+  Sequence). Pass them back to ``to_classic(..., overlay_states=...)`` to recover the overlays.
+- Outputs never share mutable values with the sources except raw (undecoded) elements, which are
+  immutable.
 """
 
 from __future__ import annotations
