@@ -188,3 +188,16 @@ def test_two_builders_on_one_index_convert_once(archive, tmp_path):
     assert not errors, errors
     assert sum(b.generations_built for b in builders) == 1
     assert _counts(archive)[0] == 1
+
+
+def test_a_cached_file_deleted_while_running_comes_back(archive, tmp_path):
+    study, datasets = _patient_datasets()
+    client = client_for(archive)
+    assert all(int(s.Status) == 0 for s in client.store(write_datasets(datasets, tmp_path / "in")))
+    first = _get(client, study, "CLASSIC")
+    generated = _generated_files(archive)
+    assert generated
+    for path in generated.values():
+        archive.file_store.absolute(path).unlink()
+    assert _get(client, study, "CLASSIC") == first
+    assert all(archive.file_store.absolute(path).exists() for path in generated.values())
