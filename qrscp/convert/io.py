@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.filebase import DicomFileLike
+from pydicom.filewriter import write_file_meta_info
+from pydicom.uid import UID, ExplicitVRLittleEndian
+
+from qrscp.convert.encoder import write_dataset_body
 
 from qrscp.convert.model import Conversion
 from qrscp.convert.pixels import PixelPlan
@@ -50,10 +55,22 @@ def write_part10(conversion: Conversion | Dataset, path: str | os.PathLike) -> i
             ds.ExtendedOffsetTableLengths = np.asarray(lengths, "<u8").tobytes()
             offsets = []
     with open(path, "wb") as f:
-        pydicom.dcmwrite(f, ds, enforce_file_format=True)
+        syntax = UID(str(ds.file_meta.TransferSyntaxUID))
+        if syntax == ExplicitVRLittleEndian or syntax.is_encapsulated:
+            _write_explicit_little_endian(f, ds)
+        else:  # Implicit VR, Big Endian, Deflated (rewritten instances keep their source's syntax)
+            pydicom.dcmwrite(f, ds, enforce_file_format=True)
         if streamed:
             _write_pixel_data(f, plan, ds, offsets)
     return path.stat().st_size
+
+
+def _write_explicit_little_endian(f, ds: Dataset) -> None:  # noqa: ANN001
+    f.write(b"\x00" * 128 + b"DICM")
+    meta = DicomFileLike(f)
+    meta.is_little_endian, meta.is_implicit_VR = True, False
+    write_file_meta_info(meta, ds.file_meta, enforce_standard=True)
+    write_dataset_body(f.write, ds)
 
 
 def _write_pixel_data(f, plan: PixelPlan, ds: Dataset, offsets: list[int]) -> None:  # noqa: ANN001
@@ -77,8 +94,28 @@ def _write_pixel_data(f, plan: PixelPlan, ds: Dataset, offsets: list[int]) -> No
     total = frame_size * len(plan.frames)
     padded = total + (total % 2)
     f.write(b"\xe0\x7f\x10\x00" + vr + b"\x00\x00" + padded.to_bytes(4, "little"))
+    f.flush()
+    out = f.fileno()
     for frame in plan.frames:
+        if frame.location is not None and hasattr(os, "sendfile"):
+            # The kernel copies the frame from the source file: no pass through Python.
+            name, offset, length = frame.location
+            with open(name, "rb") as source:
+                copied = 0
+                while copied < length:
+                    sent = os.sendfile(out, source.fileno(), offset + copied, length - copied)
+                    if sent == 0:
+                        raise OSError(f"{name}: pixel data shorter than expected")
+                    copied += sent
+            continue
         value = frame.read()
-        f.write(value[:frame_size].ljust(frame_size, b"\x00"))
+        _write_all(out, value[:frame_size].ljust(frame_size, b"\x00"))
     if padded != total:
-        f.write(b"\x00")
+        _write_all(out, b"\x00")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

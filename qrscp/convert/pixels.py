@@ -54,6 +54,8 @@ class FramePixels:
     transfer_syntax: str
     encapsulated: bool
     read: Callable[[], bytes | list[bytes]]
+    #: (file name, offset, length) of a native frame that lies in a file as is: copied by the kernel.
+    location: tuple[str, int, int] | None = None
 
 
 def _raw_value_reader(ds: Dataset) -> Callable[[], bytes]:
@@ -100,7 +102,12 @@ def source_frames(ds: Dataset) -> list[FramePixels]:
         def native_reader() -> bytes:  # Big Endian: let pydicom swap the bytes
             return np.ascontiguousarray(ds.pixel_array).astype(_dtype(ds), copy=False).tobytes()
     if count == 1:
-        return [FramePixels(uidmod.ExplicitVRLittleEndian, False, lambda: bytes(native_reader()[:length]))]
+        location = None
+        raw = ds._dict.get(PIXEL_DATA)  # noqa: SLF001
+        if (native_reader is reader and isinstance(raw, RawDataElement) and raw.value is None and ds.filename
+                and raw.length != 0xFFFFFFFF and raw.length >= length):
+            location = (str(ds.filename), int(raw.value_tell), length)
+        return [FramePixels(uidmod.ExplicitVRLittleEndian, False, lambda: bytes(native_reader()[:length]), location)]
     whole: dict[str, bytes] = {}
 
     def frame_bytes(index: int) -> bytes:
