@@ -193,6 +193,8 @@ class Archive:
             self.data_dir,
             self.engine.url.render_as_string(hide_password=True),
         )
+        if self.view_builder is not None:
+            self.view_builder.start()  # background view building when [views] build_policy = "eager"
         if block:
             self._stopped.wait()
 
@@ -207,6 +209,8 @@ class Archive:
                 logger.warning("stopping with %d C-STORE(s) still in flight", self.services.in_flight.count)
             self.ae.shutdown()
             self._server = None
+        if self.view_builder is not None:
+            self.view_builder.stop()
         self.engine.dispose()
         self._stopped.set()
         logger.info("qrscp %s stopped", self.ae_title)

@@ -67,3 +67,32 @@ def test_eager_builder_builds_both_views_without_a_request(archive, dicom_client
     status, matches = dicom_client.find(identifier, STUDY_ROOT_FIND, ext_neg=view_negotiation(STUDY_ROOT_FIND))
     assert status.Status == 0 and sorted(int(m.NumberOfSeriesRelatedInstances) for m in matches) == [1, 1]
     assert builder.generations_built == generations  # the request found the view already built
+
+
+def test_archive_started_with_the_eager_policy_builds_in_the_background(make_archive, tmp_path):
+    from qrscp.testing.network import client_for
+
+    def eager(config) -> None:
+        config.views.build_policy = "eager"
+        config.views.quiet_seconds = 0.5
+
+    archive = make_archive(eager)
+    done = threading.Event()
+    built: set[View] = set()
+
+    def on_generation(patient_fk: int, view: View, generation: int) -> None:
+        built.add(view)
+        if built == {View.ENHANCED, View.CLASSIC}:
+            done.set()
+
+    archive.view_builder.listeners.append(on_generation)
+    client = client_for(archive)
+    study = _store_study(client, tmp_path, 63)
+    assert done.wait(BUILD_TIMEOUT), "qrscp serve with build_policy eager built nothing"
+    identifier = Dataset()
+    identifier.QueryRetrieveLevel = "SERIES"
+    identifier.StudyInstanceUID = study
+    identifier.QueryRetrieveView = "ENHANCED"
+    identifier.NumberOfSeriesRelatedInstances = None
+    status, matches = client.find(identifier, STUDY_ROOT_FIND, ext_neg=view_negotiation(STUDY_ROOT_FIND))
+    assert status.Status == 0 and sorted(int(m.NumberOfSeriesRelatedInstances) for m in matches) == [1, 1]
