@@ -169,3 +169,24 @@ def test_requested_view_failures_carry_a_comment(view, sop_class, fragment):
     assert caught.value.status == Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS
     assert fragment in caught.value.comment
     assert len(caught.value.comment) <= 64  # Error Comment is LO
+
+
+def test_requested_view_reads_the_association_and_the_affected_sop_class():
+    # The handler-facing form: options remembered for the event's association, SOP Class from the request.
+    class Request:
+        AffectedSOPClassUID = STUDY_ROOT_FIND
+
+    class Association:  # weak-referenceable, as pynetdicom's is
+        pass
+
+    class Event:
+        request = Request()
+        assoc = Association()
+
+    event = Event()
+    with pytest.raises(ViewRequestError):
+        requested_view(event, _identifier("CLASSIC"))  # nothing negotiated on this association
+    handle_sop_extended(type("Negotiation", (), {"app_info": {STUDY_ROOT_FIND: b"\x01\x00\x00\x00\x01"},
+                                                 "assoc": event.assoc})())
+    assert requested_view(event, _identifier("CLASSIC")) is View.CLASSIC
+    assert accepted_options(event.assoc).views(STUDY_ROOT_FIND)
