@@ -148,8 +148,7 @@ def guard_state_machine(dul: Any) -> None:
             perform(event)
         except Exception as exc:  # noqa: BLE001 - whatever the peer sent, the server stays up
             logger.warning(
-                "%s: invalid input in state %s (%s: %s): A-ABORT", peer_of(dul.assoc), machine.current_state,
-                type(exc).__name__, exc,
+                "%s: %s in state %s (%s): A-ABORT", peer_of(dul.assoc), event, machine.current_state, exc
             )
             send_abort(dul.socket, ABORT_REASON_NOT_SPECIFIED)
             wake_acceptor(dul.assoc)
@@ -244,12 +243,18 @@ class ConnectionLimits:
         self._pending: dict[Any, float] = {}
         self._lock = threading.Lock()
 
+    def _prune(self) -> None:
+        """Forget connections that sent their request or closed (call with the lock held)."""
+        for assoc in list(self._pending):
+            # A thread not started yet (ident None) is a connection being opened, not a closed one.
+            ended = assoc.ident is not None and not assoc.is_alive()
+            if has_requested(assoc) or raw_socket(assoc) is None or ended:
+                del self._pending[assoc]
+
     def pending(self) -> list[Any]:
         """Connections that have not sent their A-ASSOCIATE-RQ yet and are still open, oldest first."""
         with self._lock:
-            for assoc in list(self._pending):
-                if has_requested(assoc) or raw_socket(assoc) is None or not assoc.is_alive():
-                    del self._pending[assoc]
+            self._prune()
             return sorted(self._pending, key=self._pending.__getitem__)
 
     def on_connection_open(self, assoc: Any) -> None:
@@ -259,20 +264,21 @@ class ConnectionLimits:
         _set_timeout(raw_socket(assoc), self.artim_timeout)
         assoc.dul._read_pdu_data = types.MethodType(lambda dul: read_pdu_data(dul, self.pdu_limits), assoc.dul)
         guard_state_machine(assoc.dul)
-        waiting = self.pending()
         with self._lock:
+            self._prune()
+            waiting = sorted(self._pending, key=self._pending.__getitem__)
             self._pending[assoc] = time.monotonic()
-        if self.max_pending > 0 and len(waiting) >= self.max_pending:
-            evicted = waiting[: len(waiting) - self.max_pending + 1]
+            excess = len(waiting) + 1 - self.max_pending if self.max_pending > 0 else 0
+            evicted = waiting[: max(0, excess)]
             for old in evicted:
-                logger.warning(
-                    "%s: connection closed without A-ASSOCIATE-RQ: %d connections already waiting (max_pending_connections)",
-                    peer_of(old),
-                    len(waiting),
-                )
-                with self._lock:
-                    self._pending.pop(old, None)
-                _close(old)
+                del self._pending[old]
+        for old in evicted:
+            logger.warning(
+                "%s: connection closed without A-ASSOCIATE-RQ: %d connections already waiting (max_pending_connections)",
+                peer_of(old),
+                len(waiting),
+            )
+            _close(old)
 
     def on_requested(self, assoc: Any) -> None:
         """The A-ASSOCIATE-RQ arrived: the association's own timeouts apply from now on."""
