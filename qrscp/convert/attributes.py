@@ -89,7 +89,7 @@ def value_key(ds: Dataset, tag: BaseTag, little_endian: bool = True) -> bytes | 
     Raw little-endian elements are compared on their undecoded bytes (fast, exact); everything else on
     its Explicit VR Little Endian encoding.
     """
-    raw = ds._dict.get(tag)  # noqa: SLF001 - raw access avoids decoding every value of every slice
+    raw = ds._dict.get(tag)
     if raw is None:
         return None
     if type(raw) is RawDataElement:
@@ -138,7 +138,7 @@ def _fast_value_bytes(elem: DataElement, ds: Dataset) -> bytes | None:
                 return text.encode("ascii")
             from pydicom.charset import encode_string
 
-            return encode_string(text, ds._character_set)  # noqa: SLF001 - the data set's own charset
+            return encode_string(text, ds._character_set)
         if vr in _STRUCT_FORMATS:
             return struct.pack(f"<{len(values)}{_STRUCT_FORMATS[vr]}", *values)
         if vr in _BYTES_VRS and isinstance(value, (bytes, bytearray)):
@@ -164,12 +164,12 @@ def _dictionary_vr(tag: BaseTag) -> str:
         return "UN"
 
 
-def sequence_fingerprint(items) -> bytes:  # noqa: ANN001
+def sequence_fingerprint(items) -> bytes:
     """Comparison key of sequence Items: the keys of their elements, in order (fixed or undefined length
     encodings compare equal, C.7.6.16.2.FG). Much cheaper than encoding the sequence."""
     parts = [b"%d[" % len(items)]
     for item in items:
-        for tag in sorted(item._dict):  # noqa: SLF001
+        for tag in sorted(item._dict):
             key = value_key(item, tag)
             parts.append(int(tag).to_bytes(4, "little"))
             parts.append(b"-" if key is None else len(key).to_bytes(4, "little") + key)
@@ -201,7 +201,7 @@ def text(ds: Dataset, keyword: str) -> str:
     which is exact for the ASCII values this is used for (UIDs, code strings, numbers, dates).
     """
     tag = _keyword_tag(keyword)
-    raw = ds._dict.get(tag)  # noqa: SLF001
+    raw = ds._dict.get(tag)
     if raw is None:
         return ""
     if type(raw) is RawDataElement and raw.value is not None:
@@ -222,7 +222,7 @@ def reusable_element(ds: Dataset, tag: int) -> DataElement | RawDataElement:
     """
     import copy
 
-    raw = ds._dict.get(tag)  # noqa: SLF001
+    raw = ds._dict.get(tag)
     if type(raw) is RawDataElement and raw.VR and raw.VR != "SQ" and raw.value is not None \
             and _explicit_little_endian(ds):
         return raw

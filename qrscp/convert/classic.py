@@ -39,9 +39,17 @@ from pydicom.uid import UID
 
 from qrscp import uids as sop
 from qrscp.convert import attributes as attrs
-from qrscp.convert.common import CLASSIC_FROM_ENHANCED, contributing_equipment, file_meta_for
+from qrscp.convert.common import (
+    CLASSIC_FROM_ENHANCED,
+    contributing_equipment,
+    file_meta_for,
+)
 from qrscp.convert.enhanced import ENHANCED_ONLY_KEYWORDS
-from qrscp.convert.functional_groups import FRAME_TYPE_SEQUENCE, MACRO_ATTRIBUTES, flatten_groups
+from qrscp.convert.functional_groups import (
+    FRAME_TYPE_SEQUENCE,
+    MACRO_ATTRIBUTES,
+    flatten_groups,
+)
 from qrscp.convert.iod_tables import TOP_LEVEL
 from qrscp.convert.model import CLASSIC, RECOVERED, Conversion, FrameSource
 from qrscp.convert.overlays import restore_overlays
@@ -67,7 +75,7 @@ _RENAMED = {"EffectiveEchoTime": "EchoTime"}
 def is_convertible_enhanced(ds: Dataset) -> bool:
     """Enhanced / Legacy Converted CT, MR or PET with pixel data (the functional groups may be missing)."""
     return str(ds.get("SOPClassUID", "")) in sop.ENHANCED_TO_CLASSIC and (
-        "PixelData" in ds or 0x7FE00010 in ds._dict)  # noqa: SLF001
+        "PixelData" in ds or 0x7FE00010 in ds._dict)
 
 
 def to_classic(
@@ -269,8 +277,9 @@ def _fill_classic_requirements(ds: Dataset, classic_class: str, is_legacy: bool)
     Sequence Variant defaults to NONE; a Supplemental Palette Color LUT (not part of classic CT/MR/PET)
     is dropped from grayscale images.
     """
-    from qrscp.convert.iod_tables import TYPE2_MANDATORY
     from pydicom.datadict import dictionary_VR
+
+    from qrscp.convert.iod_tables import TYPE2_MANDATORY
 
     if not is_legacy and not str(ds.get("PhotometricInterpretation", "")).startswith("PALETTE"):
         for keyword in _PALETTE_KEYWORDS:
@@ -288,7 +297,7 @@ def _fill_classic_requirements(ds: Dataset, classic_class: str, is_legacy: bool)
             ds.add(attrs.empty_element(Tag(keyword), dictionary_VR(keyword)))
 
 
-def _attach_frame(ds: Dataset, frame, syntax: str) -> None:  # noqa: ANN001
+def _attach_frame(ds: Dataset, frame, syntax: str) -> None:
     if frame is None:
         return
     value = frame.read()

@@ -35,7 +35,7 @@ def earliest(sources: Sequence[Dataset], date_keyword: str, time_keyword: str) -
     found = [(value, ds) for value, ds in found if value]
     if not found:
         return None
-    value, ds = min(found, key=lambda pair: (pair[0].ljust(21, "0"), pair[0]))
+    _, ds = min(found, key=lambda pair: (pair[0].ljust(21, "0"), pair[0]))
     return str(ds.get(date_keyword)), str(ds.get(time_keyword, "") or "")
 
 

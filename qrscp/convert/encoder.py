@@ -58,8 +58,8 @@ def encode_dataset(ds: Dataset, out: list[bytes], encodings: list[str] | None = 
     """Append the encoding of every element of `ds` (in tag order) to `out`."""
     if encodings is None:
         encodings = convert_encodings(ds.get("SpecificCharacterSet") or "ISO_IR 6")
-    for tag in sorted(ds._dict):  # noqa: SLF001
-        elem = ds._dict[tag]  # noqa: SLF001
+    for tag in sorted(ds._dict):
+        elem = ds._dict[tag]
         if tag >> 16 == 0x0002 or (tag & 0xFFFF) == 0:
             continue  # File Meta and group lengths are not part of the data set
         encode_element(ds, elem, out, encodings)

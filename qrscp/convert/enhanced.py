@@ -23,20 +23,28 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from pydicom.dataelem import DataElement
 from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence as DicomSequence
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
 
 from qrscp import uids as sop
 from qrscp.convert import attributes as attrs
 from qrscp.convert.common import (
-    LEGACY_FROM_CLASSIC, contributing_equipment, derived_timestamp, earliest, file_meta_for,
+    LEGACY_FROM_CLASSIC,
+    contributing_equipment,
+    derived_timestamp,
+    earliest,
+    file_meta_for,
 )
 from qrscp.convert.functional_groups import (
-    CONSUMED_KEYWORDS, MACRO_INPUT_TAGS, PER_FRAME_ONLY, build_macro, flatten_groups, macro_keyword,
+    CONSUMED_KEYWORDS,
+    MACRO_INPUT_TAGS,
+    PER_FRAME_ONLY,
+    build_macro,
+    flatten_groups,
+    macro_keyword,
 )
 from qrscp.convert.grouping import group_for_enhanced
 from qrscp.convert.iod_tables import TOP_LEVEL, TYPE2_MANDATORY
@@ -171,7 +179,7 @@ def convert_group(
     # 3. place every source attribute.
     all_tags: set[BaseTag] = set()
     for ds in frames:
-        all_tags.update(ds._dict.keys())  # noqa: SLF001
+        all_tags.update(ds._dict.keys())
     # Attributes the conversion adds although no source has them need an "absent" marker too.
     all_tags.update(CONSUMED_TAGS | (GENERATED_TAGS - _NOT_COPIED))
     unassigned_shared = Dataset()
@@ -190,7 +198,7 @@ def convert_group(
                 kept = None if keyword in ENHANCED_ONLY_KEYWORDS else attrs.value_key(top, tag)
                 recovered = [kept] * n
             else:
-                recovered = [attrs.value_key(flat if tag in flat._dict else shared_flat, tag)  # noqa: SLF001
+                recovered = [attrs.value_key(flat if tag in flat._dict else shared_flat, tag)
                              for flat in per_frame_flat]
             if keys == recovered:
                 continue
@@ -239,7 +247,7 @@ def _sorted_item(item: Dataset) -> Dataset:
 
 def _first_element(frames: Sequence[Dataset], tag: BaseTag) -> DataElement:
     for ds in frames:
-        if tag in ds._dict:  # noqa: SLF001
+        if tag in ds._dict:
             return attrs.reusable_element(ds, tag)
     raise KeyError(tag)
 
@@ -260,15 +268,10 @@ def _place_unassigned(tag: BaseTag, frames: Sequence[Dataset], keys: list[bytes 
         return
     vr = _vr_of(frames, tag)
     for ds, item in zip(frames, per_frame):
-        if tag in ds._dict:  # noqa: SLF001
+        if tag in ds._dict:
             item.add(attrs.reusable_element(ds, tag))
         elif markers:
             item.add(attrs.empty_element(tag, vr))
-
-
-def _copy(elem: DataElement) -> DataElement:
-    """A copy that output datasets may own: deep for sequences, shallow (immutable values) otherwise."""
-    return copy.deepcopy(elem) if elem.VR == "SQ" else copy.copy(elem)
 
 
 def _vr_of(frames: Sequence[Dataset], tag: BaseTag) -> str:
@@ -402,12 +405,12 @@ def hierarchical_references(references: Sequence[Dataset], context: Dataset,
 
 
 def _reference_presentation_states(ds: Dataset, gsps: list[Conversion]) -> None:
-    references = [DatasetRef(c.dataset) for c in gsps]
+    references = [_instance_reference(c.dataset) for c in gsps]
     ds.ReferencedPresentationStateSequence = hierarchical_references(
         references, ds, {c.sop_instance_uid: (str(c.dataset.StudyInstanceUID), c.series_instance_uid) for c in gsps})
 
 
-def DatasetRef(ds: Dataset) -> Dataset:  # noqa: N802 - reads like a constructor
+def _instance_reference(ds: Dataset) -> Dataset:
     ref = Dataset()
     ref.ReferencedSOPClassUID = ds.SOPClassUID
     ref.ReferencedSOPInstanceUID = ds.SOPInstanceUID
@@ -428,5 +431,3 @@ def attach_pixel_data(ds: Dataset, plan: PixelPlan) -> None:
         ds["PixelData"].VR = "OW" if int(ds.get("BitsAllocated", 16) or 16) > 8 else "OB"
     ds["PixelData"].is_undefined_length = plan.encapsulated
 
-
-_ = DicomSequence  # re-exported name kept for type hints in callers

@@ -337,5 +337,5 @@ def flatten_groups(items: list[Dataset], *, copy_values: bool = True) -> Dataset
     return flat
 
 
-def _maybe_copy(elem, copy_values: bool):  # noqa: ANN001, ANN202
+def _maybe_copy(elem, copy_values: bool):
     return copy.deepcopy(elem) if copy_values else elem

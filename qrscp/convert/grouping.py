@@ -42,7 +42,7 @@ GROUP_KEYWORDS = (
 def is_convertible_classic(ds: Dataset) -> bool:
     """True for CT/MR/PET Image Storage instances with pixel data (the classic images C.3.5 converts)."""
     return str(ds.get("SOPClassUID", "")) in CLASSIC_TO_LEGACY_CONVERTED and "SOPInstanceUID" in ds and (
-        "PixelData" in ds or 0x7FE00010 in ds._dict  # noqa: SLF001
+        "PixelData" in ds or 0x7FE00010 in ds._dict
     ) and int(ds.get("NumberOfFrames", 1) or 1) == 1
 
 

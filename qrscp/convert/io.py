@@ -12,7 +12,6 @@ from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from qrscp.convert.encoder import write_dataset_body
-
 from qrscp.convert.model import Conversion
 from qrscp.convert.pixels import PixelPlan
 
@@ -49,7 +48,7 @@ def write_part10(conversion: Conversion | Dataset, path: str | os.PathLike) -> i
             import numpy as np
 
             meta = ds.file_meta
-            ds = Dataset(dict(ds._dict))  # noqa: SLF001 - a new element dict: the caller's dataset is unchanged
+            ds = Dataset(dict(ds._dict))
             ds.file_meta = meta
             ds.ExtendedOffsetTable = np.asarray(offsets, "<u8").tobytes()
             ds.ExtendedOffsetTableLengths = np.asarray(lengths, "<u8").tobytes()
@@ -65,7 +64,7 @@ def write_part10(conversion: Conversion | Dataset, path: str | os.PathLike) -> i
     return path.stat().st_size
 
 
-def _write_explicit_little_endian(f, ds: Dataset) -> None:  # noqa: ANN001
+def _write_explicit_little_endian(f, ds: Dataset) -> None:
     f.write(b"\x00" * 128 + b"DICM")
     meta = DicomFileLike(f)
     meta.is_little_endian, meta.is_implicit_VR = True, False
@@ -73,7 +72,7 @@ def _write_explicit_little_endian(f, ds: Dataset) -> None:  # noqa: ANN001
     write_dataset_body(f.write, ds)
 
 
-def _write_pixel_data(f, plan: PixelPlan, ds: Dataset, offsets: list[int]) -> None:  # noqa: ANN001
+def _write_pixel_data(f, plan: PixelPlan, ds: Dataset, offsets: list[int]) -> None:
     if plan.encapsulated:
         f.write(b"\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff")
         bot = b"".join(o.to_bytes(4, "little") for o in offsets)  # empty with an Extended Offset Table

@@ -127,7 +127,7 @@ class ReferenceMapping:
                     target.series_instance_uid, target.study_instance_uid))
 
     @classmethod
-    def from_conversions(cls, conversions: Iterable[Conversion]) -> "ReferenceMapping":
+    def from_conversions(cls, conversions: Iterable[Conversion]) -> ReferenceMapping:
         """Build the mapping of every Conversion (enhanced, classic, recovered, overlay, rewritten)."""
         mapping = cls()
         for conversion in conversions:

@@ -15,7 +15,12 @@ from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
 from qrscp.convert import attributes as attrs
-from qrscp.convert.common import LEGACY_FROM_CLASSIC, contributing_equipment, derived_timestamp, file_meta_for
+from qrscp.convert.common import (
+    LEGACY_FROM_CLASSIC,
+    contributing_equipment,
+    derived_timestamp,
+    file_meta_for,
+)
 from qrscp.convert.model import OVERLAY_GSPS, Conversion, FrameSource
 from qrscp.convert.uids import UIDSource
 from qrscp.uids import GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE
@@ -30,13 +35,13 @@ _PATIENT_STUDY_KEYWORDS = (
 
 def overlay_elements(ds: Dataset) -> list:
     """Overlay Plane elements (60xx) of `ds` that carry separate Overlay Data, in tag order."""
-    groups = {t >> 16 for t in ds._dict if 0x6000 <= (t >> 16) <= 0x601E and not (t >> 16) % 2}  # noqa: SLF001
-    with_data = {g for g in groups if (g << 16 | 0x3000) in ds._dict}  # noqa: SLF001
-    return [ds[t] for t in sorted(ds._dict) if (t >> 16) in with_data]  # noqa: SLF001
+    groups = {t >> 16 for t in ds._dict if 0x6000 <= (t >> 16) <= 0x601E and not (t >> 16) % 2}
+    with_data = {g for g in groups if (g << 16 | 0x3000) in ds._dict}
+    return [ds[t] for t in sorted(ds._dict) if (t >> 16) in with_data]
 
 
 def _overlay_key(ds: Dataset) -> bytes:
-    return b"".join(int(e.tag).to_bytes(4, "little") + attrs._encode(e) for e in overlay_elements(ds))  # noqa: SLF001
+    return b"".join(int(e.tag).to_bytes(4, "little") + attrs._encode(e) for e in overlay_elements(ds))
 
 
 def overlay_presentation_states(frames: Sequence[Dataset], enhanced: Conversion, *, uids: UIDSource,

@@ -60,7 +60,7 @@ class FramePixels:
 
 def _raw_value_reader(ds: Dataset) -> Callable[[], bytes]:
     """Reader of the Pixel Data value bytes, from memory or (deferred) from the file."""
-    raw = ds._dict.get(PIXEL_DATA)  # noqa: SLF001
+    raw = ds._dict.get(PIXEL_DATA)
     if isinstance(raw, RawDataElement) and raw.value is None and ds.filename:
         filename, offset, length = ds.filename, raw.value_tell, raw.length
 
@@ -97,13 +97,13 @@ def source_frames(ds: Dataset) -> list[FramePixels]:
 
         return [FramePixels(syntax, True, (lambda i=i: frame_fragments(i))) for i in range(count)]
     length = frame_length(ds)
-    native_reader = reader
-    if syntax not in NATIVE_LITTLE_ENDIAN:
-        def native_reader() -> bytes:  # Big Endian: let pydicom swap the bytes
-            return np.ascontiguousarray(ds.pixel_array).astype(_dtype(ds), copy=False).tobytes()
+    def swapped() -> bytes:  # Big Endian: let pydicom swap the bytes
+        return np.ascontiguousarray(ds.pixel_array).astype(_dtype(ds), copy=False).tobytes()
+
+    native_reader = reader if syntax in NATIVE_LITTLE_ENDIAN else swapped
     if count == 1:
         location = None
-        raw = ds._dict.get(PIXEL_DATA)  # noqa: SLF001
+        raw = ds._dict.get(PIXEL_DATA)
         if (native_reader is reader and isinstance(raw, RawDataElement) and raw.value is None and ds.filename
                 and raw.length != 0xFFFFFFFF and raw.length >= length):
             location = (str(ds.filename), int(raw.value_tell), length)

@@ -19,8 +19,19 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
-from qrscp.convert.common import UPDATED_REFERENCES, contributing_equipment, derived_timestamp, file_meta_for
-from qrscp.convert.model import ReferenceMapping, ReferenceTarget
+from qrscp.convert.common import (
+    UPDATED_REFERENCES,
+    contributing_equipment,
+    derived_timestamp,
+    file_meta_for,
+)
+from qrscp.convert.model import (
+    REWRITTEN,
+    Conversion,
+    FrameSource,
+    ReferenceMapping,
+    ReferenceTarget,
+)
 from qrscp.convert.uids import UIDSource
 from qrscp.uids import View
 
@@ -176,11 +187,9 @@ def rewrite_references(dataset: Dataset, mapping: ReferenceMapping, *, uids: UID
     return rewritten
 
 
-def conversion_for_rewritten(original: Dataset, rewritten: Dataset) -> "Conversion":
+def conversion_for_rewritten(original: Dataset, rewritten: Dataset) -> Conversion:
     """The Conversion (kind REWRITTEN) of a rewritten instance, to add to a ReferenceMapping so that
     instances referencing `original` (e.g. a KOS pointing at a GSPS) are rewritten in turn."""
-    from qrscp.convert.model import REWRITTEN, Conversion, FrameSource
-
     uid = str(original.SOPInstanceUID)
     return Conversion(
         dataset=rewritten,

@@ -42,7 +42,7 @@ needs_dciodvfy = pytest.mark.skipif(dciodvfy_path() is None, reason="dciodvfy (d
 _NAME_TO_KEYWORD = {entry[2]: entry[4] for entry in DicomDictionary.values()}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def series_for(modality: str, variant: str) -> tuple[Dataset, ...]:
     """A small factory series for (modality, variant), generated once per test session."""
     from qrscp.testing.factory import make_series

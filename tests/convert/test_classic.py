@@ -5,13 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pydicom
 import pytest
+from convert_checks import frame_pixels, new_errors, series_for
 from pydicom.data import get_testdata_file
 
-from qrscp.convert import CLASSIC, ENHANCED, UIDSource, to_classic, to_enhanced, write_part10
+from qrscp.convert import (
+    CLASSIC,
+    ENHANCED,
+    UIDSource,
+    to_classic,
+    to_enhanced,
+    write_part10,
+)
 from qrscp.testing.enhanced import make_enhanced_ct, make_enhanced_mr
 from qrscp.uids import ENHANCED_TO_CLASSIC
-
-from convert_checks import frame_pixels, needs_dciodvfy, new_errors, series_for
 
 #: emri_small.dcm has no functional groups at all: its frames have no geometry to give back.
 NO_GEOMETRY = {"PixelSpacing", "ImageOrientationPatient", "ImagePositionPatient", "SliceThickness"}

@@ -6,13 +6,12 @@ import io
 
 import pydicom
 import pytest
+from convert_checks import series_for
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 
 from qrscp.convert import UIDSource, to_classic, to_enhanced, write_part10
 from qrscp.convert.attributes import value_key
-
-from convert_checks import series_for
 
 
 def _same(a: Dataset, b: Dataset, path: str = "") -> list[str]:

@@ -6,13 +6,30 @@ import random
 
 import numpy as np
 import pytest
-
-from qrscp.convert import ENHANCED, OVERLAY_GSPS, RECOVERED, UIDSource, to_classic, to_enhanced, write_part10
-from qrscp.testing.factory import write_datasets
-from qrscp.uids import CLASSIC_TO_LEGACY_CONVERTED, GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE
-
 from convert_checks import (
-    MODALITIES, VARIANTS, attribute_differences, frame_pixels, needs_dciodvfy, new_errors, reread, series_for,
+    MODALITIES,
+    VARIANTS,
+    attribute_differences,
+    frame_pixels,
+    needs_dciodvfy,
+    new_errors,
+    reread,
+    series_for,
+)
+
+from qrscp.convert import (
+    ENHANCED,
+    OVERLAY_GSPS,
+    RECOVERED,
+    UIDSource,
+    to_classic,
+    to_enhanced,
+    write_part10,
+)
+from qrscp.testing.factory import write_datasets
+from qrscp.uids import (
+    CLASSIC_TO_LEGACY_CONVERTED,
+    GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE,
 )
 
 CASES = [(m, v) for m in MODALITIES for v in VARIANTS]
@@ -34,7 +51,7 @@ def converted(request, tmp_path, uids):
 
 @needs_dciodvfy
 def test_enhanced_output_has_no_new_dciodvfy_error(converted, tmp_path):
-    modality, variant, paths, conversion, out, gsps = converted
+    _, _, paths, _, out, gsps = converted
     assert new_errors(out, paths) == set()
     for index, state in enumerate(gsps):
         path = tmp_path / f"gsps{index}.dcm"
@@ -43,7 +60,7 @@ def test_enhanced_output_has_no_new_dciodvfy_error(converted, tmp_path):
 
 
 def test_frames_equal_source_slices_in_frame_order(converted):
-    modality, variant, paths, conversion, out, _ = converted
+    _, _, paths, conversion, out, _ = converted
     enhanced = reread(out)
     assert enhanced.SOPClassUID in CLASSIC_TO_LEGACY_CONVERTED.values()
     assert int(enhanced.NumberOfFrames) == len(paths)
@@ -56,7 +73,7 @@ def test_frames_equal_source_slices_in_frame_order(converted):
 
 
 def test_round_trip_recovers_the_original_instances(converted):
-    modality, variant, paths, conversion, out, gsps = converted
+    _, _, paths, _, out, gsps = converted
     recovered = to_classic(reread(out), uids=UIDSource("another secret"), overlay_states=[g.dataset for g in gsps])
     originals = {str(reread(p).SOPInstanceUID): reread(p) for p in paths}
     assert {c.dataset.SOPInstanceUID for c in recovered} == set(originals)
@@ -68,9 +85,9 @@ def test_round_trip_recovers_the_original_instances(converted):
 
 
 def test_overlays_move_to_a_presentation_state(converted):
-    modality, variant, paths, conversion, out, gsps = converted
+    _, variant, paths, _, out, gsps = converted
     enhanced = reread(out)
-    assert not any(0x6000 <= tag.group <= 0x601E for tag in enhanced.keys())
+    assert not any(0x6000 <= tag.group <= 0x601E for tag in enhanced.keys())  # noqa: SIM118
     if variant != "overlay":
         assert gsps == []
         return

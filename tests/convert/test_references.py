@@ -5,15 +5,26 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from convert_checks import needs_dciodvfy, new_errors, series_for
 from pydicom.dataset import Dataset
 
 from qrscp.convert import (
-    ReferenceMapping, conversion_for_rewritten, rewrite_references, to_classic, to_enhanced, write_part10,
+    ReferenceMapping,
+    conversion_for_rewritten,
+    rewrite_references,
+    to_classic,
+    to_enhanced,
+    write_part10,
 )
 from qrscp.testing.enhanced import make_enhanced_mr
-from qrscp.testing.factory import make_gsps, make_kos, make_rtstruct, make_seg, make_sr, write_datasets
-
-from convert_checks import needs_dciodvfy, new_errors, series_for
+from qrscp.testing.factory import (
+    make_gsps,
+    make_kos,
+    make_rtstruct,
+    make_seg,
+    make_sr,
+    write_datasets,
+)
 
 MAKERS = {"gsps": make_gsps, "sr": make_sr, "kos": make_kos, "rtstruct": make_rtstruct, "seg": make_seg}
 

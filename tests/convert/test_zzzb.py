@@ -23,13 +23,18 @@ LCE CT IOD):
 from __future__ import annotations
 
 import numpy as np
+from convert_checks import needs_dciodvfy, new_errors
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-from qrscp.convert import ReferenceMapping, UIDSource, rewrite_references, to_enhanced, write_part10
+from qrscp.convert import (
+    ReferenceMapping,
+    UIDSource,
+    rewrite_references,
+    to_enhanced,
+    write_part10,
+)
 from qrscp.uids import CT_IMAGE_STORAGE, LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE
-
-from convert_checks import needs_dciodvfy, new_errors
 
 FIRST_UID = "1.3.6.1.4.1.9328.50.1.21169049221871725649891126757390969029"
 SECOND_UID = "1.3.6.1.4.1.9328.50.1.118458571690318148036673922876743615666"
