@@ -40,7 +40,6 @@ answers.
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import logging
 import os
 import threading
@@ -56,6 +55,8 @@ from sqlalchemy import and_, bindparam, delete, exists, func, literal, or_, sele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from qrscp import convert
+from qrscp.convert import ReferenceMapping, ReferenceTarget, UIDSource, read_source
 from qrscp.index.models import (
     ConversionRecord,
     ConversionSource,
@@ -67,8 +68,10 @@ from qrscp.index.models import (
     ViewMember,
 )
 from qrscp.services.query import QueryError
+from qrscp.services.storage import encode_dataset
 from qrscp.services.view_plan import CONVERTED, REWRITTEN, UNCHANGED, ViewPlan, plan_view
 from qrscp.status import Status
+from qrscp.store.part10 import make_file_meta
 from qrscp.uids import View
 
 LOGGER = logging.getLogger(__name__)
@@ -113,14 +116,6 @@ class Generation:
     fates: dict[str, str] = field(default_factory=dict)
 
 
-def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call an engine function with the keyword arguments it accepts (the engine's options may grow)."""
-    parameters = inspect.signature(function).parameters
-    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        kwargs = {k: v for k, v in kwargs.items() if k in parameters}
-    return function(*args, **kwargs)
-
-
 def _explicit_uids(identifier: Dataset | None, keyword: str) -> list[str]:
     """Values of a unique key given as a single value or a list of UIDs (no wildcard, not universal)."""
     if identifier is None or keyword not in identifier:
@@ -155,8 +150,6 @@ class ViewBuilder:
         self.sessions = sessions
         self.file_store = file_store
         self.storage_service = storage_service
-        from qrscp.convert import UIDSource
-
         self.uids = UIDSource(config.views.uid_secret)
         self._guard = threading.Lock()
         self._locks: dict[tuple[int, View], threading.Lock] = {}
@@ -458,8 +451,6 @@ class ViewBuilder:
 
     def _read(self, instance: Instance) -> Dataset | None:
         """Read a stored instance; values larger than 64 KiB (pixel data) are read when first used."""
-        from qrscp.convert import read_source
-
         path = self.file_store.absolute(instance.file_path)
         try:
             return read_source(path, defer=True)
@@ -495,8 +486,6 @@ class ViewBuilder:
 
     def _mapping_of(self, session: Session, patient_fk: int, view: View, *, before: int) -> tuple[Any, set[str]]:
         """The reference mapping and the re-identified originals of the generations before `before`."""
-        from qrscp.convert import ReferenceMapping, ReferenceTarget
-
         mapping = ReferenceMapping()
         records = session.scalars(
             select(ConversionRecord)
@@ -534,8 +523,6 @@ class ViewBuilder:
 
     def _make_generation(self, view: View, originals: Sequence[Instance], mapping: Any, mapped_before: set[str]) -> Generation:
         """Plan and produce every output of one generation (pure except for reading the originals' files)."""
-        from qrscp import convert
-
         rows = {row.sop_instance_uid: row for row in originals}
         headers: dict[str, Dataset] = {}
         for uid, row in rows.items():
@@ -553,9 +540,9 @@ class ViewBuilder:
             sources = [headers[uid] for uid in group]
             try:
                 if view is View.ENHANCED:
-                    conversions = _call(convert.to_enhanced, sources, uids=self.uids, view=view)
+                    conversions = convert.to_enhanced(sources, uids=self.uids, view=view)
                 else:
-                    conversions = _call(convert.to_classic, sources[0], uids=self.uids, view=view)
+                    conversions = convert.to_classic(sources[0], uids=self.uids, view=view)
             except Exception:  # noqa: BLE001 - one bad group must not block the patient's view
                 LOGGER.exception("view %s: conversion of %s failed; shown unchanged", view.value, ", ".join(group))
                 for uid in group:
@@ -623,15 +610,12 @@ class ViewBuilder:
         A rewritten instance's new UIDs depend only on its own UIDs (UIDSource), so rewriting again with a
         richer mapping changes only the references inside it, never its identity.
         """
-        from qrscp import convert
-        from qrscp.convert import ReferenceTarget
-
         known: dict[str, Dataset] = {}
         pending = {uid: ds for uid, ds in originals.items() if ds is not None}
         while pending:
             progressed = False
             for uid, ds in sorted(pending.items()):
-                result = _call(convert.rewrite_references, ds, mapping, uids=self.uids, view=view)
+                result = convert.rewrite_references(ds, mapping, uids=self.uids, view=view)
                 if result is None:
                     continue
                 known[uid] = result
@@ -652,7 +636,7 @@ class ViewBuilder:
                 break
         final: dict[str, Dataset] = {}
         for uid in sorted(known):
-            result = _call(convert.rewrite_references, originals[uid], mapping, uids=self.uids, view=view)
+            result = convert.rewrite_references(originals[uid], mapping, uids=self.uids, view=view)
             final[uid] = result if result is not None else known[uid]
         return final
 
@@ -806,9 +790,6 @@ class ViewBuilder:
 
     def _regenerate(self, patient_fk: int, view: View, generation: int, lost: dict[str, str]) -> int:
         """Replay one generation from its originals and write the lost files (same bytes as the first time)."""
-        from qrscp.services.storage import encode_dataset
-        from qrscp.store.part10 import make_file_meta
-
         with self.sessions() as session:
             member_uids = list(
                 session.scalars(
