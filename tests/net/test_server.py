@@ -84,3 +84,67 @@ def test_serve_with_a_bad_flag_value_exits_non_zero(tmp_path):
     )
     assert result.returncode == 2
     assert "AET=HOST:PORT" in result.stderr
+
+
+@pytest.mark.slow
+def test_sigterm_lets_stores_in_flight_finish(tmp_path):
+    """SIGTERM during a stream of C-STOREs: exit 0, every acknowledged instance is indexed with its file,
+    no temporary file is left, and a restarted server answers for them."""
+    import threading
+
+    from pydicom.dataset import Dataset
+    from pynetdicom import AE
+
+    from conftest import client_for, start_serve_process
+    from qrscp.testing.factory import make_series
+
+    series = make_series("CT", slices=60, rows=128, columns=128, seed=81)
+    serve = start_serve_process(tmp_path / "node")
+    acknowledged: list[str] = []
+    enough = threading.Event()
+
+    def send() -> None:
+        ae = AE(ae_title="PYTEST")
+        ae.add_requested_context(series[0].SOPClassUID, series[0].file_meta.TransferSyntaxUID)
+        assoc = ae.associate("127.0.0.1", serve.port, ae_title=serve.ae_title)
+        try:
+            for ds in series:
+                try:
+                    status = assoc.send_c_store(ds)
+                except (RuntimeError, ValueError):
+                    break
+                if status.get("Status") != 0:
+                    break
+                acknowledged.append(str(ds.SOPInstanceUID))
+                if len(acknowledged) == 5:
+                    enough.set()
+        finally:
+            enough.set()
+            if assoc.is_established:
+                assoc.release()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    assert enough.wait(120)
+    assert serve.terminate() == 0
+    sender.join(120)
+    assert len(acknowledged) >= 5
+    tmp_dir = serve.data_dir / "store" / ".tmp"
+    assert not tmp_dir.exists() or not any(tmp_dir.iterdir())
+
+    again = start_serve_process(tmp_path / "node")
+    try:
+        keys = Dataset()
+        keys.QueryRetrieveLevel = "IMAGE"
+        keys.StudyInstanceUID = series[0].StudyInstanceUID
+        keys.SeriesInstanceUID = series[0].SeriesInstanceUID
+        keys.SOPInstanceUID = ""
+        final, matches = client_for(again).find(keys)
+        indexed = {str(m.SOPInstanceUID) for m in matches}
+        assert set(acknowledged) <= indexed
+        del keys.SOPInstanceUID
+        keys.QueryRetrieveLevel = "SERIES"
+        got = client_for(again).get(keys)
+        assert {r.sop_instance_uid for r in got.received} == indexed  # every row has its file
+    finally:
+        again.terminate()
