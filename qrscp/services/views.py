@@ -497,6 +497,8 @@ class ViewBuilder:
             .order_by(ConversionRecord.id)
         ).all()
         for record in records:
+            if record.engine_kind == convert.OVERLAY_GSPS:
+                continue  # made from images' overlays: references to those images do not move to it
             for source in record.sources:
                 target = ReferenceTarget(
                     record.sop_class_uid,

@@ -83,3 +83,25 @@ def test_a_re_sent_original_does_not_reappear_in_the_view(make_archive, tmp_path
     assert all(int(s.Status) == 0 for s in client.store(paths[:1]))  # replaced: index row written anew
     again = _enhanced_view(client, study)
     assert {uid: data for uid, (data, _) in again.items()} == {uid: data for uid, (data, _) in served.items()}
+
+
+def test_newcomer_references_follow_the_image_not_its_overlay_presentation_state(archive, dicom_client, tmp_path):
+    patient = PatientSpec.from_seed(44)
+    study = derive_uid("views-newcomers", "overlay")
+    series = make_series("CT", slices=3, rows=16, columns=16, patient=patient, study_uid=study, seed=44, overlay=True)
+    assert all(int(s.Status) == 0 for s in dicom_client.store(write_datasets(series, tmp_path / "a")))
+    served = _enhanced_view(dicom_client, study)
+    (lce_uid,) = [uid for uid, (_, ds) in served.items() if ds.SOPClassUID == LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE]
+    late_gsps = make_gsps(series[1:2], seed=45)
+    assert all(int(s.Status) == 0 for s in dicom_client.store(write_datasets([late_gsps], tmp_path / "b")))
+    now = _enhanced_view(dicom_client, study)
+    (rewritten,) = [
+        ds for uid, (_, ds) in now.items()
+        if uid not in served and ds.SOPClassUID == GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE
+    ]
+    referenced = {
+        str(image.ReferencedSOPInstanceUID)
+        for item in rewritten.ReferencedSeriesSequence
+        for image in item.ReferencedImageSequence
+    }
+    assert referenced == {lce_uid}
