@@ -28,11 +28,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "tests" / "index"))  # pgcluster: the throwaway PostgreSQL of the tests
 
-from qrscp.config import Config  # noqa: E402
-from qrscp.index.database import create_engine_for, init_schema, session_factory  # noqa: E402
-from qrscp.index.models import Instance, Patient, Series, Study  # noqa: E402
-from qrscp.services.query import QueryService  # noqa: E402
-from qrscp.uids import CT_IMAGE_STORAGE, MR_IMAGE_STORAGE, PATIENT_ROOT_FIND, STUDY_ROOT_FIND  # noqa: E402
+from qrscp.config import Config
+from qrscp.index.database import create_engine_for, init_schema, session_factory
+from qrscp.index.models import Instance, Patient, Series, Study
+from qrscp.services.query import QueryService
+from qrscp.uids import (
+    CT_IMAGE_STORAGE,
+    MR_IMAGE_STORAGE,
+    PATIENT_ROOT_FIND,
+    STUDY_ROOT_FIND,
+)
 
 BATCH = 20_000
 SERIES_PER_STUDY = 2
@@ -50,19 +55,19 @@ def synthesise(engine: Engine, patients: int, instances: int) -> float:
     with engine.begin() as connection:
         rows = []
         for p in range(1, patients + 1):
-            rows.append(dict(id=p, patient_id=f"PID{p:07d}", patient_name=f"DOE^{p}", patient_name_ci=f"doe^{p}",
-                             patient_birth_date=f"19{rng.randint(30, 99)}0{rng.randint(1, 9)}1{rng.randint(0, 9)}",
-                             patient_sex=rng.choice("MF")))
+            rows.append({"id": p, "patient_id": f"PID{p:07d}", "patient_name": f"DOE^{p}", "patient_name_ci": f"doe^{p}",
+                             "patient_birth_date": f"19{rng.randint(30, 99)}0{rng.randint(1, 9)}1{rng.randint(0, 9)}",
+                             "patient_sex": rng.choice("MF")})
         connection.execute(insert(Patient), rows)
-        rows = [dict(id=p, patient_fk=p, study_instance_uid=_uid(p), study_date=f"20{rng.randint(10, 24)}0{rng.randint(1, 9)}15",
-                     study_time="101500", accession_number=f"A{p}", study_id=str(p), study_description="CT/MR")
+        rows = [{"id": p, "patient_fk": p, "study_instance_uid": _uid(p), "study_date": f"20{rng.randint(10, 24)}0{rng.randint(1, 9)}15",
+                     "study_time": "101500", "accession_number": f"A{p}", "study_id": str(p), "study_description": "CT/MR"}
                 for p in range(1, patients + 1)]
         connection.execute(insert(Study), rows)
         rows = []
         for p in range(1, patients + 1):
             for s in range(SERIES_PER_STUDY):
-                rows.append(dict(id=(p - 1) * SERIES_PER_STUDY + s + 1, study_fk=p, series_instance_uid=_uid(p, s + 1),
-                                 modality=("CT", "MR")[s], series_number=str(s + 1)))
+                rows.append({"id": (p - 1) * SERIES_PER_STUDY + s + 1, "study_fk": p, "series_instance_uid": _uid(p, s + 1),
+                                 "modality": ("CT", "MR")[s], "series_number": str(s + 1)})
         connection.execute(insert(Series), rows)
         total_series = patients * SERIES_PER_STUDY
         batch: list[dict] = []
@@ -74,9 +79,9 @@ def synthesise(engine: Engine, patients: int, instances: int) -> float:
                 if count >= instances:
                     break
                 count += 1
-                batch.append(dict(series_fk=series_id, sop_instance_uid=_uid(p + 1, s + 1, i), sop_class_uid=sop_class,
-                                  instance_number=i, transfer_syntax_uid="1.2.840.10008.1.2.1",
-                                  file_path=f"{p + 1}/{s + 1}/{i}.dcm", file_size=526_000, rows=512, columns=512))
+                batch.append({"series_fk": series_id, "sop_instance_uid": _uid(p + 1, s + 1, i), "sop_class_uid": sop_class,
+                                  "instance_number": i, "transfer_syntax_uid": "1.2.840.10008.1.2.1",
+                                  "file_path": f"{p + 1}/{s + 1}/{i}.dcm", "file_size": 526_000, "rows": 512, "columns": 512})
                 if len(batch) >= BATCH:
                     connection.execute(insert(Instance), batch)
                     batch.clear()
@@ -117,9 +122,9 @@ def run(name: str, url: str, args) -> list[tuple]:
     service = QueryService(Config(), session_factory(engine))
     rng = random.Random(1)
     pick = [rng.randint(1, args.patients) for _ in range(args.queries)]
-    study_keys = dict(StudyInstanceUID="", StudyDate="", StudyTime="", AccessionNumber="", StudyID="", StudyDescription="",
-                      PatientName="", PatientBirthDate="", ModalitiesInStudy="", NumberOfStudyRelatedSeries="",
-                      NumberOfStudyRelatedInstances="")
+    study_keys = {"StudyInstanceUID": "", "StudyDate": "", "StudyTime": "", "AccessionNumber": "", "StudyID": "", "StudyDescription": "",
+                      "PatientName": "", "PatientBirthDate": "", "ModalitiesInStudy": "", "NumberOfStudyRelatedSeries": "",
+                      "NumberOfStudyRelatedInstances": ""}
     cases = [
         ("STUDY by Patient ID (+aggregates)", STUDY_ROOT_FIND,
          lambda i: _identifier("STUDY", PatientID=f"PID{pick[i]:07d}", **study_keys)),

@@ -85,18 +85,18 @@ def _instances_below(
     top = below[0]
     conditions = [
         tables[top].c[PARENT_FK[top]] == MODEL_FOR_LEVEL[level].__table__.c.id,
-        tables[Level.IMAGE].c[VIEW_FLAG_NAME[View(view)]] == True,  # noqa: E712
+        tables[Level.IMAGE].c[VIEW_FLAG_NAME[View(view)]] == True,
     ]
     for clauses in (clauses_by_level or {}).values():
         conditions.extend(clauses)
     return statement.where(*conditions), tables_all
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def in_view(level: Level, view: View) -> ColumnElement[bool]:
     """The entity of `level` has at least one instance in `view`."""
     if level is Level.IMAGE:
-        return view_flag(view) == True  # noqa: E712
+        return view_flag(view) == True
     return exists(_instances_below(level, view)[0])
 
 
@@ -122,7 +122,7 @@ def distinct_values(column: ColumnElement, dialect: str) -> ColumnElement:
     return func.group_concat(column.distinct())  # SQLite: DISTINCT forbids a separator; "," is its default
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def aggregate_column(keyword: str, view: View, dialect: str) -> ColumnElement:
     """A correlated scalar subquery computing the aggregate key `keyword` for each row.
 
@@ -219,7 +219,7 @@ def instances_for_retrieve(
     Instance
         Ordered by series and Instance Number.
     """
-    statement = entity_select(Level.IMAGE, [Instance]).where(view_flag(view) == True, *(clauses or [true()]))  # noqa: E712
+    statement = entity_select(Level.IMAGE, [Instance]).where(view_flag(view) == True, *(clauses or [true()]))
     statement = statement.order_by(Instance.series_fk, Instance.instance_number, Instance.id)
     yield from session.scalars(statement.execution_options(yield_per=500))
 

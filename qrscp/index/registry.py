@@ -192,7 +192,7 @@ def register_instance(
         return {**values, "study_fk": study_fk, **flags}
 
     series_fk = _upsert(session, Series, {"series_instance_uid": series_uid}, series_values, overwrite=replace)
-    missing_flags = [getattr(Series, flag) == False for flag, on in flags.items() if on]  # noqa: E712
+    missing_flags = [getattr(Series, flag) == False for flag, on in flags.items() if on]
     if missing_flags:
         session.execute(
             update(Series).where(Series.id == series_fk, or_(*missing_flags)).values({f: True for f, on in flags.items() if on})
@@ -247,7 +247,7 @@ def remove_instance(session: Session, instance: Instance) -> None:
 def refresh_series_views(session: Session, series_fk: int) -> None:
     """Recompute the view flags of a series from its instances (after a view builder changed them)."""
     values = {
-        flag: exists().where(Instance.series_fk == series_fk, getattr(Instance, flag) == True)  # noqa: E712
+        flag: exists().where(Instance.series_fk == series_fk, getattr(Instance, flag) == True)
         for flag in VIEW_FLAG.values()
     }
     session.execute(update(Series).where(Series.id == series_fk).values(values))

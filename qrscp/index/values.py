@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import logging
 
-from pydicom.dataelem import RawDataElement
 from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
@@ -60,7 +60,7 @@ def element_text(dataset: Dataset, keyword: str) -> str:
         return ""
     try:
         element = dataset[tag]
-    except Exception as exc:  # pydicom could not convert the raw value: keep what was received
+    except Exception as exc:  # noqa: BLE001 -- pydicom could not convert the raw value: keep what was received
         log.debug("keeping raw value of %s: %s", keyword, exc)
         raw = dataset.get_item(tag)
         return _raw_text(raw) if isinstance(raw, RawDataElement) else ""
@@ -68,7 +68,7 @@ def element_text(dataset: Dataset, keyword: str) -> str:
         return ""
     try:
         return value_text(element.value)
-    except Exception:  # pragma: no cover - defensive, str() of an exotic value
+    except Exception:  # noqa: BLE001  # pragma: no cover - defensive, str() of an exotic value
         return ""
 
 
@@ -102,7 +102,7 @@ def sequence_json(dataset: Dataset, keyword: str) -> str:
         if not sequence:
             return ""
         return json.dumps([item.to_json_dict(bulk_data_threshold=4096, bulk_data_element_handler=_drop) for item in sequence])
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         log.warning("cannot index %s: %s", keyword, exc)
         return ""
 
@@ -117,7 +117,7 @@ def sequence_from_json(text: str) -> Sequence:
         return Sequence()
     try:
         return Sequence(Dataset.from_json(item) for item in json.loads(text))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         log.warning("unreadable indexed sequence: %s", exc)
         return Sequence()
 

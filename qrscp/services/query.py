@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pydicom.config import IGNORE
-from pydicom.dataelem import DataElement
 from pydicom.datadict import keyword_for_tag
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from sqlalchemy import ColumnElement, Integer
@@ -148,7 +148,7 @@ def _label(key: Key) -> str:
 def _request_level(identifier: Dataset, levels: tuple[Level, ...]) -> Level:
     try:
         text = str(identifier.get("QueryRetrieveLevel", "") or "").strip().upper()
-    except Exception:
+    except Exception:  # noqa: BLE001
         text = ""
     if not text:
         raise QueryError(Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS, "Query/Retrieve Level (0008,0052) is missing")
@@ -168,7 +168,7 @@ def _request_elements(identifier: Dataset) -> Iterator[tuple[DataElement, object
     for tag in list(identifier.keys()):
         try:
             element = identifier[tag]
-        except Exception:
+        except Exception:  # noqa: BLE001
             raw = identifier.get_item(tag)
             vr = getattr(raw, "VR", None) or "UN"
             text = raw.value.decode("latin-1", errors="replace") if isinstance(raw.value, bytes) else str(raw.value or "")
@@ -355,10 +355,10 @@ class QueryService:
         if matching.request_values(value) is None:
             return  # universal matching: only answered
         if key.keyword == "ModalitiesInStudy":
-            matcher = lambda column: matching.clause(matching.Target(column, "CS"), value)  # noqa: E731
+            matcher = lambda column: matching.clause(matching.Target(column, "CS"), value)
             plan.clauses.append(queries.modalities_in_study(view, matcher))
         elif key.keyword == "SOPClassesInStudy":
-            matcher = lambda column: matching.clause(matching.Target(column, "UI"), value)  # noqa: E731
+            matcher = lambda column: matching.clause(matching.Target(column, "UI"), value)
             plan.clauses.append(queries.sop_classes_in_study(view, matcher))
 
     @staticmethod
@@ -562,7 +562,7 @@ def _set(response: Dataset, tag: int, vr: str, value) -> None:
         value = Sequence()
     try:
         response.add(DataElement(tag, vr, value, validation_mode=IGNORE))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         log.debug("answering %s empty: %s", tag, exc)
         response.add(DataElement(tag, vr, Sequence() if vr == "SQ" else None, validation_mode=IGNORE))
 

@@ -7,7 +7,12 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from qrscp.index.database import MIGRATIONS_DIR, alembic_config, create_engine_for, init_schema
+from qrscp.index.database import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    create_engine_for,
+    init_schema,
+)
 from qrscp.index.models import Base
 
 

@@ -77,7 +77,7 @@ def test_sql_wildcards_agree_with_python(sessions, stored, pattern):
     """LIKE translation with escapes gives exactly the DICOM wild card semantics on this database."""
     with sessions() as session:
         session.execute(delete(Patient))
-        session.execute(insert(Patient), [dict(patient_id=f"P{i}", patient_comments=text) for i, text in enumerate(stored)])
+        session.execute(insert(Patient), [{"patient_id": f"P{i}", "patient_comments": text} for i, text in enumerate(stored)])
         where = clause(Target(Patient.patient_comments, "LT"), pattern)
         found = set(session.scalars(select(Patient.patient_comments).where(*([where] if where is not None else []))))
         session.rollback()
@@ -94,7 +94,7 @@ def test_multiple_values_agree_with_python(sessions, stored, pattern):
     texts = sorted({"\\".join(values) for values in stored})
     with sessions() as session:
         session.execute(delete(Patient))
-        session.execute(insert(Patient), [dict(patient_id=f"P{i}", other_patient_names=text) for i, text in enumerate(texts)])
+        session.execute(insert(Patient), [{"patient_id": f"P{i}", "other_patient_names": text} for i, text in enumerate(texts)])
         where = clause(Target(Patient.other_patient_names, "CS", multiple=True), pattern)
         found = set(session.scalars(select(Patient.other_patient_names).where(where)))
         session.rollback()

@@ -6,14 +6,13 @@ import io
 import json
 
 import pytest
+from indexdata import instance_dataset, register
 from pydicom import dcmread
 from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
-from pydicom.dataset import FileMetaDataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 from sqlalchemy import func, select
 
-from indexdata import instance_dataset, register
 from qrscp.index.models import Instance, Patient, Series, Study
 from qrscp.index.registry import (
     DuplicateInstanceError,
@@ -186,7 +185,7 @@ def test_concurrent_stores_into_one_new_study(sessions):
                     register_instance(session, instance_dataset("P1", "1.2.3", "1.2.3.1", f"1.2.3.1.{worker}.{i}"),
                                       file_path=f"{worker}/{i}", file_size=1, transfer_syntax_uid=ExplicitVRLittleEndian)
                     session.commit()
-        except BaseException as exc:  # reported below, in the test thread
+        except BaseException as exc:  # noqa: BLE001 -- reported below, in the test thread
             errors.append(exc)
 
     threads = [threading.Thread(target=store, args=(worker,)) for worker in (1, 2)]

@@ -19,15 +19,15 @@ from pynetdicom.dsutils import decode, encode
 from sqlalchemy import update
 
 sys.path.append(str(Path(__file__).parents[1] / "index"))  # pgcluster, indexdata
-import pgcluster  # noqa: E402
-from indexdata import instance_dataset, register  # noqa: E402
+import pgcluster
+from indexdata import instance_dataset, register
 
-from qrscp.config import Config  # noqa: E402
-from qrscp.index.database import create_engine_for, init_schema, session_factory  # noqa: E402
-from qrscp.index.models import Instance  # noqa: E402
-from qrscp.services.query import InstanceLocation, QueryError, QueryService  # noqa: E402
-from qrscp.status import Status  # noqa: E402
-from qrscp.uids import (  # noqa: E402
+from qrscp.config import Config
+from qrscp.index.database import create_engine_for, init_schema, session_factory
+from qrscp.index.models import Instance
+from qrscp.services.query import InstanceLocation, QueryError, QueryService
+from qrscp.status import Status
+from qrscp.uids import (
     COMPOSITE_INSTANCE_ROOT_GET,
     CT_IMAGE_STORAGE,
     LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE,
@@ -61,16 +61,16 @@ def _request(scheduled_step: str) -> Dataset:
 
 def corpus() -> list[Dataset]:
     """Three patients, four studies, six series, ten instances, with awkward values on purpose."""
-    pat1 = dict(PatientName="Doe^John", PatientBirthDate="19700101", PatientSex="M")
-    pat2 = dict(PatientName="doe^jane", PatientBirthDate="19851231", PatientSex="F")
-    pat3 = dict(PatientName="Müller^Jürgen", PatientSex="0000", SpecificCharacterSet="ISO_IR 100")
-    study11 = dict(StudyDate="20200105", StudyTime="101500", AccessionNumber="ACC1", StudyID="S1",
-                   StudyDescription="CT CHEST", ReferringPhysicianName="Smith^Ann")
-    study12 = dict(StudyDate="20210310", StudyTime="083000", AccessionNumber="ACC2", StudyID="S2",
-                   StudyDescription="MR BRAIN", ReferringPhysicianName="Jones^Bob")
-    study21 = dict(TimezoneOffsetFromUTC="+0100", StudyDate="20200131", StudyTime="235959", AccessionNumber="ACC_3%", StudyID="S3",
-                   StudyDescription="100% done_x")
-    study31 = dict(AccessionNumber="", StudyID="S4", StudyDescription="Übersicht")  # no date/time: unknown
+    pat1 = {"PatientName": "Doe^John", "PatientBirthDate": "19700101", "PatientSex": "M"}
+    pat2 = {"PatientName": "doe^jane", "PatientBirthDate": "19851231", "PatientSex": "F"}
+    pat3 = {"PatientName": "Müller^Jürgen", "PatientSex": "0000", "SpecificCharacterSet": "ISO_IR 100"}
+    study11 = {"StudyDate": "20200105", "StudyTime": "101500", "AccessionNumber": "ACC1", "StudyID": "S1",
+                   "StudyDescription": "CT CHEST", "ReferringPhysicianName": "Smith^Ann"}
+    study12 = {"StudyDate": "20210310", "StudyTime": "083000", "AccessionNumber": "ACC2", "StudyID": "S2",
+                   "StudyDescription": "MR BRAIN", "ReferringPhysicianName": "Jones^Bob"}
+    study21 = {"TimezoneOffsetFromUTC": "+0100", "StudyDate": "20200131", "StudyTime": "235959", "AccessionNumber": "ACC_3%", "StudyID": "S3",
+                   "StudyDescription": "100% done_x"}
+    study31 = {"AccessionNumber": "", "StudyID": "S4", "StudyDescription": "Übersicht"}  # no date/time: unknown
     datasets = []
     for i, image_type in enumerate((["ORIGINAL", "PRIMARY", "AXIAL"],) * 2 + (["ORIGINAL", "PRIMARY", "LOCALIZER"],)):
         datasets.append(instance_dataset("PAT1", "1.1", "1.1.1", f"1.1.1.{i + 1}", **pat1, **study11, Modality="CT",
@@ -272,8 +272,8 @@ def test_relational_query_matches_keys_of_lower_levels(indexed):
 
 
 def test_responses_hold_every_requested_key(indexed):
-    keys = dict(PatientID="PAT1", PatientName="", PatientBirthDate="", StudyDate="", StudyDescription="",
-                AccessionNumber="", IssuerOfAccessionNumberSequence=[], PatientComments="", QueryRetrieveView="")
+    keys = {"PatientID": "PAT1", "PatientName": "", "PatientBirthDate": "", "StudyDate": "", "StudyDescription": "",
+                "AccessionNumber": "", "IssuerOfAccessionNumberSequence": [], "PatientComments": "", "QueryRetrieveView": ""}
     keys[0x00091010] = None  # a private key nobody indexes
     identifier = _identifier("STUDY")
     identifier.StudyInstanceUID = "1.1"
@@ -341,7 +341,7 @@ def test_aggregates_and_matches_follow_the_view(fresh):
     with fresh() as session:
         session.execute(update(Instance).where(Instance.series_fk == 1).values(in_enhanced=False))
         session.commit()
-    keys = dict(StudyInstanceUID="9", NumberOfStudyRelatedInstances="", NumberOfStudyRelatedSeries="", SOPClassesInStudy="")
+    keys = {"StudyInstanceUID": "9", "NumberOfStudyRelatedInstances": "", "NumberOfStudyRelatedSeries": "", "SOPClassesInStudy": ""}
     expected = {View.DEFAULT: (3, 1, CT_IMAGE_STORAGE), View.CLASSIC: (3, 1, CT_IMAGE_STORAGE),
                 View.ENHANCED: (1, 1, LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE)}
     for view, (instances, series, sop_class) in expected.items():
@@ -396,7 +396,7 @@ def test_request_encoded_in_a_character_set_matches_decoded_names(indexed, chars
     """A request as it arrives: bytes in its Specific Character Set, decoded on access."""
     identifier = _identifier("PATIENT", SpecificCharacterSet=charset, PatientID="", PatientName="Müller*")
     encoded = encode(identifier, True, True)
-    assert ("Müller".encode("latin-1") if charset == "ISO_IR 100" else "Müller".encode("utf-8")) in encoded
+    assert ("Müller".encode("latin-1") if charset == "ISO_IR 100" else "Müller".encode()) in encoded
     received = decode(io.BytesIO(encoded), True, True)
     (response,) = _service(indexed).find(received, information_model=PATIENT_ROOT_FIND)
     assert response.PatientID == "PAT3"
@@ -406,7 +406,7 @@ def test_names_outside_the_stored_character_set_are_answered_in_utf8(fresh):
     register(fresh, [instance_dataset("P", "9", "9.1", "9.1.1", PatientName="王^小東", SpecificCharacterSet="ISO_IR 100")])
     (response,) = _service(fresh).find(_identifier("PATIENT", PatientID="P", PatientName=""), information_model=PATIENT_ROOT_FIND)
     assert response.SpecificCharacterSet == "ISO_IR 192"
-    assert "王^小東".encode("utf-8") in encode(response, True, True)
+    assert "王^小東".encode() in encode(response, True, True)
 
 
 def test_find_streams_from_an_open_cursor(fresh):
