@@ -87,6 +87,19 @@ def _keep_reactor_off_responses(assoc: Association) -> None:
     dimse.get_msg = get_msg  # type: ignore[method-assign]
 
 
+def dataset_offset(path: Any) -> int:
+    """Return where the dataset starts in a Part 10 file (after preamble, ``DICM`` and File Meta).
+
+    Reads the File Meta Information Group Length (0002,0000) when it comes first, as in every file the
+    store writes; otherwise parses the File Meta with pynetdicom's ``split_dataset``.
+    """
+    with open(path, "rb") as f:
+        head = f.read(144)
+    if len(head) == 144 and head[128:132] == b"DICM" and head[132:138] == b"\x02\x00\x00\x00UL":
+        return 144 + int.from_bytes(head[140:144], "little")
+    return split_dataset(path)[1]
+
+
 def _exact_context(assoc: Association, sop_class: str, syntax: str) -> Any:
     """Return an accepted context for (`sop_class`, `syntax`) in which we may send C-STORE, or None."""
     for context in assoc.accepted_contexts:
@@ -143,7 +156,7 @@ def _send(
 
     if not assoc.is_established:
         raise RuntimeError("the association is no longer established")
-    _file_meta, offset = split_dataset(dataset.stored_path)
+    offset = dataset_offset(dataset.stored_path)
     req = C_STORE()
     req.MessageID = msg_id
     req.Priority = priority

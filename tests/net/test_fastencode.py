@@ -93,3 +93,4 @@ def test_flat_datasets_take_the_fast_path():
         assert len(flat) > 20
         for implicit in (True, False):
             assert encode_flat(flat, implicit) == pydicom_encode(flat, implicit, True)
+
