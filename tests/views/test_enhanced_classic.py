@@ -21,7 +21,14 @@ SEGMENTATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
 UNCOMPRESSED = ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"]
 STORAGE = [
     (uid, UNCOMPRESSED)
-    for uid in (MR_IMAGE_STORAGE, ENHANCED_MR_IMAGE_STORAGE, GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE, SEGMENTATION_STORAGE)
+    for uid in (
+        MR_IMAGE_STORAGE,
+        ENHANCED_MR_IMAGE_STORAGE,
+        GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE,
+        SEGMENTATION_STORAGE,
+        "1.2.840.10008.5.1.4.1.1.2",  # CT Image Storage
+        "1.2.840.10008.5.1.4.1.1.2.2",  # Legacy Converted Enhanced CT Image Storage
+    )
 ]
 FRAMES = 6
 
@@ -132,3 +139,27 @@ def test_default_and_enhanced_views_keep_the_enhanced_mr(enhanced_patient, dicom
         status, matches = dicom_client.find(identifier, STUDY_ROOT_FIND)
         assert status.Status == 0
         assert {str(m.SOPInstanceUID) for m in matches} <= originals
+
+
+def test_classic_view_of_a_received_legacy_converted_image_recovers_the_original_uids(archive, dicom_client, tmp_path):
+    """ZZZA.7: without the sources, the UIDs in the Conversion Source Attributes become the classic UIDs again."""
+    from qrscp.convert import UIDSource, to_enhanced
+    from qrscp.uids import CT_IMAGE_STORAGE, LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE
+    from tests.views.conftest import ZZZ_FIRST_SLICE_UID, ZZZ_SECOND_SLICE_UID, ZZZ_STUDY_UID, zzzb_datasets
+
+    first, second, _ = zzzb_datasets()
+    (lce, *_overlays) = to_enhanced([first, second], uids=UIDSource("another archive"), view="ENHANCED")
+    lce = lce.dataset
+    frame_of = {
+        str(item.ConversionSourceAttributesSequence[0].ReferencedSOPInstanceUID): number
+        for number, item in enumerate(lce.PerFrameFunctionalGroupsSequence, start=1)
+    }
+    gsps = _frame_gsps([lce], [frame_of[ZZZ_FIRST_SLICE_UID]], seed=79)
+    assert all(int(s.Status) == 0 for s in dicom_client.store(write_datasets([lce, gsps], tmp_path / "lce")))
+
+    received = _get_study(dicom_client, ZZZ_STUDY_UID, "CLASSIC")
+    classic = {str(ds.SOPInstanceUID) for ds in received if ds.SOPClassUID == CT_IMAGE_STORAGE}
+    assert classic == {ZZZ_FIRST_SLICE_UID, ZZZ_SECOND_SLICE_UID}
+    assert not [ds for ds in received if ds.SOPClassUID == LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE]
+    (rewritten,) = [ds for ds in received if ds.SOPClassUID == GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE]
+    assert {uid for _, uid, _ in _image_references(rewritten)} == {ZZZ_FIRST_SLICE_UID}
