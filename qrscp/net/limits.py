@@ -198,7 +198,11 @@ def read_pdu_data(dul: Any, limits: PduLimits) -> None:
     limit = limits.limit_for(pdu_type)
     if length > limit:
         logger.warning(
-            "%s: PDU type 0x%02X of %d bytes exceeds the maximum of %d: A-ABORT", peer_of(assoc), pdu_type, length, limit
+            "%s: PDU type 0x%02X of %d bytes exceeds the maximum of %d: A-ABORT",
+            peer_of(assoc),
+            pdu_type,
+            length,
+            limit,
         )
         # Evt17 follows: the state machine ends the association (A-P-ABORT indication).
         send_abort(transport, ABORT_INVALID_PDU_PARAMETER_VALUE)
@@ -274,7 +278,8 @@ class ConnectionLimits:
                 del self._pending[old]
         for old in evicted:
             logger.warning(
-                "%s: connection closed without A-ASSOCIATE-RQ: %d connections already waiting (max_pending_connections)",
+                "%s: connection closed without A-ASSOCIATE-RQ: %d connections already waiting"
+                " (max_pending_connections)",
                 peer_of(old),
                 len(waiting),
             )

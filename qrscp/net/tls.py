@@ -156,7 +156,9 @@ class PeerBindings:
                 try:
                     nets.append(ipaddress.ip_network(text, strict=False))
                 except ValueError as exc:
-                    raise ConfigError(f"[access] bindings.{ae_title}: {text!r} is neither an address nor CN=...") from exc
+                    raise ConfigError(
+                        f"[access] bindings.{ae_title}: {text!r} is neither an address nor CN=..."
+                    ) from exc
             networks[ae_title.strip()] = tuple(nets)
             common_names[ae_title.strip()] = frozenset(names)
         return cls(networks, common_names)

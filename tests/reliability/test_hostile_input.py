@@ -15,13 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
-from pydicom.dataset import Dataset
-
 from conftest import client_for
+from pydicom.dataset import Dataset
 from rawpeer import (
-    LOCALHOST,
     A_ABORT,
     A_ASSOCIATE_RJ,
+    LOCALHOST,
     P_DATA_TF,
     RawPeer,
     association_request,
@@ -31,8 +30,9 @@ from rawpeer import (
     pdv,
     settled,
 )
-from qrscp.net.limits import ABORT_INVALID_PDU_PARAMETER_VALUE, MAX_CONTROL_PDU
+
 from qrscp.config import Config
+from qrscp.net.limits import ABORT_INVALID_PDU_PARAMETER_VALUE, MAX_CONTROL_PDU
 from qrscp.status import Status
 
 pytestmark = pytest.mark.timeout(120)
@@ -188,7 +188,8 @@ def nested_sequence_bytes(depth: int) -> bytes:
     Written by hand: pydicom itself cannot write (or read) such depth without exceeding Python's
     recursion limit, which is the point.
     """
-    opening = struct.pack("<HH2sHL", 0x0040, 0xA730, b"SQ", 0, 0xFFFFFFFF) + struct.pack("<HHL", 0xFFFE, 0xE000, 0xFFFFFFFF)
+    sequence = struct.pack("<HH2sHL", 0x0040, 0xA730, b"SQ", 0, 0xFFFFFFFF)
+    opening = sequence + struct.pack("<HHL", 0xFFFE, 0xE000, 0xFFFFFFFF)
     closing = struct.pack("<HHL", 0xFFFE, 0xE00D, 0) + struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
     return opening * depth + closing * depth
 

@@ -9,10 +9,9 @@ apart from associations and closed by the ARTIM timer; stalled ones by the socke
 from __future__ import annotations
 
 import pytest
+from conftest import client_for
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification
-
-from conftest import client_for
 from rawpeer import (
     A_ABORT,
     P_DATA_TF,
@@ -24,6 +23,7 @@ from rawpeer import (
     settled,
     wait_until,
 )
+
 from qrscp.net.access import (
     REASON_LOCAL_LIMIT_EXCEEDED,
     REJECTED_TRANSIENT,
