@@ -20,11 +20,18 @@ still the same inode as its final path is a file whose index commit may or may n
 final file is deleted unless the index references it. The same marker protects the old file of a replaced
 instance (:meth:`FileStore.mark_for_removal`). So a crash at any point leaves neither a file without an
 index row nor an index row without a file.
+
+Several processes may share one store (two servers on one PostgreSQL index, ``qrscp import`` next to
+``qrscp serve``). The process that owns a ``.tmp`` entry holds an exclusive ``flock`` on it until the entry
+is resolved; the kernel drops the lock when the process dies. Recovery skips every locked entry (a live
+writer's) and every entry created after its own start, so a server starting next to a busy one never
+touches the other's writes in flight.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import itertools
 import logging
@@ -56,40 +63,57 @@ class PendingFile:
     Call :meth:`keep` after the index row is committed, :meth:`discard` when the commit failed.
     """
 
-    def __init__(self, store: FileStore, relative_path: str, size: int, marker: Path | None) -> None:
+    def __init__(self, store: FileStore, relative_path: str, size: int, marker: Path, lock_fd: int) -> None:
         self.store = store
         self.relative_path = relative_path
         self.size = size
-        self._marker = marker
+        self._marker: Path | None = marker
+        self._lock_fd = lock_fd
 
     def keep(self) -> None:
         """Make the file permanent: drop its recovery marker."""
         self.store._unlink_quietly(self._marker)
-        self._marker = None
+        self._release()
 
     def discard(self) -> None:
         """Remove the file (the index row was not committed)."""
         self.store._unlink_quietly(self.store.absolute(self.relative_path))
         self.store._unlink_quietly(self._marker)
+        self._release()
+
+    def _release(self) -> None:
+        # Unlink first, then unlock (close): a recovery that waited for the lock finds the outcome.
         self._marker = None
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
 
 
 class PendingRemoval:
     """A stored file to delete once the index no longer references it (the replaced one)."""
 
-    def __init__(self, store: FileStore, relative_path: str, marker: Path | None) -> None:
+    def __init__(self, store: FileStore, relative_path: str, marker: Path | None, lock_fd: int = -1) -> None:
         self.store = store
         self.relative_path = relative_path
         self._marker = marker
+        self._lock_fd = lock_fd
 
     def complete(self) -> None:
         """The index no longer references the file: delete it."""
         self.store._unlink_quietly(self.store.absolute(self.relative_path))
         self.store._unlink_quietly(self._marker)
+        self._release()
 
     def cancel(self) -> None:
         """The index still references the file: keep it."""
         self.store._unlink_quietly(self._marker)
+        self._release()
+
+    def _release(self) -> None:
+        self._marker = None
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
 
 
 class FileStore:
@@ -145,12 +169,14 @@ class FileStore:
         """
         final = self.absolute(relative_path)
         self._make_directories(final.parent)
-        tmp, size = self._write_temporary(relative_path, file_meta, dataset_bytes)
+        tmp, fd, size = self._write_temporary(relative_path, file_meta, dataset_bytes)
         try:
             os.replace(tmp, final)
         except BaseException:
             self._unlink_quietly(tmp)
             raise
+        finally:
+            os.close(fd)
         self._fsync_directory(final.parent)
         return size
 
@@ -167,7 +193,7 @@ class FileStore:
         OSError
             Any write error (disk full, I/O error, permission); nothing is left behind.
         """
-        tmp, size = self._write_temporary(relative_path, file_meta, dataset_bytes)
+        tmp, fd, size = self._write_temporary(relative_path, file_meta, dataset_bytes)
         tmp_for = relative_path
         linked: Path | None = None
         try:
@@ -191,11 +217,12 @@ class FileStore:
                 linked = final
                 self._fsync_directory(final.parent)
                 self._fsync_directory(self.temporary_dir)
-                return PendingFile(self, chosen, size, tmp)
+                return PendingFile(self, chosen, size, tmp, fd)
             raise FileExistsError(errno.EEXIST, "no free file name", str(self.absolute(relative_path)))
         except BaseException:
             self._unlink_quietly(linked)
             self._unlink_quietly(tmp)
+            os.close(fd)
             raise
 
     def mark_for_removal(self, relative_path: str) -> PendingRemoval:
@@ -206,11 +233,18 @@ class FileStore:
         """
         marker = self._marker_path(relative_path)
         try:
-            os.link(self.absolute(relative_path), marker)
+            fd = os.open(self.absolute(relative_path), os.O_RDONLY)
         except FileNotFoundError:
             return PendingRemoval(self, relative_path, None)
-        self._fsync_directory(self.temporary_dir)
-        return PendingRemoval(self, relative_path, marker)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # before the marker exists, so no recovery sees it unlocked
+            os.link(self.absolute(relative_path), marker)
+            self._fsync_directory(self.temporary_dir)
+        except BaseException:
+            self._unlink_quietly(marker)
+            os.close(fd)
+            raise
+        return PendingRemoval(self, relative_path, marker, fd)
 
     # -- recovery ----------------------------------------------------------------------------------
     def remove_temporaries(
@@ -245,23 +279,52 @@ class FileStore:
                 continue
             if st.st_ctime_ns >= limit_ns:
                 continue
-            relative_path = self._relative_path_of_marker(entry.name)
-            if relative_path is not None and st.st_nlink > 1:
-                final = self.absolute(relative_path)
-                try:
-                    same = os.path.samefile(final, entry.path)
-                except OSError:
-                    same = False
-                if same:
-                    if is_indexed is None:
-                        continue
-                    if not is_indexed(relative_path):
-                        logger.warning("recovery: removing %s, written but never indexed", relative_path)
-                        self._unlink_quietly(final)
-                        removed += 1
-            logger.info("recovery: removing temporary %s", entry.name)
-            self._unlink_quietly(Path(entry.path))
-            removed += 1
+            fd = self._lock_if_abandoned(entry.path)
+            if fd is None:
+                continue  # a live process owns it
+            try:
+                removed += self._resolve_temporary(entry, is_indexed)
+            finally:
+                os.close(fd)
+        return removed
+
+    @staticmethod
+    def _lock_if_abandoned(path: str) -> int | None:
+        """Open and lock a temporary; None when it is gone or a live process holds its lock."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
+
+    def _resolve_temporary(self, entry: os.DirEntry, is_indexed: Callable[[str], bool] | None) -> int:
+        removed = 0
+        try:
+            st = os.stat(entry.path)
+        except FileNotFoundError:
+            return 0  # its owner resolved it while we waited for the lock
+        relative_path = self._relative_path_of_marker(entry.name)
+        if relative_path is not None and st.st_nlink > 1:
+            final = self.absolute(relative_path)
+            try:
+                same = os.path.samefile(final, entry.path)
+            except OSError:
+                same = False
+            if same:
+                if is_indexed is None:
+                    return 0
+                if not is_indexed(relative_path):
+                    logger.warning("recovery: removing %s, written but never indexed", relative_path)
+                    self._unlink_quietly(final)
+                    removed += 1
+        logger.info("recovery: removing temporary %s", entry.name)
+        self._unlink_quietly(Path(entry.path))
+        removed += 1
         return removed
 
     # -- internals ---------------------------------------------------------------------------------
@@ -275,7 +338,8 @@ class FileStore:
 
     def _write_temporary(
         self, relative_path: str, file_meta: FileMetaDataset, dataset_bytes: bytes
-    ) -> tuple[Path, int]:
+    ) -> tuple[Path, int, int]:
+        """Write the file under .tmp; return (path, open descriptor holding its lock, size)."""
         header = encode_header(file_meta)
         tmp = self._marker_path(relative_path)
         try:
@@ -284,17 +348,16 @@ class FileStore:
             self.temporary_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            try:
-                self._write_all(fd, header)
-                self._write_all(fd, dataset_bytes)
-                if self.fsync:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._write_all(fd, header)
+            self._write_all(fd, dataset_bytes)
+            if self.fsync:
+                os.fsync(fd)
         except BaseException:
             self._unlink_quietly(tmp)
+            os.close(fd)
             raise
-        return tmp, len(header) + len(dataset_bytes)
+        return tmp, fd, len(header) + len(dataset_bytes)
 
     @staticmethod
     def _write_all(fd: int, data: bytes) -> None:

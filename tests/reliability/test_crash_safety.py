@@ -15,14 +15,14 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pydicom.dataset import Dataset
-from sqlalchemy import create_engine, text
 
 from qrscp.store.filestore import TEMPORARY_DIRECTORY
 from qrscp.store.part10 import split_part10
@@ -30,11 +30,13 @@ from qrscp.testing.dcmtk import dcmtk_env, dcmtk_tool
 from qrscp.testing.factory import make_series, write_datasets
 from qrscp.testing.network import client_for  # NET's shared test client
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from storescu import StorescuRun, index_paths, store_files, temporaries  # noqa: E402
+
 pytestmark = [pytest.mark.dcmtk, pytest.mark.slow, pytest.mark.timeout(240)]
 
 SERIES = (("CT", 31), ("MR", 32), ("PET", 33))
 SLICES = 80  # 240 instances in all
-STORE_RESPONSE_SUCCESS = "Received Store Response (Success)"
 
 
 @dataclass
@@ -61,70 +63,6 @@ def ingest(tmp_path_factory) -> Ingest:
             dataset_bytes[header.file_meta.MediaStorageSOPInstanceUID] = data
         directories.append(directory)
     return Ingest(directories, dataset_bytes, studies)
-
-
-@dataclass
-class StorescuRun:
-    """storescu processes sending directories; counts the instances the server acknowledged."""
-
-    acknowledged: list[str] = field(default_factory=list)  # SOP Instance UIDs (from the file names)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    reached: threading.Event = field(default_factory=threading.Event)
-    outputs: list[str] = field(default_factory=list)
-
-    def send(self, port: int, ae_title: str, directories: list[Path], *, signal_after: int | None = None) -> list[int]:
-        """Run one storescu per directory (concurrent associations); return their exit codes."""
-        processes = [
-            subprocess.Popen(
-                [dcmtk_tool("storescu"), "-v", "-aec", ae_title, "127.0.0.1", str(port), "+sd", str(directory)],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dcmtk_env(),
-            )
-            for directory in directories
-        ]
-        readers = [threading.Thread(target=self._read, args=(p, signal_after)) for p in processes]
-        for reader in readers:
-            reader.start()
-        for reader in readers:
-            reader.join(timeout=180)
-        return [p.wait(timeout=60) for p in processes]
-
-    def _read(self, process: subprocess.Popen, signal_after: int | None) -> None:
-        current = None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if "Sending file:" in line:
-                # Files are named <index>_<SOP Instance UID>.dcm by the factory.
-                current = Path(line.split("Sending file:", 1)[1].strip()).stem.split("_", 1)[1]
-            elif STORE_RESPONSE_SUCCESS in line and current is not None:
-                with self.lock:
-                    self.acknowledged.append(current)
-                    if signal_after is not None and len(self.acknowledged) >= signal_after:
-                        self.reached.set()
-        with self.lock:
-            self.outputs.append("".join(lines))
-
-
-def index_paths(data_dir: Path) -> dict[str, str]:
-    """SOP Instance UID -> file path, read straight from the SQLite index."""
-    engine = create_engine(f"sqlite:///{data_dir / 'index.sqlite'}")
-    try:
-        with engine.connect() as connection:
-            return dict(connection.execute(text("SELECT sop_instance_uid, file_path FROM instance")).all())
-    finally:
-        engine.dispose()
-
-
-def store_files(data_dir: Path) -> set[str]:
-    root = data_dir / "store"
-    return {
-        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and TEMPORARY_DIRECTORY not in p.parts
-    }
-
-
-def temporaries(data_dir: Path) -> list[str]:
-    directory = data_dir / "store" / TEMPORARY_DIRECTORY
-    return os.listdir(directory) if directory.exists() else []
 
 
 def _find(client, level: str, **keys: str) -> list[Dataset]:

@@ -115,6 +115,12 @@ def database_url(request, tmp_path) -> str:
     return request.getfixturevalue("postgres_cluster").create_database()
 
 
+def _crash(pending) -> None:
+    """What the death of the owning process does to a write in flight: its lock goes, nothing else."""
+    os.close(pending._lock_fd)
+    pending._lock_fd = -1
+
+
 def encoded(ds: Dataset, transfer_syntax: str, tmp_path: Path) -> bytes:
     """The data set bytes as an independent encoder (pydicom's dcmwrite, via the factory) produces them."""
     (path,) = write_datasets([ds], tmp_path / f"enc-{transfer_syntax}", transfer_syntax=transfer_syntax)
@@ -608,7 +614,7 @@ def test_recover_resolves_writes_interrupted_before_and_after_the_commit(tmp_pat
 
     def crash_after_commit(*args, **kwargs):
         pending = real_write_pending(*args, **kwargs)
-        pending.keep = lambda: None  # the process dies before dropping the marker
+        pending.keep = lambda: _crash(pending)  # the process dies before dropping the marker
         pendings.append(pending)
         return pending
 
@@ -618,9 +624,9 @@ def test_recover_resolves_writes_interrupted_before_and_after_the_commit(tmp_pat
     lost_path = archive.file_store.relative_path_for(lost.StudyInstanceUID, lost.SeriesInstanceUID, lost.SOPInstanceUID)
     from qrscp.store.part10 import make_file_meta
 
-    real_write_pending(lost_path, file_meta=make_file_meta(sop_class_uid=lost.SOPClassUID,
-                       sop_instance_uid=lost.SOPInstanceUID, transfer_syntax_uid=EXPLICIT_LE),
-                       dataset_bytes=encoded(lost, EXPLICIT_LE, tmp_path))
+    _crash(real_write_pending(lost_path, file_meta=make_file_meta(sop_class_uid=lost.SOPClassUID,
+           sop_instance_uid=lost.SOPInstanceUID, transfer_syntax_uid=EXPLICIT_LE),
+           dataset_bytes=encoded(lost, EXPLICIT_LE, tmp_path)))
     assert len(archive.temporaries()) == 2
     restarted = Archive(tmp_path / "data")
     restarted.file_store.created_ns = float("inf")  # everything in flight belongs to the dead process

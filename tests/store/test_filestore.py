@@ -29,6 +29,12 @@ def _temporaries(store: FileStore) -> list[str]:
     return sorted(os.listdir(store.root / TEMPORARY_DIRECTORY))
 
 
+def _crash(pending) -> None:
+    """What the death of the owning process does to a write in flight: its lock goes, nothing else."""
+    os.close(pending._lock_fd)
+    pending._lock_fd = -1
+
+
 def test_layout_is_short_and_deterministic(store):
     path = store.relative_path_for(LONG_UID, LONG_UID + "0"[:0], LONG_UID)
     assert path == store.relative_path_for(LONG_UID, LONG_UID, LONG_UID)
@@ -123,7 +129,7 @@ def test_link_failure_leaves_nothing(store, monkeypatch):
 def test_recovery_of_a_write_pending_its_index_commit(tmp_path, indexed):
     store = FileStore(tmp_path / "store")
     pending = store.write_pending("aa/bb/cc/1.2.3.4.dcm", file_meta=_meta(), dataset_bytes=b"x" * 10)
-    # The process dies here (no keep/discard); a new process starts on the same store.
+    _crash(pending)  # the process dies here (no keep/discard); a new process starts on the same store
     restarted = FileStore(tmp_path / "store")
     seen = []
 
@@ -155,9 +161,26 @@ def test_recovery_leaves_writes_of_a_live_process_alone(tmp_path):
     pending.keep()
 
 
+def test_recovery_leaves_locked_writes_of_a_live_process_alone(tmp_path):
+    store = FileStore(tmp_path / "store")
+    old = store.write_pending("aa/bb/cc/1.2.3.4.dcm", file_meta=_meta(), dataset_bytes=b"old")
+    old.keep()
+    pending = store.write_pending("aa/bb/cc/1.2.3.4.dcm", file_meta=_meta(), dataset_bytes=b"new")
+    removal = store.mark_for_removal(old.relative_path)
+    # Another process starting now sees old entries (older_than in the future) but they are locked.
+    other = FileStore(tmp_path / "store")
+    assert other.remove_temporaries(lambda path: False, older_than=float("inf")) == 0
+    assert len(_temporaries(store)) == 2 and store.absolute(pending.relative_path).exists()
+    assert store.absolute(old.relative_path).exists()
+    removal.cancel()
+    pending.keep()
+    assert _temporaries(store) == []
+
+
 def test_recovery_without_index_check_keeps_pending_finals(tmp_path):
     store = FileStore(tmp_path / "store")
     pending = store.write_pending("aa/bb/cc/1.2.3.4.dcm", file_meta=_meta(), dataset_bytes=b"x" * 10)
+    _crash(pending)
     assert store.remove_temporaries(older_than=float("inf")) == 0
     assert store.absolute(pending.relative_path).exists()
     assert len(_temporaries(store)) == 1
@@ -168,7 +191,7 @@ def test_marked_removal_survives_a_crash(tmp_path, committed):
     store = FileStore(tmp_path / "store")
     old = store.write_pending("aa/bb/cc/1.2.3.4.dcm", file_meta=_meta(), dataset_bytes=b"old")
     old.keep()
-    store.mark_for_removal(old.relative_path)
+    _crash(store.mark_for_removal(old.relative_path))
     # Crash: the replacing index commit happened (row no longer references the old file) or not.
     FileStore(tmp_path / "store").remove_temporaries(lambda path: not committed, older_than=float("inf"))
     assert store.absolute(old.relative_path).exists() is not committed
