@@ -7,7 +7,7 @@ Measured over the network on 127.0.0.1 against a ``qrscp serve`` subprocess (fsy
 - study-level C-GET, default view vs cold ENHANCED (the view is built during the request; target <= 2x)
   and warm ENHANCED (target: >= 3x faster than default).
 
-Usage: ``python scripts/bench_views.py [--slices 500] [--rows 256] [--columns 256] [--repeat 15]``.
+Usage: ``python scripts/bench_views.py [--slices 500] [--rows 256] [--columns 256] [--repeat 40] [--get-repeat 5]``.
 The cold C-GET comes first; the warm figures are measured interleaved with the default view's (same noise
 for both). Prints a table of medians and ratios; exit code 0 whatever the figures (a benchmark, not a test).
 The cold C-GET is compared with the default C-GET measured after it (the store is warm in the page cache
@@ -136,9 +136,10 @@ def main() -> int:
     parser.add_argument("--slices", type=int, default=500)
     parser.add_argument("--rows", type=int, default=256)
     parser.add_argument("--columns", type=int, default=256)
-    parser.add_argument("--repeat", type=int, default=15, help="C-FIND repetitions (C-GET: a third of it, min 3)")
+    parser.add_argument("--repeat", type=int, default=40, help="C-FIND repetitions of each view")
+    parser.add_argument("--get-repeat", type=int, default=5, help="warm C-GET repetitions of each view")
     args = parser.parse_args()
-    repeat_get = max(3, args.repeat // 3)
+    repeat_get = max(1, args.get_repeat)
 
     with tempfile.TemporaryDirectory(prefix="bench-views-") as tmp:
         tmp = Path(tmp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import threading
 from pathlib import Path
@@ -17,8 +18,21 @@ from qrscp.uids import LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE, STUDY_ROOT_FI
 from qrscp.testing.network import client_for
 from tests.views.conftest import ZZZ_STUDY_UID, view_negotiation, zzzb_datasets
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "index"))
-import pgcluster  # noqa: E402
+
+
+def _pgcluster():
+    """The index tests' throwaway-cluster helper, shared with them when already imported (one cluster)."""
+    if "pgcluster" in sys.modules:
+        return sys.modules["pgcluster"]
+    path = Path(__file__).resolve().parent.parent / "index" / "pgcluster.py"
+    spec = importlib.util.spec_from_file_location("pgcluster", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["pgcluster"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+pgcluster = _pgcluster()
 
 
 @pytest.fixture
