@@ -77,6 +77,7 @@ class AccessConfig:
 @dataclass
 class QueryConfig:
     case_insensitive_person_names: bool = True
+    match_unknown: bool = True  # an empty stored value of a non-unique key matches (C.2.2.1.2)
     max_matches: int = 0  # 0: unlimited
 
 

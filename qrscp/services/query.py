@@ -273,7 +273,7 @@ class QueryService:
         levels = levels_of(model)
         level = _request_level(identifier, levels)
         ci = bool(getattr(self.config.query, "case_insensitive_person_names", True))
-        match_unknown = bool(getattr(self.config.query, "match_unknown", True))
+        match_unknown = bool(self.config.query.match_unknown)
         plan = _Plan(level, model, relational, view, identifier, [], [], {}, [])
         lower_clauses: dict[Level, list[ColumnElement]] = {}
         combined_done: set[str] = set()
