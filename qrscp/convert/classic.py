@@ -32,6 +32,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+from pydicom.datadict import keyword_for_tag
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.tag import Tag
@@ -122,37 +124,41 @@ def to_classic(
     syntax = frames[0].transfer_syntax if frames else "1.2.840.10008.1.2.1"
     is_legacy = source_class in LEGACY_CONVERTED
 
-    base = Dataset()
-    for elem in source:
-        keyword = elem.keyword
-        if elem.tag in attrs.PIXEL_TAGS or attrs.is_group_length(elem.tag):
+    # The top level, once: raw (undecoded, immutable) elements are shared by all frames' datasets;
+    # sequences are decoded once here and copied per frame.
+    explicit_le = (getattr(source, "original_encoding", None) or (False, True)) == (False, True)
+    base: dict = {}
+    for tag, raw in source._dict.items():
+        tag = Tag(tag)
+        if tag in attrs.PIXEL_TAGS or attrs.is_group_length(tag):
             continue
+        keyword = keyword_for_tag(tag)
         if is_legacy and keyword in ENHANCED_ONLY_KEYWORDS:
             continue
         if keyword in _ENHANCED_IMAGE_KEYWORDS and keyword not in classic_keywords:
             continue
-        if keyword in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
-            continue
-        base.add(copy.deepcopy(elem))
+        shareable = explicit_le and raw.VR not in (None, "SQ") and raw.value is not None
+        base[tag] = raw if shareable else source[tag]
+    shared_unassigned = _unassigned(shared, explicit_le)
 
     conversions: list[Conversion] = []
     recovered: list[Dataset] = []
     recovered_numbers: list[int] = []
     new_series = uids.derive(view_value, "series", [str(source.get("SeriesInstanceUID", ""))])
     for number, item in enumerate(per_frame, start=1):
-        ds = copy.deepcopy(base)
-        for elem in flatten_groups([shared, item]):
-            ds.add(elem)
+        ds = Dataset()
+        for tag, elem in base.items():
+            ds._dict[tag] = _own(elem)
+        for elem in flatten_groups([shared, item], copy_values=False):
+            ds._dict[elem.tag] = _own(elem)
         if not is_legacy:
             _flatten_true_enhanced(ds, [shared, item], classic_keywords)
-        for group in (shared, item):
-            for keyword in _UNASSIGNED:
-                for unassigned in group.get(keyword) or []:
-                    for elem in unassigned:
-                        ds.add(copy.deepcopy(elem))
-        for elem in list(ds):
-            if elem.is_empty and _is_marker(elem.tag, shared, item):
-                del ds[elem.tag]
+        # Unassigned values last (the frame's over the shared ones); an empty one means "absent".
+        for tag, elem in {**shared_unassigned, **_unassigned(item, explicit_le)}.items():
+            if _is_empty(elem):
+                ds._dict.pop(tag, None)
+            else:
+                ds._dict[tag] = _own(elem)
         original = _conversion_source(item)
         if is_legacy and recover_originals and original is not None and original[0] in sop.CLASSIC_TO_LEGACY_CONVERTED:
             ds.SOPClassUID, ds.SOPInstanceUID = original
@@ -167,7 +173,7 @@ def to_classic(
             recovered.append(ds)
             recovered_numbers.append(number)
         conversions.append(Conversion(
-            dataset=_sorted(ds),
+            dataset=ds,
             sources=[FrameSource(source_uid, number, source_class)],
             frame_map={(source_uid, number): (str(ds.SOPInstanceUID), None)},
             kind=kind,
@@ -178,23 +184,31 @@ def to_classic(
     return conversions
 
 
-def _sorted(ds: Dataset) -> Dataset:
-    out = Dataset()
-    for elem in ds:
-        out.add(elem)
-    out.file_meta = ds.file_meta
-    return out
+def _unassigned(group: Dataset, raw_ok: bool) -> dict:
+    """Elements of a group's Unassigned Shared and Per-Frame items in item order; undecoded when the
+    source is Explicit VR Little Endian (the bytes can be written as they are)."""
+    found: dict = {}
+    for keyword in _UNASSIGNED:
+        if keyword in group:
+            for unassigned in group[keyword].value:
+                if raw_ok:
+                    found.update(unassigned._dict)
+                else:
+                    found.update({tag: unassigned[tag] for tag in unassigned._dict})
+    return found
 
 
-def _is_marker(tag: Tag, shared: Dataset, item: Dataset) -> bool:
-    """True when the last Unassigned item holding `tag` holds it empty (the original lacked it)."""
-    found = None
-    for group in (shared, item):
-        for keyword in _UNASSIGNED:
-            for unassigned in group.get(keyword) or []:
-                if tag in unassigned:
-                    found = unassigned[tag]
-    return found is not None and found.is_empty
+def _is_empty(elem) -> bool:
+    if type(elem) is RawDataElement:
+        return elem.length == 0
+    return elem.is_empty
+
+
+def _own(elem):
+    """What a frame's dataset may hold: raw elements are immutable and shared; decoded ones are copied."""
+    if type(elem) is RawDataElement:
+        return elem
+    return copy.deepcopy(elem) if elem.VR == "SQ" else copy.copy(elem)
 
 
 def _conversion_source(item: Dataset) -> tuple[str, str] | None:

@@ -108,6 +108,19 @@ def source_frames(ds: Dataset) -> list[FramePixels]:
                 and raw.length != 0xFFFFFFFF and raw.length >= length):
             location = (str(ds.filename), int(raw.value_tell), length)
         return [FramePixels(uidmod.ExplicitVRLittleEndian, False, lambda: bytes(native_reader()[:length]), location)]
+    raw = ds._dict.get(PIXEL_DATA)
+    if (native_reader is reader and isinstance(raw, RawDataElement) and raw.value is None and ds.filename
+            and raw.length != 0xFFFFFFFF and raw.length >= count * length):
+        # Deferred multi-frame pixel data: read (or let the kernel copy) one frame at a time.
+        filename, offset = str(ds.filename), int(raw.value_tell)
+
+        def read_frame(index: int) -> bytes:
+            with open(filename, "rb") as f:
+                f.seek(offset + index * length)
+                return f.read(length)
+
+        return [FramePixels(uidmod.ExplicitVRLittleEndian, False, (lambda i=i: read_frame(i)),
+                            (filename, offset + i * length, length)) for i in range(count)]
     whole: dict[str, bytes] = {}
 
     def frame_bytes(index: int) -> bytes:
