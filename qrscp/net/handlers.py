@@ -287,6 +287,7 @@ def handle_move(event: Any, services: ArchiveServices) -> Iterator[Any]:
     destination = (event.move_destination or "").strip()
     log.destination = destination
     try:
+        log.level = _level(_decoded_identifier(event))
         peer = services.config.peer(destination)
         if peer is None:
             raise RetrieveError(Status.REFUSED_MOVE_DESTINATION_UNKNOWN, f"move destination {destination!r} unknown")
