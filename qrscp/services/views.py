@@ -51,9 +51,9 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRLittleEndian
-from sqlalchemy import and_, bindparam, delete, exists, func, literal, or_, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from qrscp import convert
 from qrscp.convert import ReferenceMapping, ReferenceTarget, UIDSource, read_source
@@ -61,20 +61,29 @@ from qrscp.index.models import (
     ConversionRecord,
     ConversionSource,
     Instance,
-    Patient,
     Series,
     Study,
     ViewBuild,
     ViewMember,
 )
-from qrscp.services.query import QueryError
 from qrscp.services.storage import encode_dataset
 from qrscp.services.view_plan import CONVERTED, REWRITTEN, UNCHANGED, ViewPlan, plan_view
-from qrscp.status import Status
+from qrscp.services.view_scope import (
+    VIEW_FLAG,
+    ViewError,
+    check_consistency,
+    newcomers_clause,
+    patients_with_newcomers,
+    patients_with_view,
+    scope_of,
+    scope_rows,
+)
 from qrscp.store.part10 import make_file_meta
 from qrscp.uids import View
 
 LOGGER = logging.getLogger(__name__)
+
+__all__ = ["ViewBuilder", "ViewError"]
 
 #: Source Application Entity Title in the File Meta of generated instances (fixed: part of their bytes).
 VIEW_SOURCE_AE_TITLE = "QRSCP"
@@ -85,11 +94,6 @@ OTHER_PROCESS_POLL_SECONDS = 0.2
 
 BUILDING = "building"
 BUILT = "built"
-
-_FLAG = {View.CLASSIC: "in_classic", View.ENHANCED: "in_enhanced"}
-
-class ViewError(QueryError):
-    """A request is inconsistent with its view (C.4.2.2.2.2 note 3): failure `status` with `comment`."""
 
 
 @dataclass
@@ -114,20 +118,6 @@ class Generation:
     plan: ViewPlan
     outputs: list[Output] = field(default_factory=list)
     fates: dict[str, str] = field(default_factory=dict)
-
-
-def _explicit_uids(identifier: Dataset | None, keyword: str) -> list[str]:
-    """Values of a unique key given as a single value or a list of UIDs (no wildcard, not universal)."""
-    if identifier is None or keyword not in identifier:
-        return []
-    value = identifier[keyword].value
-    if value is None or value == "":
-        return []
-    values = [value] if isinstance(value, str) else list(value)
-    values = [str(v).strip() for v in values if str(v).strip()]
-    if any("*" in v or "?" in v for v in values):
-        return []
-    return values
 
 
 class ViewBuilder:
@@ -157,8 +147,6 @@ class ViewBuilder:
         self._verified: dict[tuple[int, View], int] = {}
         self._stop = threading.Event()
         self._poll = threading.Event()  # never set: the pace of cross-process polling
-        self._statements: dict[tuple[str, View, bool], Any] = {}
-        self._compiled: dict[tuple[str, View, str], Any] = {}
         #: (patient, view) -> {directory of generated files: its mtime when last verified}.
         self._directories: dict[tuple[int, View], dict[Any, int | None]] = {}
         self._eager: threading.Thread | None = None
@@ -192,14 +180,14 @@ class ViewBuilder:
         view = View(view)
         if view is View.DEFAULT:
             return
-        kind, values = self._scope(identifier)
+        kind, values = scope_of(identifier)
         with self.sessions() as reader:
             if kind is None:
-                stale = self._patients_with_newcomers(reader, view, None)
-                known = set(self._patients_with_view(reader, view))
+                stale = patients_with_newcomers(reader, view, None)
+                known = set(patients_with_view(reader, view))
             else:
                 # One statement: the patients named by the request and whether they have newcomers.
-                rows = self._scope_rows(reader, kind, view, values)
+                rows = scope_rows(reader, kind, view, values)
                 stale = {patient_fk for patient_fk, has_newcomers in rows if has_newcomers}
                 known = {patient_fk for patient_fk, _ in rows}
         for patient_fk in known:
@@ -207,145 +195,7 @@ class ViewBuilder:
                 self._verified.pop((patient_fk, view), None)  # a cached file may have been deleted
         for patient_fk in sorted(stale | {p for p in known if (p, view) not in self._verified}):
             self.build_patient(patient_fk, view)
-        self._check_consistency(identifier, view)
-
-    #: Unique keys that choose the patients of a request, most specific first.
-    SCOPE_KEYS = ("SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "PatientID")
-
-    def _scope(self, identifier: Dataset | None) -> tuple[str | None, list[str]]:
-        """The most specific unique key given as single value or list, and its values (None: every patient)."""
-        for keyword in self.SCOPE_KEYS:
-            values = _explicit_uids(identifier, keyword)
-            if values and (keyword != "PatientID" or len(values) == 1):
-                return keyword, values
-        return None, []
-
-    def _scope_rows(self, session: Session, kind: str, view: View, values: list[str]) -> list[tuple[int, bool]]:
-        """Rows (patient_fk, has newcomers) of the patients named by `kind` = `values`.
-
-        The single-value case (nearly every request) runs SQL compiled once, straight on the driver:
-        building and hashing this statement in SQLAlchemy would cost more than running it.
-        """
-        if len(values) != 1:
-            return [tuple(row) for row in session.execute(self._scope_statement(kind, view, many=True), {"values": values})]
-        connection = session.connection()
-        key = (kind, view, connection.dialect.name)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._scope_statement(kind, view, many=False).compile(dialect=connection.dialect)
-            self._compiled[key] = compiled
-        params = compiled.construct_params({"value": values[0]})
-        if compiled.positional:
-            driver_params: Any = tuple(params[name] for name in compiled.positiontup)
-        else:
-            driver_params = params
-        return [(row[0], bool(row[1])) for row in connection.exec_driver_sql(compiled.string, driver_params)]
-
-    def _scope_statement(self, kind: str, view: View, *, many: bool) -> Any:
-        """SELECT patient_fk, <has newcomers> for the patients named by `kind` (= :value or IN :values)."""
-        key = (kind, view, many)
-        statement = self._statements.get(key)
-        if statement is not None:
-            return statement
-
-        def matches(column: Any) -> Any:
-            return column.in_(bindparam("values", expanding=True)) if many else column == bindparam("value")
-
-        if kind == "PatientID":
-            patient = Patient.id
-            statement = select(patient, self._has_newcomers(patient, view)).where(matches(Patient.patient_id))
-        else:
-            patient = Study.patient_fk
-            statement = select(patient, self._has_newcomers(patient, view)).distinct().select_from(Study)
-            if kind == "StudyInstanceUID":
-                statement = statement.where(matches(Study.study_instance_uid))
-            else:
-                statement = statement.join(Series, Series.study_fk == Study.id)
-                if kind == "SeriesInstanceUID":
-                    statement = statement.where(matches(Series.series_instance_uid))
-                else:
-                    statement = statement.join(Instance, Instance.series_fk == Series.id)
-                    statement = statement.where(matches(Instance.sop_instance_uid))
-        self._statements[key] = statement
-        return statement
-
-    @staticmethod
-    def _stale_clause(instance: Any, view: View) -> Any:
-        """An instance as received that `view` has not handled: not covered by any generation, or covered as
-        replaced (converted/rewritten) but visible again (re-sent under duplicate policy "replace")."""
-        covered = exists().where(ViewMember.view == view.value, ViewMember.sop_instance_uid == instance.sop_instance_uid)
-        replaced = exists().where(
-            ViewMember.view == view.value,
-            ViewMember.sop_instance_uid == instance.sop_instance_uid,
-            ViewMember.fate != UNCHANGED,
-        )
-        visible = getattr(instance, _FLAG[view]) == True  # noqa: E712
-        return and_(instance.in_default == True, or_(~covered, and_(visible, replaced)))  # noqa: E712
-
-    @classmethod
-    def _has_newcomers(cls, patient_column: Any, view: View) -> Any:
-        """EXISTS an instance as received of the patient that the view still has to handle."""
-        instance, series, study = aliased(Instance), aliased(Series), aliased(Study)
-        return (
-            select(literal(1))
-            .select_from(instance)
-            .join(series, instance.series_fk == series.id)
-            .join(study, series.study_fk == study.id)
-            .where(study.patient_fk == patient_column, cls._stale_clause(instance, view))
-            .correlate_except(instance, series, study)
-            .exists()
-        )
-
-    @staticmethod
-    def _newcomers_clause(view: View) -> Any:
-        covered = exists().where(ViewMember.view == view.value, ViewMember.sop_instance_uid == Instance.sop_instance_uid)
-        return and_(Instance.in_default == True, ~covered)  # noqa: E712
-
-    def _patients_with_newcomers(self, session: Session, view: View, patients: list[int] | None) -> set[int]:
-        statement = (
-            select(Study.patient_fk)
-            .distinct()
-            .select_from(Instance)
-            .join(Series, Instance.series_fk == Series.id)
-            .join(Study, Series.study_fk == Study.id)
-            .where(self._stale_clause(Instance, view))
-        )
-        if patients is not None:
-            if not patients:
-                return set()
-            statement = statement.where(Study.patient_fk.in_(patients))
-        return set(session.scalars(statement))
-
-    @staticmethod
-    def _patients_with_view(session: Session, view: View) -> list[int]:
-        return list(session.scalars(select(ViewBuild.patient_fk).distinct().where(ViewBuild.view == view.value)))
-
-    def _check_consistency(self, identifier: Dataset | None, view: View) -> None:
-        flag = getattr(Instance, _FLAG[view])
-        sop_uids = _explicit_uids(identifier, "SOPInstanceUID")
-        series_uids = _explicit_uids(identifier, "SeriesInstanceUID")
-        if not sop_uids and not series_uids:
-            return
-        with self.sessions() as session:
-            if sop_uids:
-                outside = session.scalars(
-                    select(Instance.sop_instance_uid).where(Instance.sop_instance_uid.in_(sop_uids), flag == False)  # noqa: E712
-                ).first()
-                if outside is not None:
-                    raise ViewError(
-                        Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
-                        f"SOP Instance UID not in the {view.value} view",
-                    )
-            if series_uids:
-                in_view = exists().where(Instance.series_fk == Series.id, flag == True)  # noqa: E712
-                outside = session.scalars(
-                    select(Series.series_instance_uid).where(Series.series_instance_uid.in_(series_uids), ~in_view)
-                ).first()
-                if outside is not None:
-                    raise ViewError(
-                        Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
-                        f"Series Instance UID not in the {view.value} view",
-                    )
+        check_consistency(self.sessions, identifier, view)
 
     # ------------------------------------------------------------------ building
 
@@ -388,7 +238,7 @@ class ViewBuilder:
 
     def _hide_replaced_again(self, patient_fk: int, view: View) -> None:
         """Hide originals that a view replaced but that became visible again (re-sent, policy "replace")."""
-        flag = getattr(Instance, _FLAG[view])
+        flag = getattr(Instance, VIEW_FLAG[view])
         replaced = select(ViewMember.sop_instance_uid).where(
             ViewMember.patient_fk == patient_fk, ViewMember.view == view.value, ViewMember.fate != UNCHANGED
         )
@@ -400,10 +250,10 @@ class ViewBuilder:
             ).all()
             if not rows:
                 return
-            session.execute(update(Instance).where(Instance.id.in_([r[0] for r in rows])).values({_FLAG[view]: False}))
+            session.execute(update(Instance).where(Instance.id.in_([r[0] for r in rows])).values({VIEW_FLAG[view]: False}))
             for series_fk in {r[1] for r in rows}:
                 in_view = exists().where(Instance.series_fk == series_fk, flag == True)  # noqa: E712
-                session.execute(update(Series).where(Series.id == series_fk).values({_FLAG[view]: in_view}))
+                session.execute(update(Series).where(Series.id == series_fk).values({VIEW_FLAG[view]: in_view}))
             session.commit()
         LOGGER.warning("view %s of patient %d: %d re-sent original(s) hidden again (served objects unchanged)",
                        view.value, patient_fk, len(rows))
@@ -413,7 +263,7 @@ class ViewBuilder:
             select(Instance)
             .join(Series, Instance.series_fk == Series.id)
             .join(Study, Series.study_fk == Study.id)
-            .where(Study.patient_fk == patient_fk, self._newcomers_clause(view))
+            .where(Study.patient_fk == patient_fk, newcomers_clause(view))
             .order_by(Instance.sop_instance_uid)
         )
         return list(session.scalars(statement))
@@ -671,7 +521,7 @@ class ViewBuilder:
         stored: dict[str, str],
     ) -> None:
         """Make one generation visible atomically, with its records."""
-        flag = _FLAG[view]
+        flag = VIEW_FLAG[view]
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         replaced = [uid for uid, fate in result.fates.items() if fate in (CONVERTED, REWRITTEN)]
         new_uids = [output.sop_instance_uid for output in result.outputs]
@@ -852,7 +702,7 @@ class ViewBuilder:
         patients: set[int] = set()
         with self.sessions() as session:
             for view in (View.ENHANCED, View.CLASSIC):
-                patients |= self._patients_with_newcomers(session, view, None)
+                patients |= patients_with_newcomers(session, view, None)
             if not patients:
                 return set()
             busy = set(
