@@ -116,6 +116,19 @@ def value_key(ds: Dataset, tag: BaseTag, little_endian: bool = True) -> bytes | 
     return _strip(elem.VR, encoded[header:])
 
 
+def value_keys(ds: Dataset, little_endian: bool = True) -> dict[int, bytes | None]:
+    """:func:`value_key` of every top-level element of `ds`, in one pass (absent tags are missing)."""
+    keys: dict[int, bytes | None] = {}
+    for tag, raw in ds._dict.items():
+        if tag in PIXEL_TAGS:
+            continue  # never compared; reading a deferred value would load the pixels
+        if type(raw) is RawDataElement and little_endian and raw.value is not None and raw.VR and raw.VR != "SQ":
+            keys[tag] = _strip(raw.VR, bytes(raw.value)) if raw.length else None
+        else:
+            keys[tag] = value_key(ds, tag, little_endian)
+    return keys
+
+
 _LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
 _TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
                        "UR", "UT"})

@@ -146,6 +146,7 @@ def convert_group(
     new_uid = uids.derive(view, "instance", source_uids)
     new_series = uids.derive(view, "series", original_series)
     little = [(getattr(ds, "original_encoding", None) or (None, None))[1] is True for ds in frames]
+    frame_keys = [attrs.value_keys(ds, le) for ds, le in zip(frames, little)]
 
     # 1. functional groups: shared when the attributes a macro is made of are equal in every frame
     #    (then built once), else built per frame.
@@ -154,7 +155,7 @@ def convert_group(
     for name, input_tags in MACRO_INPUT_TAGS.items():
         keyword = macro_keyword(name, modality)
         if keyword not in PER_FRAME_ONLY:
-            keys = {tuple(attrs.value_key(ds, t, le) for t in input_tags) for ds, le in zip(frames, little)}
+            keys = {tuple(fk.get(t) for t in input_tags) for fk in frame_keys}
             if len(keys) == 1:
                 elem = build_macro(name, first, modality)
                 if elem is not None:
@@ -191,7 +192,7 @@ def convert_group(
         tag = Tag(tag)
         if tag in _NOT_COPIED or attrs.is_removed_for_enhanced(tag):
             continue
-        keys = [attrs.value_key(ds, tag, le) for ds, le in zip(frames, little)]
+        keys = [fk.get(tag) for fk in frame_keys]
         if tag in GENERATED_TAGS or tag in CONSUMED_TAGS:
             if tag in GENERATED_TAGS:
                 keyword = keyword_for_tag(tag)
