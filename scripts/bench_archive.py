@@ -259,18 +259,29 @@ def c_move(server: Server, data: BenchData, out: Path, move_port: int) -> float:
     return elapsed
 
 
-def measure(server: Server, data: BenchData, work: Path, move_port: int, repeat: int,
-            profile: bool) -> dict[str, float]:
-    times: dict[str, list[float]] = {"ingest": [], "C-FIND": [], "C-GET": [], "C-MOVE": []}
-    times["ingest"].append(ingest(server, data))
-    spy = start_profile(server, work, "retrieve") if profile else None
-    for _ in range(repeat):
-        times["C-FIND"].append(c_find(server, data))
-        times["C-GET"].append(c_get(server, data, work / "got"))
-        times["C-MOVE"].append(c_move(server, data, work / "moved", move_port))
-    if spy is not None:
-        stop_profile(spy)
-    return {name: statistics.median(values) for name, values in times.items()}
+def measure_all(servers: list[Server], data: BenchData, work: Path, move_port: int, repeat: int,
+                profile: bool) -> dict[str, dict[str, float]]:
+    """Ingest into each server, then interleave the retrieve work server by server, `repeat` times.
+
+    Interleaving keeps a load change on a shared machine from favouring one server.
+    """
+    times = {s.name: {"ingest": [], "C-FIND": [], "C-GET": [], "C-MOVE": []} for s in servers}
+    for server in servers:
+        print(f"  ingest into {server.name} ...", flush=True)
+        times[server.name]["ingest"].append(ingest(server, data))
+    spies = [start_profile(s, work, "retrieve") for s in servers] if profile else []
+    for round_ in range(repeat):
+        print(f"  retrieve round {round_ + 1}/{repeat} ...", flush=True)
+        for server in servers:
+            times[server.name]["C-FIND"].append(c_find(server, data))
+        for server in servers:
+            times[server.name]["C-GET"].append(c_get(server, data, work / "got"))
+        for server in servers:
+            times[server.name]["C-MOVE"].append(c_move(server, data, work / "moved", move_port))
+    for spy in spies:
+        if spy is not None:
+            stop_profile(spy)
+    return {name: {op: statistics.median(v) for op, v in ops.items()} for name, ops in times.items()}
 
 
 def start_profile(server: Server, work: Path, label: str) -> subprocess.Popen | None:
@@ -335,21 +346,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generating data in {args.work / 'data'} ...", flush=True)
     data = generate(args.work / "data", args.slices, args.other)
     move_port = free_port()
-    results: dict[str, dict[str, float]] = {}
-    rss: dict[str, int] = {}
     starters: list[tuple[str, Callable[[], Server]]] = []
     if not args.no_dcmqrscp:
         starters.append(("dcmqrscp", lambda: start_dcmqrscp(args.work, move_port)))
     starters.append(("qrscp", lambda: start_qrscp(args.work, move_port, fsync=False)))
     if args.fsync:
         starters.append(("qrscp (fsync)", lambda: start_qrscp(args.work, move_port, fsync=True)))
-    for name, start in starters:
-        print(f"running {name} ...", flush=True)
-        server = start()
-        try:
-            results[server.name] = measure(server, data, args.work, move_port, args.repeat, args.profile)
-            rss[server.name] = server.rss_peak
-        finally:
+    servers: list[Server] = []
+    try:
+        for name, start in starters:
+            print(f"starting {name} ...", flush=True)
+            servers.append(start())
+        results = measure_all(servers, data, args.work, move_port, args.repeat, args.profile)
+        rss = {server.name: server.rss_peak for server in servers}
+    finally:
+        for server in servers:
             server.stop()
     print_table(data, results, rss)
     if args.profile:
