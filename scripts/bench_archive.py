@@ -24,7 +24,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import socket
 import statistics

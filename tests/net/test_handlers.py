@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from pydicom.dataset import Dataset
-from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom.dsutils import split_dataset
 from sqlalchemy import func, select
 
