@@ -28,8 +28,11 @@ import threading
 import time
 import types
 from dataclasses import dataclass
+from io import BytesIO
 from typing import Any
 
+from pynetdicom.dimse_messages import DIMSEMessage
+from pynetdicom.fsm import TRANSITION_TABLE
 from pynetdicom.pdu import A_ABORT_RQ
 
 from qrscp.config import Config
@@ -43,11 +46,27 @@ MAX_CONTROL_PDU = 1024 * 1024
 MAX_UNLIMITED_PDU = 64 * 1024 * 1024
 #: Room over the announced maximum: PS3.8 limits the PDV list, some peers count its 6-byte header.
 PDU_SLACK = 16
+#: Data set bytes kept in memory beyond ``[storage] max_dataset_bytes`` before an A-ABORT.
+DATA_SET_SLACK = 16 * 1024 * 1024
 P_DATA_TF = 0x04
 KNOWN_PDU_TYPES = frozenset(range(0x01, 0x08))
 ABORT_SOURCE_SERVICE_PROVIDER = 0x02
 ABORT_INVALID_PDU_PARAMETER_VALUE = 0x06
 ABORT_REASON_NOT_SPECIFIED = 0x00
+ABORT_UNRECOGNIZED_PDU = 0x01
+#: State-machine actions that abort because the peer broke the protocol (PS3.8 9.2): AA-1 before the
+#: request, AA-8 during an association, AA-7 while closing. Logged once with the peer.
+PROTOCOL_VIOLATION_ACTIONS = frozenset({"AA-1", "AA-7", "AA-8"})
+#: Evt15 is our own A-ABORT request; Evt19 (invalid PDU) is logged where it is detected.
+ALREADY_LOGGED_EVENTS = frozenset({"Evt15", "Evt19"})
+UNEXPECTED_EVENTS = {
+    "Evt3": "unexpected A-ASSOCIATE-AC",
+    "Evt4": "unexpected A-ASSOCIATE-RJ",
+    "Evt6": "unexpected A-ASSOCIATE-RQ",
+    "Evt10": "unexpected P-DATA-TF",
+    "Evt12": "unexpected A-RELEASE-RQ",
+    "Evt13": "unexpected A-RELEASE-RP",
+}
 #: pynetdicom's ``maximum_associations`` (it counts acceptor threads): high enough never to refuse.
 UNBOUNDED_ACCEPTOR_THREADS = 100_000
 
@@ -136,16 +155,60 @@ def send_abort(transport: Any, reason: int) -> None:
         transport.close()
 
 
-def guard_state_machine(dul: Any) -> None:
+def p_data_violation(dul: Any, max_data_set: int) -> str | None:
+    """Why the P-DATA-TF about to be processed breaks PS3.7/PS3.8 or our bounds, or None.
+
+    Checked: a data set fragment before its message's command set is complete (PS3.7 6.3.1: a message
+    starts with its command), and a data set kept in memory growing beyond `max_data_set` bytes.
+    """
+    try:
+        pdu = dul._recv_pdu.queue[0]
+    except IndexError:
+        return None
+    message = dul.assoc.dimse.message
+    command_complete = message is not None and type(message) is not DIMSEMessage
+    size = message.data_set.tell() if command_complete and isinstance(message.data_set, BytesIO) else 0
+    for item in getattr(pdu, "presentation_data_value_items", ()):
+        value = item.presentation_data_value or b"\x00"
+        control = value[0]
+        if control & 1:
+            command_complete = bool(control & 2)
+            size = 0
+            continue
+        if not command_complete:
+            return "data set fragment before a complete command set"
+        size += len(value) - 1
+        if size > max_data_set:
+            return f"data set larger than {max_data_set} bytes"
+    return None
+
+
+def guard_state_machine(dul: Any, max_data_set: int) -> None:
     """Make an exception inside a state-machine action (an undecodable DIMSE message in a P-DATA, for
     instance) an A-ABORT, logged once with the peer, instead of the death of the DUL thread with the
-    connection left open until the association thread notices."""
+    connection left open until the association thread notices; abort P-DATA that breaks
+    :func:`p_data_violation`."""
     machine = dul.state_machine
     perform = machine.do_action
 
     def do_action(event: str) -> None:
+        state = machine.current_state
+        if event == "Evt10" and state == "Sta6":
+            why = p_data_violation(dul, max_data_set)
+            if why is not None:
+                logger.warning("%s: %s: A-ABORT", peer_of(dul.assoc), why)
+                dul._recv_pdu.get_nowait()
+                send_abort(dul.socket, ABORT_INVALID_PDU_PARAMETER_VALUE)
+                return
+        action = TRANSITION_TABLE.get((event, state))
+        if action in PROTOCOL_VIOLATION_ACTIONS and event not in ALREADY_LOGGED_EVENTS and state != "Sta13":
+            unexpected = UNEXPECTED_EVENTS.get(event, event)
+            logger.warning("%s: %s in state %s: A-ABORT", peer_of(dul.assoc), unexpected, state)
         try:
             perform(event)
+            if event == "Evt6" and state == "Sta2" and machine.current_state == "Sta13":
+                # pynetdicom answered the request itself (A-ASSOCIATE-RJ: protocol version not supported).
+                logger.warning("%s: A-ASSOCIATE-RQ refused by the upper layer (protocol version)", peer_of(dul.assoc))
         except Exception as exc:  # noqa: BLE001 - whatever the peer sent, the server stays up
             logger.warning(
                 "%s: %s in state %s (%s): A-ABORT", peer_of(dul.assoc), event, machine.current_state, exc
@@ -175,55 +238,60 @@ class PduLimits:
 def read_pdu_data(dul: Any, limits: PduLimits) -> None:
     """Replacement of ``DULServiceProvider._read_pdu_data`` that checks the PDU length field first.
 
-    Same events as pynetdicom's (Evt17 when the connection closes or a read times out, Evt19 for an
-    unknown or undecodable PDU); a PDU longer than `limits` gets an A-ABORT and the connection is
-    closed without reading its body.
+    Well-formed PDUs go to the state machine as with pynetdicom. A PDU of unknown type, one that does not
+    decode, or one longer than `limits` gets an A-ABORT (service-provider source) and the connection is
+    closed at once (Evt17 follows): the rest of such a stream is not worth parsing. Each problem is logged
+    once with the peer; what arrives after our A-ABORT (state Sta13) is dropped without a log line.
     """
     transport = dul.socket
     assoc = dul.assoc
+    closing = dul.state_machine.current_state == "Sta13"
+
+    def refuse(reason: int, why: str, *args: Any) -> None:
+        if not closing:
+            logger.warning("%s: " + why + ": A-ABORT", peer_of(assoc), *args)
+        send_abort(transport, reason)
+        wake_acceptor(assoc)
+
+    def lost(why: str, *args: Any) -> None:
+        if not closing:
+            logger.warning("%s: " + why, peer_of(assoc), *args)
+        transport_closed(dul)
+
     try:
         header = transport.recv(6)
     except OSError:  # includes TimeoutError: a peer that stopped sending
         transport_closed(dul)
         return
     if len(header) < 6:
-        transport_closed(dul)
+        if header:
+            lost("connection closed inside a PDU header (%d bytes)", len(header))
+        else:
+            transport_closed(dul)
         return
     pdu_type, _, length = struct.unpack(">BBL", header)
     if pdu_type not in KNOWN_PDU_TYPES:
-        logger.warning("%s: unknown PDU type 0x%02X: A-ABORT", peer_of(assoc), pdu_type)
-        dul.event_queue.put("Evt19")
-        wake_acceptor(assoc)
+        refuse(ABORT_UNRECOGNIZED_PDU, "unknown PDU type 0x%02X", pdu_type)
         return
     limit = limits.limit_for(pdu_type)
     if length > limit:
-        logger.warning(
-            "%s: PDU type 0x%02X of %d bytes exceeds the maximum of %d: A-ABORT",
-            peer_of(assoc),
-            pdu_type,
-            length,
-            limit,
+        refuse(
+            ABORT_INVALID_PDU_PARAMETER_VALUE, "PDU type 0x%02X of %d bytes exceeds the maximum of %d",
+            pdu_type, length, limit,
         )
-        # Evt17 follows: the state machine ends the association (A-P-ABORT indication).
-        send_abort(transport, ABORT_INVALID_PDU_PARAMETER_VALUE)
-        wake_acceptor(assoc)
         return
     try:
         body = transport.recv(length)
     except OSError:
-        logger.warning("%s: connection lost or stalled inside a PDU of %d bytes", peer_of(assoc), length)
-        transport_closed(dul)
+        lost("connection lost or stalled inside a PDU of %d bytes", length)
         return
     if len(body) != length:
-        logger.warning("%s: connection closed inside a PDU (%d of %d bytes)", peer_of(assoc), len(body), length)
-        transport_closed(dul)
+        lost("connection closed inside a PDU (%d of %d bytes)", len(body), length)
         return
     try:
         pdu, event = dul._decode_pdu(header + body)
     except Exception as exc:  # noqa: BLE001 - any undecodable PDU is the peer's fault: abort, stay up
-        logger.warning("%s: undecodable PDU type 0x%02X (%s): A-ABORT", peer_of(assoc), pdu_type, exc)
-        dul.event_queue.put("Evt19")
-        wake_acceptor(assoc)
+        refuse(ABORT_INVALID_PDU_PARAMETER_VALUE, "undecodable PDU type 0x%02X (%s)", pdu_type, exc)
         return
     dul.event_queue.put(event)
     dul._recv_pdu.put(pdu)
@@ -244,6 +312,8 @@ class ConnectionLimits:
         self.network_timeout = float(config.server.network_timeout)
         self.max_pending = int(config.server.max_pending_connections)
         self.pdu_limits = PduLimits.from_config(config)
+        # A little above max_dataset_bytes is read whole and answered A700 by the storage service.
+        self.max_data_set = int(config.storage.max_dataset_bytes) + DATA_SET_SLACK
         self._pending: dict[Any, float] = {}
         self._lock = threading.Lock()
 
@@ -267,7 +337,7 @@ class ConnectionLimits:
         assoc.acse_timeout = self.artim_timeout
         _set_timeout(raw_socket(assoc), self.artim_timeout)
         assoc.dul._read_pdu_data = types.MethodType(lambda dul: read_pdu_data(dul, self.pdu_limits), assoc.dul)
-        guard_state_machine(assoc.dul)
+        guard_state_machine(assoc.dul, self.max_data_set)
         with self._lock:
             self._prune()
             waiting = sorted(self._pending, key=self._pending.__getitem__)

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import client_for
 from pydicom.dataset import Dataset
 from rawpeer import (
     A_ABORT,
@@ -34,6 +33,7 @@ from rawpeer import (
 from qrscp.config import Config
 from qrscp.net.limits import ABORT_INVALID_PDU_PARAMETER_VALUE, MAX_CONTROL_PDU
 from qrscp.status import Status
+from qrscp.testing.network import client_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -115,13 +115,24 @@ def _assert_refused(peer: RawPeer) -> None:
     assert set(reply.pdu_types) <= REFUSALS, reply
 
 
+def _warnings_about(caplog, port: int) -> list[str]:
+    """Our WARNING (or worse) lines that name the peer at local port `port`."""
+    return [
+        r.getMessage() for r in caplog.records
+        if r.name.startswith("qrscp") and r.levelno >= logging.WARNING and f"127.0.0.1:{port}" in r.getMessage()
+    ]
+
+
 @pytest.mark.parametrize("payload", PRE_ASSOCIATION.values(), ids=PRE_ASSOCIATION.keys())
 def test_malformed_input_before_association_is_refused(stocked, payload, caplog):
+    caplog.set_level(logging.WARNING, logger="qrscp.net")
     before = health(stocked)
     peer = RawPeer(stocked.port)
+    port = peer.sock.getsockname()[1]
     peer.send(payload)
     _assert_refused(peer)
     assert settled(stocked, before), "association threads left behind"
+    assert len(_warnings_about(caplog, port)) == 1, _warnings_about(caplog, port)
     assert client_for(stocked).echo() == Status.SUCCESS
     assert instance_count(stocked) == before.instances
 
@@ -171,13 +182,16 @@ ESTABLISHED = {
 
 
 @pytest.mark.parametrize("payload", ESTABLISHED.values(), ids=ESTABLISHED.keys())
-def test_garbage_on_established_association_is_aborted(stocked, payload):
+def test_garbage_on_established_association_is_aborted(stocked, payload, caplog):
+    caplog.set_level(logging.WARNING, logger="qrscp.net")
     before = health(stocked)
     peer = RawPeer(stocked.port)
+    port = peer.sock.getsockname()[1]
     peer.associate(_request())
     peer.send(payload)
     _assert_refused(peer)
     assert settled(stocked, before)
+    assert len(_warnings_about(caplog, port)) == 1, _warnings_about(caplog, port)
     assert client_for(stocked).echo() == Status.SUCCESS
     assert instance_count(stocked) == before.instances
 

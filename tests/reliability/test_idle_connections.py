@@ -8,10 +8,13 @@ apart from associations and closed by the ARTIM timer; stalled ones by the socke
 
 from __future__ import annotations
 
+import logging
+from io import BytesIO
+
 import pytest
-from conftest import client_for
+from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom import AE
-from pynetdicom.sop_class import Verification
+from pynetdicom.sop_class import CTImageStorage, Verification
 from rawpeer import (
     A_ABORT,
     P_DATA_TF,
@@ -20,6 +23,8 @@ from rawpeer import (
     association_request,
     health,
     instance_count,
+    pdu,
+    pdv,
     settled,
     wait_until,
 )
@@ -30,6 +35,7 @@ from qrscp.net.access import (
     SOURCE_SERVICE_PROVIDER_PRESENTATION,
 )
 from qrscp.status import Status
+from qrscp.testing.network import client_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -173,3 +179,45 @@ def test_dataset_above_max_dataset_bytes_gets_a700(small_datasets, archive, dico
     assert int(statuses[0].Status) == Status.REFUSED_OUT_OF_RESOURCES
     assert "ErrorComment" in statuses[0]
     assert instance_count(archive) == 0
+
+
+def _c_store_command(sop_class: str, sop_instance: str) -> bytes:
+    """The P-DATA-TF PDU(s) of a C-STORE-RQ command set, encoded by pynetdicom."""
+    from pynetdicom.dimse_messages import C_STORE_RQ
+    from pynetdicom.dimse_primitives import C_STORE
+
+    primitive = C_STORE()
+    primitive.MessageID = 1
+    primitive.AffectedSOPClassUID = sop_class
+    primitive.AffectedSOPInstanceUID = sop_instance
+    primitive.Priority = 2
+    primitive.DataSet = BytesIO(b"")
+    message = C_STORE_RQ()
+    message.primitive_to_message(primitive)
+    message.data_set = None  # the command only: the data set follows by hand
+    encoded = b""
+    for p_data in message.encode_msg(1, 0):
+        for context_id, value in p_data.presentation_data_value_list:
+            encoded += pdu(P_DATA_TF, pdv(context_id, value[0], value[1:]))
+    return encoded
+
+
+def test_data_set_far_beyond_max_dataset_bytes_is_aborted_while_arriving(small_datasets, archive, caplog):
+    """The storage service answers A700 once a data set is complete; one that keeps coming is cut off."""
+    from qrscp.net.limits import DATA_SET_SLACK
+
+    caplog.set_level(logging.WARNING, logger="qrscp.net")
+    before = health(archive)
+    peer = RawPeer(archive.port)
+    peer.associate(association_request(abstract_syntax=CTImageStorage, transfer_syntax=ExplicitVRLittleEndian))
+    assert peer.send(_c_store_command(CTImageStorage, "1.2.826.0.1.3680043.9.7433.99.1"))
+    chunk = pdu(P_DATA_TF, pdv(1, 0x00, b"\x00" * (128 * 1024)))
+    sent = 0
+    while sent <= archive.config.storage.max_dataset_bytes + DATA_SET_SLACK and peer.send(chunk):
+        sent += 128 * 1024
+    reply = peer.finish(half_close=False)
+    assert set(reply.pdu_types) <= {A_ABORT}
+    assert settled(archive, before)
+    assert [r for r in caplog.records if "data set larger than" in r.getMessage()]
+    assert instance_count(archive) == 0
+    assert client_for(archive).echo() == Status.SUCCESS

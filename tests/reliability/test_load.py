@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import client_for
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 from rawpeer import wait_until
 
 from qrscp.status import Status
 from qrscp.testing.factory import make_series
+from qrscp.testing.network import client_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 

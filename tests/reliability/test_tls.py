@@ -293,3 +293,40 @@ def test_dcmtk_echoscu_and_storescu_over_tls(tls_archive, pki, dicom_dir):
         "echoscu", *_dcmtk_tls(pki, pki.stranger), "-aet", "MODALITY1", "-aec", "QRSCP", LOCALHOST, port
     )
     assert stranger.returncode != 0
+
+
+def _tls_toml(pki: PKI, port: int) -> str:
+    return (
+        "[tls]\nenabled = true\n"
+        f"port = {port}\ncertificate = \"{pki.server.certificate}\"\nprivate_key = \"{pki.server.private_key}\"\n"
+        f"ca_certificates = \"{pki.ca}\"\nrequire_client_certificate = true\n"
+    )
+
+
+def test_qrscp_serve_with_tls_from_the_configuration_file(serve_process, pki, tmp_path):
+    from qrscp.testing.network import free_port
+
+    port = free_port()
+    config = tmp_path / "tls.toml"
+    config.write_text(_tls_toml(pki, port), encoding="utf-8")
+    server = serve_process("--config", str(config))
+    assert _echo(port, "MODALITY1", (_client(pki, pki.modality), "localhost")) == Status.SUCCESS
+    assert _echo(port, "MODALITY1") is None
+    assert server.terminate() == 0
+
+
+def test_qrscp_serve_refuses_to_start_with_a_missing_key(pki, tmp_path):
+    import subprocess
+    import sys
+
+    from qrscp.testing.network import REPO_ROOT, free_port
+
+    config = tmp_path / "tls.toml"
+    config.write_text(_tls_toml(pki, free_port()).replace(str(pki.server.private_key), "/nonexistent.key"))
+    result = subprocess.run(
+        [sys.executable, "-m", "qrscp", "serve", "--config", str(config), "--port", str(free_port()),
+         "--bind", LOCALHOST, "--data-dir", str(tmp_path / "data")],
+        capture_output=True, text=True, timeout=60, cwd=REPO_ROOT,
+    )
+    assert result.returncode == 1
+    assert "cannot load certificates" in result.stderr
