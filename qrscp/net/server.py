@@ -256,7 +256,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         archive = Archive(config)
         archive.start()
-    except OSError as exc:
+    except (OSError, ConfigError) as exc:  # ConfigError: unreadable [tls] certificates
         logger.error("cannot start: %s", exc)
         return 1
     stop_requested = threading.Event()
