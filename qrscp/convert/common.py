@@ -9,6 +9,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from qrscp.convert.attributes import text
 from qrscp.convert.functional_groups import code_item
 from qrscp.uids import ENHANCED_MULTIFRAME_CONVERSION_EQUIPMENT
 
@@ -22,11 +23,10 @@ CONVERTER_MANUFACTURER = "qrscp"
 
 
 def _datetime_of(ds: Dataset, date_keyword: str, time_keyword: str) -> str:
-    date = str(ds.get(date_keyword, "") or "").strip()
+    date = text(ds, date_keyword)
     if len(date) != 8 or not date.isdigit():
         return ""
-    time = str(ds.get(time_keyword, "") or "").strip()
-    return date + time
+    return date + text(ds, time_keyword)
 
 
 def earliest(sources: Sequence[Dataset], date_keyword: str, time_keyword: str) -> tuple[str, str] | None:
@@ -36,7 +36,7 @@ def earliest(sources: Sequence[Dataset], date_keyword: str, time_keyword: str) -
     if not found:
         return None
     _, ds = min(found, key=lambda pair: (pair[0].ljust(21, "0"), pair[0]))
-    return str(ds.get(date_keyword)), str(ds.get(time_keyword, "") or "")
+    return text(ds, date_keyword), text(ds, time_keyword)
 
 
 def derived_timestamp(sources: Sequence[Dataset]) -> tuple[str, str]:

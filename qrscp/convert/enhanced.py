@@ -108,12 +108,13 @@ def to_enhanced(
 
     view_value = getattr(view, "value", view) or "ENHANCED"
     groups = group_for_enhanced(sources)
-    locations = {str(ds.SOPInstanceUID): (str(ds.get("StudyInstanceUID", "")), str(ds.get("SeriesInstanceUID", "")))
+    locations = {attrs.text(ds, "SOPInstanceUID"): (attrs.text(ds, "StudyInstanceUID"),
+                                                    attrs.text(ds, "SeriesInstanceUID"))
                  for ds in sources if "SOPInstanceUID" in ds}
     numbers: dict[str, int] = {}
     conversions: list[Conversion] = []
     for frames in groups:
-        series_key = str(frames[0].get("SeriesInstanceUID", ""))
+        series_key = attrs.text(frames[0], "SeriesInstanceUID")
         numbers[series_key] = numbers.get(series_key, 0) + 1
         conversion = convert_group(frames, uids=uids, view=view_value, instance_number=numbers[series_key],
                                    locations=locations, materialize_pixels=materialize_pixels)
@@ -141,8 +142,8 @@ def convert_group(
     target_class = sop.CLASSIC_TO_LEGACY_CONVERTED[sop_class]
     top_level_keywords = TOP_LEVEL[target_class]
     n = len(frames)
-    source_uids = [str(ds.SOPInstanceUID) for ds in frames]
-    original_series = sorted({str(ds.get("SeriesInstanceUID", "")) for ds in frames})
+    source_uids = [attrs.text(ds, "SOPInstanceUID") for ds in frames]
+    original_series = sorted({attrs.text(ds, "SeriesInstanceUID") for ds in frames})
     new_uid = uids.derive(view, "instance", source_uids)
     new_series = uids.derive(view, "series", original_series)
     little = [(getattr(ds, "original_encoding", None) or (None, None))[1] is True for ds in frames]
@@ -336,9 +337,9 @@ def _set_generated(top: Dataset, frames: Sequence[Dataset], modality: str, targe
         top.PresentationLUTShape = "IDENTITY"
     elif photometric == "MONOCHROME1":
         top.PresentationLUTShape = "INVERSE"
-    burned = [str(ds.get("BurnedInAnnotation", "") or "") for ds in frames]
+    burned = [attrs.text(ds, "BurnedInAnnotation") for ds in frames]
     top.BurnedInAnnotation = _shared_value(frames, "BurnedInAnnotation") or ("YES" if "YES" in burned else "NO")
-    lossy = [str(ds.get("LossyImageCompression", "") or "") for ds in frames]
+    lossy = [attrs.text(ds, "LossyImageCompression") for ds in frames]
     lossy_syntax = UID(plan.transfer_syntax).is_compressed and UID(plan.transfer_syntax) in _LOSSY_SYNTAXES
     top.LossyImageCompression = _shared_value(frames, "LossyImageCompression") or (
         "01" if "01" in lossy or lossy_syntax else "00")
