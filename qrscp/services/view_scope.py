@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydicom.dataset import Dataset
-from sqlalchemy import and_, bindparam, exists, literal, or_, select
+from sqlalchemy import Connection, and_, bindparam, exists, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from qrscp.index.models import Instance, Patient, Series, Study, ViewBuild, ViewMember
@@ -57,15 +57,15 @@ def scope_of(identifier: Dataset | None) -> tuple[str | None, list[str]]:
     return None, []
 
 
-def scope_rows(session: Session, kind: str, view: View, values: list[str]) -> list[tuple[int, bool]]:
+def scope_rows(connection: Connection, kind: str, view: View, values: list[str]) -> list[tuple[int, bool]]:
     """Rows (patient_fk, has newcomers) of the patients named by `kind` = `values`.
 
     The single-value case (nearly every request) runs SQL compiled once, straight on the driver:
     building and hashing this statement in SQLAlchemy would cost more than running it.
     """
     if len(values) != 1:
-        return [tuple(row) for row in session.execute(scope_statement(kind, view, many=True), {"values": values})]
-    connection = session.connection()
+        statement = scope_statement(kind, view, many=True)
+        return [(row[0], bool(row[1])) for row in connection.execute(statement, {"values": values})]
     key = (kind, view, connection.dialect.name)
     compiled = _COMPILED.get(key)
     if compiled is None:

@@ -181,15 +181,17 @@ class ViewBuilder:
         if view is View.DEFAULT:
             return
         kind, values = scope_of(identifier)
-        with self.sessions() as reader:
-            if kind is None:
+        if kind is None:
+            with self.sessions() as reader:
                 stale = patients_with_newcomers(reader, view, None)
                 known = set(patients_with_view(reader, view))
-            else:
-                # One statement: the patients named by the request and whether they have newcomers.
-                rows = scope_rows(reader, kind, view, values)
-                stale = {patient_fk for patient_fk, has_newcomers in rows if has_newcomers}
-                known = {patient_fk for patient_fk, _ in rows}
+        else:
+            # One statement on a pooled connection (no ORM session): the patients named by the request
+            # and whether they have instances the view has not handled yet.
+            with self.sessions.kw["bind"].connect() as connection:
+                rows = scope_rows(connection, kind, view, values)
+            stale = {patient_fk for patient_fk, has_newcomers in rows if has_newcomers}
+            known = {patient_fk for patient_fk, _ in rows}
         for patient_fk in known:
             if (patient_fk, view) in self._verified and self._files_touched(patient_fk, view):
                 self._verified.pop((patient_fk, view), None)  # a cached file may have been deleted
