@@ -227,6 +227,22 @@ def text(ds: Dataset, keyword: str) -> str:
     return str(value).strip(" \x00")
 
 
+def unsigned(ds: Dataset, keyword: str, default: int = 0) -> int:
+    """Value of a US attribute (Rows, Bits Allocated...) without pydicom's value conversion."""
+    tag = _keyword_tag(keyword)
+    raw = ds._dict.get(tag)
+    if raw is None:
+        return default
+    if type(raw) is RawDataElement and raw.VR == "US" and raw.value is not None and len(raw.value) >= 2 \
+            and (getattr(ds, "original_encoding", None) or (None, None))[1] is not False:
+        return int.from_bytes(bytes(raw.value[:2]), "little")
+    value = ds[tag].value
+    try:
+        return int(value[0] if isinstance(value, (list, tuple)) else value)
+    except (TypeError, ValueError, IndexError):
+        return default
+
+
 def reusable_element(ds: Dataset, tag: int) -> DataElement | RawDataElement:
     """An element of `ds` that another data set may hold: the raw element itself when its bytes can be
     written unchanged (Explicit VR Little Endian source, not a sequence), else a copy of the decoded one.

@@ -24,7 +24,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_fragments, generate_frames
 
-from qrscp.convert.attributes import PIXEL_DATA
+from qrscp.convert.attributes import PIXEL_DATA, unsigned
 
 NATIVE_LITTLE_ENDIAN = (uidmod.ImplicitVRLittleEndian, uidmod.ExplicitVRLittleEndian,
                         uidmod.DeflatedExplicitVRLittleEndian)
@@ -42,8 +42,8 @@ def transfer_syntax_of(ds: Dataset) -> str:
 
 def frame_length(ds: Dataset) -> int:
     """Bytes per native frame."""
-    bits = int(ds.BitsAllocated)
-    pixels = int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel", 1) or 1)
+    bits = unsigned(ds, "BitsAllocated", 16)
+    pixels = unsigned(ds, "Rows") * unsigned(ds, "Columns") * (unsigned(ds, "SamplesPerPixel", 1) or 1)
     return (pixels * bits + 7) // 8
 
 
