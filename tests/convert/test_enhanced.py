@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 
 import numpy as np
@@ -142,7 +143,7 @@ def test_only_classic_images_are_converted():
 
 def test_new_series_with_earliest_series_date_and_conversion_equipment():
     sources = list(series_for("MR", "uncompressed"))
-    sources[2] = sources[2].copy()
+    sources[2] = copy.deepcopy(sources[2])
     sources[2].SeriesDate, sources[2].SeriesTime = "19990101", "010203"
     enhanced = to_enhanced(sources, uids=UIDSource("s"))[0].dataset
     assert enhanced.SeriesInstanceUID != sources[0].SeriesInstanceUID
@@ -158,7 +159,7 @@ def test_new_series_with_earliest_series_date_and_conversion_equipment():
 @needs_dciodvfy
 @pytest.mark.parametrize("modality", MODALITIES)
 def test_mixed_image_types_stay_in_one_image(modality, tmp_path, uids):
-    sources = [ds.copy() for ds in series_for(modality, "uncompressed")]
+    sources = [copy.deepcopy(ds) for ds in series_for(modality, "uncompressed")]
     sources[1].ImageType = ["DERIVED", "SECONDARY", "REFORMATTED"]
     sources[2].ImageType = ["ORIGINAL", "PRIMARY", "LOCALIZER"]
     paths = write_datasets(sources, tmp_path / "sources")
@@ -178,7 +179,7 @@ def _with_references(sources):
 
     out = []
     for index, original in enumerate(sources):
-        ds = original.copy()
+        ds = copy.deepcopy(original)
         localizer = Dataset()
         localizer.ReferencedSOPClassUID = ds.SOPClassUID
         localizer.ReferencedSOPInstanceUID = "2.25.1001"
@@ -221,7 +222,7 @@ def test_referenced_and_source_images_become_functional_groups_and_evidence(moda
 def test_curves_graphic_annotations_and_concatenations_are_removed(uids):
     from pydicom.dataset import Dataset
 
-    sources = [ds.copy() for ds in series_for("CT", "uncompressed")]
+    sources = [copy.deepcopy(ds) for ds in series_for("CT", "uncompressed")]
     for ds in sources:
         ds.add_new(0x50000005, "US", 2)  # Curve Dimensions (retired Curve module)
         ds.ConcatenationUID = "2.25.77"
