@@ -109,11 +109,33 @@ def _walk(ds: Dataset, mapping: ReferenceMapping) -> tuple[bool, set[str]]:
             changed |= item_changed
             if item_changed and _SERIES_INSTANCE_UID in item and item_series:
                 new_items.extend(_regroup_series(item, mapping))
+            elif item_changed and _is_split_content_item(item):
+                new_items.extend(_split_content_item(item))
             else:
                 new_items.append(item)
             series_below |= item_series
         elem.value = new_items
     return changed, series_below
+
+
+_SINGLE_REFERENCE_VALUE_TYPES = ("IMAGE", "COMPOSITE", "WAVEFORM")
+
+
+def _is_split_content_item(item: Dataset) -> bool:
+    """An SR content item that may hold one reference only but now holds several (a reference to a whole
+    multi-frame image that became several classic images)."""
+    return (str(item.get("ValueType", "")) in _SINGLE_REFERENCE_VALUE_TYPES
+            and len(item.get("ReferencedSOPSequence") or []) > 1)
+
+
+def _split_content_item(item: Dataset) -> list[Dataset]:
+    """One content item per referenced instance, in reference order."""
+    copies = []
+    for reference in item.ReferencedSOPSequence:
+        single = copy.deepcopy(item)
+        single.ReferencedSOPSequence = Sequence([copy.deepcopy(reference)])
+        copies.append(single)
+    return copies
 
 
 def _regroup_series(item: Dataset, mapping: ReferenceMapping) -> list[Dataset]:

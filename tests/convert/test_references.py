@@ -124,5 +124,19 @@ def test_references_to_enhanced_frames_become_classic_instances(kind, uids):
     assert targets and all(uid in new and frames == () for uid, frames, _ in targets)
     if kind == "seg":
         assert {uid for uid, _, _ in targets} == set(new)  # every source frame's classic image
+    if kind == "sr":
+        # An IMAGE content item holds one reference: one item per classic image of the whole enhanced one.
+        items = _content_items(rewritten)
+        assert items and all(len(i.ReferencedSOPSequence) == 1 for i in items)
+        assert {i.ReferencedSOPSequence[0].ReferencedSOPInstanceUID for i in items} == set(new)
     for uid, _, series in targets:
         assert series in (None, new[uid].series_instance_uid)
+
+
+def _content_items(ds: Dataset) -> list[Dataset]:
+    found = []
+    for item in ds.get("ContentSequence") or []:
+        if item.get("ValueType") == "IMAGE":
+            found.append(item)
+        found.extend(_content_items(item))
+    return found
