@@ -91,12 +91,20 @@ def test_new_classic_uids_are_deterministic_and_secret_dependent():
     assert all(uid.startswith("2.25.") and len(uid) <= 64 for uid in first)
 
 
-def test_legacy_converted_without_recovery_gives_new_instances(uids):
-    sources = list(series_for("CT", "uncompressed"))
+@pytest.mark.parametrize("modality", ["CT", "MR", "PET"])
+def test_legacy_converted_without_recovery_gives_new_valid_instances(modality, uids, tmp_path):
+    from qrscp.testing.factory import write_datasets
+
+    sources = list(series_for(modality, "window-rescale"))
+    paths = write_datasets(sources, tmp_path / "sources")
     enhanced = to_enhanced(sources, uids=uids)[0].dataset
     classic = to_classic(enhanced, uids=uids, recover_originals=False)
     assert {c.kind for c in classic} == {CLASSIC}
     assert {c.sop_instance_uid for c in classic}.isdisjoint(ds.SOPInstanceUID for ds in sources)
+    for number, conversion in enumerate(classic, start=1):
+        assert conversion.dataset.ConversionSourceAttributesSequence[0].ReferencedFrameNumber == number
+        write_part10(conversion, tmp_path / "classic.dcm")
+        assert new_errors(tmp_path / "classic.dcm", paths) == set()
 
 
 def test_other_objects_are_left_alone(uids):
