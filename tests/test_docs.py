@@ -9,6 +9,7 @@ defaults, limits. The tables checked here are delimited in the document by ``<!-
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import tomllib
 from pathlib import Path
@@ -18,9 +19,10 @@ import pytest
 import qrscp
 from qrscp.config import Config
 from qrscp.index.keys import KEYS, LEVEL_ORDER
-from qrscp.net import limits
+from qrscp.net import access, limits
 from qrscp.net.contexts import QUERY_TRANSFER_SYNTAXES, STORAGE_SOP_CLASSES, STORAGE_TRANSFER_SYNTAXES, supported_contexts
 from qrscp.net.negotiation import CONVERSION_BYTE, negotiate
+from qrscp.services import retrieve
 from qrscp.status import Status
 from qrscp.store.structure import MAX_SEQUENCE_DEPTH
 
@@ -210,3 +212,65 @@ def test_limits_are_quoted_with_their_values():
     assert limits.PDU_SLACK == 16 and "`max_pdu` + 16 bytes" in DOC
     assert limits.DATA_SET_SLACK == 16 * mib and "`max_dataset_bytes` + 16 MiB" in DOC
     assert f"nesting deeper than {MAX_SEQUENCE_DEPTH}" in DOC
+
+
+# --- Retrieve Without Bulk Data, association rejections, Error Comments --------------------------
+
+
+def test_without_bulk_data_table_lists_every_removed_attribute():
+    documented = {row[1] for row in rows(block("without-bulk-data"))}
+    expected = {f"({tag.group:04X},{tag.element:04X})" for tag in retrieve.BULK_DATA_TAGS}
+    expected |= {f"({group >> 8:02X}xx,{element:04X})" for group, element in retrieve.BULK_DATA_REPEATING}
+    expected.add(f"({retrieve.WAVEFORM_DATA.group:04X},{retrieve.WAVEFORM_DATA.element:04X})")
+    assert documented == expected
+
+
+@pytest.mark.parametrize(
+    "check, result, source, reason",
+    [
+        ("Called AE title differs", access.REJECTED_PERMANENT, access.SOURCE_SERVICE_USER,
+         access.REASON_CALLED_AE_TITLE_NOT_RECOGNISED),
+        ("allowed_calling_ae_titles", access.REJECTED_PERMANENT, access.SOURCE_SERVICE_USER,
+         access.REASON_CALLING_AE_TITLE_NOT_RECOGNISED),
+        ("allowed_addresses", access.REJECTED_PERMANENT, access.SOURCE_SERVICE_USER, access.REASON_NO_REASON_GIVEN),
+        ("max_associations", access.REJECTED_TRANSIENT, access.SOURCE_SERVICE_PROVIDER_PRESENTATION,
+         access.REASON_LOCAL_LIMIT_EXCEEDED),
+        ("[access] bindings", access.REJECTED_PERMANENT, access.SOURCE_SERVICE_USER,
+         access.REASON_CALLING_AE_TITLE_NOT_RECOGNISED),
+    ],
+)
+def test_rejection_table_gives_the_codes_the_access_policy_sends(check, result, source, reason):
+    matching = [row for row in rows(block("rejections")) if check in row[0]]
+    assert len(matching) == 1, check
+    row = matching[0]
+    assert row[1].endswith(f"({result})") and row[2].endswith(f"({source})") and row[3].endswith(f"({reason})")
+
+
+@functools.lru_cache(maxsize=1)
+def _source_text() -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in sorted((ROOT / "qrscp").rglob("*.py")))
+
+
+#: Error Comments quoted verbatim in the document; each must still be sent by the code.
+QUOTED_ERROR_COMMENTS = (
+    "Query/Retrieve Level (0008,0052) is missing",
+    "Query/Retrieve View present but view option not negotiated",
+    "frame-level retrieve is not supported",
+    "SOP Instance UID is required",
+    "SOP Instance UID already stored (policy reject)",
+    "File Meta elements (0002,xxxx) removed from the data set",
+    "SOP Instance UID differs from Affected SOP Instance UID",
+    "is not CLASSIC or ENHANCED",
+    " view option not negotiated",
+    "cannot write file: ",
+    "index unavailable: ",
+    "cannot parse data set: ",
+    "unable to process: ",
+    "processing failure: ",
+)
+
+
+@pytest.mark.parametrize("comment", QUOTED_ERROR_COMMENTS)
+def test_quoted_error_comments_are_what_the_code_sends(comment):
+    assert comment in DOC
+    assert comment in _source_text()
