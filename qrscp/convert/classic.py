@@ -18,6 +18,8 @@ value for value, private elements in their original blocks, pixels equal):
 - the File Meta Information and group length elements of the original files, Data Set Trailing
   Padding, and the encoding details of values (defined vs undefined sequence lengths, Implicit VR);
 - overlays, unless the presentation states made from them are passed back (``overlay_states``);
+  overlays that were embedded in high bits of the pixel data come back as separate Overlay Data, with
+  those pixel bits zero (C.3.5 clears them);
 - Curve, Graphic Annotation and Concatenation attributes, which C.3.5 removes;
 - the transfer syntax of uncompressed slices (Implicit VR, Big Endian and Deflated slices come back as
   Explicit VR Little Endian) and of slices of a group that mixed transfer syntaxes (they were decoded:

@@ -175,6 +175,7 @@ def convert_group(
     top = Dataset()
     timestamp = derived_timestamp(frames)
     plan = plan_for([(ds, 0) for ds in frames])
+    _clear_embedded_overlays(frames, plan)
     _set_generated(top, frames, modality, target_class, new_uid, new_series, instance_number, view,
                    timestamp, plan, frame_type_items, locations or {})
 
@@ -245,6 +246,22 @@ def _sorted_item(item: Dataset) -> Dataset:
     for elem in item:  # iteration of a Dataset is in tag order
         out.add(elem)
     return out
+
+
+def _clear_embedded_overlays(frames: Sequence[Dataset], plan: PixelPlan) -> None:
+    """Overlays in unused high bits move to the presentation state: clear those bits (C.3.5)."""
+    from qrscp.convert.overlays import embedded_overlay_bits, zero_embedded_bits
+    from qrscp.convert.pixels import FramePixels
+
+    if plan.encapsulated:
+        return
+    for index, ds in enumerate(frames):
+        positions = list(embedded_overlay_bits(ds).values())
+        if positions:
+            frame = plan.frames[index]
+            plan.frames[index] = FramePixels(
+                frame.transfer_syntax, False,
+                lambda frame=frame, ds=ds, positions=positions: zero_embedded_bits(ds, bytes(frame.read()), positions))
 
 
 def _first_element(frames: Sequence[Dataset], tag: BaseTag) -> DataElement:

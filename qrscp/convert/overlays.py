@@ -1,9 +1,11 @@
 """Overlays removed from converted images move into Grayscale Softcopy Presentation States (C.3.5).
 
 Frames whose overlay planes are byte-identical share one presentation state (the note in C.3.5 about
-factoring out common overlays), which references exactly those frames of the enhanced image. Only
-overlays with separate Overlay Data (60xx,3000) are moved; overlays embedded in unused high bits of
-the pixel data (retired) are left in the pixels.
+factoring out common overlays), which references exactly those frames of the enhanced image. Overlays
+with separate Overlay Data (60xx,3000) are copied as they are. Overlays embedded in unused high bits of
+uncompressed pixel data (retired, but still sent) are extracted into Overlay Data of the presentation
+state and those bits are set to zero in the converted frames, as C.3.5 requires; embedded overlays in
+compressed pixel data are left in the pixels (they would have to be decoded and re-encoded).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
 from qrscp.convert import attributes as attrs
+from qrscp.convert.attributes import unsigned
 from qrscp.convert.common import (
     LEGACY_FROM_CLASSIC,
     contributing_equipment,
@@ -33,31 +37,105 @@ _PATIENT_STUDY_KEYWORDS = (
 )
 
 
-def overlay_elements(ds: Dataset) -> list:
-    """Overlay Plane elements (60xx) of `ds` that carry separate Overlay Data, in tag order."""
-    groups = {t >> 16 for t in ds._dict if 0x6000 <= (t >> 16) <= 0x601E and not (t >> 16) % 2}
+def _overlay_groups(ds: Dataset) -> set[int]:
+    return {t >> 16 for t in ds._dict if 0x6000 <= (t >> 16) <= 0x601E and not (t >> 16) % 2}
+
+
+def embedded_overlay_bits(ds: Dataset) -> dict[int, int]:
+    """Overlay group -> bit position, for overlays embedded in unused high bits of native pixel data."""
+    from pydicom.uid import UID
+
+    from qrscp.convert.pixels import transfer_syntax_of
+
+    if UID(transfer_syntax_of(ds)).is_compressed:
+        return {}
+    bits_allocated = unsigned(ds, "BitsAllocated", 16)
+    high_bit = unsigned(ds, "HighBit", bits_allocated - 1)
+    found = {}
+    for group in sorted(_overlay_groups(ds)):
+        if (group << 16 | 0x3000) in ds._dict or (group << 16 | 0x0102) not in ds._dict:
+            continue
+        try:
+            position = int(ds[group << 16 | 0x0102].value)
+        except (TypeError, ValueError):
+            continue
+        if high_bit < position < bits_allocated:
+            found[group] = position
+    return found
+
+
+def _embedded_plane(ds: Dataset, frame: bytes, position: int) -> bytes:
+    """Overlay Data (one bit per pixel, packed) of the overlay at bit `position` of a native frame."""
+    import numpy as np
+    from pydicom.pixels import pack_bits
+
+    dtype = "<u2" if unsigned(ds, "BitsAllocated", 16) == 16 else "<u1"
+    pixels = np.frombuffer(frame, dtype=dtype, count=unsigned(ds, "Rows") * unsigned(ds, "Columns"))
+    return pack_bits(((pixels >> position) & 1).astype(np.uint8), pad=True)
+
+
+def zero_embedded_bits(ds: Dataset, frame: bytes, positions: list[int]) -> bytes:
+    """The frame with the embedded overlay bits cleared."""
+    import numpy as np
+
+    dtype = "<u2" if unsigned(ds, "BitsAllocated", 16) == 16 else "<u1"
+    pixels = np.frombuffer(frame, dtype=dtype).copy()
+    mask = 0
+    for position in positions:
+        mask |= 1 << position
+    pixels &= np.array(~mask & (0xFFFF if dtype == "<u2" else 0xFF), dtype=dtype)
+    return pixels.tobytes()
+
+
+def overlay_elements(ds: Dataset, frame: bytes | None = None) -> list:
+    """Overlay Plane elements (60xx) of `ds` as a presentation state carries them, in tag order.
+
+    Overlays with Overlay Data are copied; embedded ones (given the native `frame`) get their bit plane
+    as Overlay Data with Overlay Bits Allocated 1 and Overlay Bit Position 0.
+    """
+    groups = _overlay_groups(ds)
     with_data = {g for g in groups if (g << 16 | 0x3000) in ds._dict}
-    return [ds[t] for t in sorted(ds._dict) if (t >> 16) in with_data]
+    elements = [ds[t] for t in sorted(ds._dict) if (t >> 16) in with_data]
+    if frame is not None:
+        for group, position in embedded_overlay_bits(ds).items():
+            for t in sorted(ds._dict):
+                if t >> 16 == group and (t & 0xFFFF) not in (0x0100, 0x0102):
+                    elements.append(ds[t])
+            elements.append(DataElement(group << 16 | 0x0100, "US", 1))
+            elements.append(DataElement(group << 16 | 0x0102, "US", 0))
+            elements.append(DataElement(group << 16 | 0x3000, "OW", _embedded_plane(ds, frame, position)))
+    return sorted(elements, key=lambda e: int(e.tag))
 
 
-def _overlay_key(ds: Dataset) -> bytes:
-    return b"".join(int(e.tag).to_bytes(4, "little") + attrs._encode(e) for e in overlay_elements(ds))
+def _source_frame(ds: Dataset) -> bytes | None:
+    if not embedded_overlay_bits(ds):
+        return None
+    from qrscp.convert.pixels import source_frames
+
+    return bytes(source_frames(ds)[0].read())
+
+
+def _overlay_key(elements: list) -> bytes:
+    return b"".join(int(e.tag).to_bytes(4, "little") + attrs._encode(e) for e in elements)
 
 
 def overlay_presentation_states(frames: Sequence[Dataset], enhanced: Conversion, *, uids: UIDSource,
                                 view: str) -> list[Conversion]:
     """One GSPS per distinct set of overlays among `frames` (in frame order), referencing `enhanced`."""
     by_overlay: dict[bytes, list[int]] = {}
+    elements_of: dict[bytes, list] = {}
     for number, ds in enumerate(frames, start=1):
-        key = _overlay_key(ds)
+        elements = overlay_elements(ds, _source_frame(ds))
+        key = _overlay_key(elements)
         if key:
             by_overlay.setdefault(key, []).append(number)
+            elements_of[key] = elements
     states = []
     lce = enhanced.dataset
     series_uid = uids.derive(view, "overlay-series", [str(lce.SeriesInstanceUID)])
-    for index, numbers in enumerate(sorted(by_overlay.values()), start=1):
+    for index, (numbers, key) in enumerate(sorted((n, k) for k, n in by_overlay.items()), start=1):
         sources = [frames[n - 1] for n in numbers]
-        gsps = _presentation_state(sources, lce, numbers, index, series_uid, uids, view)
+        gsps = _presentation_state(sources, lce, numbers, index, series_uid, uids, view, elements_of[key])
         states.append(Conversion(
             dataset=gsps,
             sources=[FrameSource(str(ds.SOPInstanceUID), None, str(ds.SOPClassUID)) for ds in sources],
@@ -68,7 +146,7 @@ def overlay_presentation_states(frames: Sequence[Dataset], enhanced: Conversion,
 
 
 def _presentation_state(sources: Sequence[Dataset], lce: Dataset, numbers: list[int], index: int,
-                        series_uid: str, uids: UIDSource, view: str) -> Dataset:
+                        series_uid: str, uids: UIDSource, view: str, overlays: list) -> Dataset:
     first = sources[0]
     ds = Dataset()
     for keyword in _PATIENT_STUDY_KEYWORDS:
@@ -127,9 +205,9 @@ def _presentation_state(sources: Sequence[Dataset], lce: Dataset, numbers: list[
     layer.GraphicLayer = OVERLAY_LAYER
     layer.GraphicLayerOrder = 1
     ds.GraphicLayerSequence = [layer]
-    for elem in overlay_elements(first):
+    for elem in overlays:
         ds.add(copy.deepcopy(elem))
-    for group in sorted({e.tag.group for e in overlay_elements(first)}):
+    for group in sorted({e.tag.group for e in overlays}):
         ds.add_new(Tag(group, 0x1001), "CS", OVERLAY_LAYER)
     ds.file_meta = file_meta_for(ds)
     return ds

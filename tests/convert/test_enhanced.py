@@ -237,3 +237,43 @@ def test_curves_graphic_annotations_and_concatenations_are_removed(uids):
         assert 0x50000005 not in ds
         assert "ConcatenationUID" not in ds and "InConcatenationNumber" not in ds
         assert "GraphicAnnotationSequence" not in ds
+
+
+@needs_dciodvfy
+def test_overlays_in_high_bits_are_extracted_and_cleared(tmp_path, uids):
+    import numpy as np
+    from pydicom.pixels import pack_bits
+
+    sources = [copy.deepcopy(ds) for ds in series_for("MR", "uncompressed")]
+    planes = []
+    for index, ds in enumerate(sources):
+        pixels = ds.pixel_array.astype(np.uint16)
+        plane = np.zeros_like(pixels, dtype=np.uint8)
+        plane[2:6, 2:3 + index] = 1
+        planes.append(plane)
+        ds.PixelData = (pixels | (plane.astype(np.uint16) << 15)).tobytes()
+        ds.add_new(0x60000010, "US", int(ds.Rows))
+        ds.add_new(0x60000011, "US", int(ds.Columns))
+        ds.add_new(0x60000040, "CS", "G")
+        ds.add_new(0x60000050, "SS", [1, 1])
+        ds.add_new(0x60000100, "US", 16)
+        ds.add_new(0x60000102, "US", 15)
+    paths = write_datasets(sources, tmp_path / "sources")
+    conversions = to_enhanced([reread(p) for p in paths], uids=uids)
+    enhanced = conversions[0]
+    write_part10(enhanced, tmp_path / "enhanced.dcm")
+    assert new_errors(tmp_path / "enhanced.dcm", paths) == set()
+    stored = np.frombuffer(reread(tmp_path / "enhanced.dcm").PixelData, "<u2")
+    assert int(stored.max()) < 2**12  # bit 15 cleared in the stored values themselves
+    states = [c.dataset for c in conversions if c.kind == OVERLAY_GSPS]
+    assert len(states) == len(sources)  # every slice has its own overlay
+    for number, state in enumerate(states, start=1):
+        assert (state[0x60000100].value, state[0x60000102].value) == (1, 0)
+        frame = int(state.ReferencedSeriesSequence[0].ReferencedImageSequence[0].ReferencedFrameNumber)
+        source_uid = reread(tmp_path / "enhanced.dcm").PerFrameFunctionalGroupsSequence[frame - 1] \
+            .ConversionSourceAttributesSequence[0].ReferencedSOPInstanceUID
+        index = [ds.SOPInstanceUID for ds in sources].index(source_uid)
+        assert state[0x60003000].value == pack_bits(planes[index], pad=True)
+        write_part10(c := conversions[number], tmp_path / "gsps.dcm")
+        assert c.dataset is state
+        assert new_errors(tmp_path / "gsps.dcm", paths) == set()
