@@ -214,6 +214,13 @@ def test_limits_are_quoted_with_their_values():
     assert f"nesting deeper than {MAX_SEQUENCE_DEPTH}" in DOC
 
 
+def test_a_abort_codes_are_quoted_with_their_values():
+    assert f"service-provider ({limits.ABORT_SOURCE_SERVICE_PROVIDER})" in DOC
+    assert f"unrecognized-PDU ({limits.ABORT_UNRECOGNIZED_PDU})" in DOC
+    assert f"invalid-PDU-parameter-value ({limits.ABORT_INVALID_PDU_PARAMETER_VALUE})" in DOC
+    assert f"reason not specified ({limits.ABORT_REASON_NOT_SPECIFIED})" in DOC
+
+
 # --- Retrieve Without Bulk Data, association rejections, Error Comments --------------------------
 
 
