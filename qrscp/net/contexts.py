@@ -6,6 +6,7 @@ These tables are the conformance statement's source: ``docs/conformance.md`` lis
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -108,3 +109,39 @@ def is_uncompressed(transfer_syntax: str) -> bool:
     """Return True for the native (not encapsulated, not deflated) transfer syntaxes."""
     return transfer_syntax in UNCOMPRESSED_TRANSFER_SYNTAXES
 
+
+
+def in_peer_order(
+    requested: Iterable[PresentationContext], supported: Iterable[PresentationContext]
+) -> list[PresentationContext]:
+    """Return the supported contexts of the requested SOP classes, transfer syntaxes in the peer's order.
+
+    pynetdicom's acceptor takes, for each proposed context, the first of *its own* transfer syntaxes
+    that the peer listed. An archive should take the peer's first choice: a modality that proposes
+    [JPEG 2000, Explicit VR Little Endian] in one context has JPEG 2000 data, and storing it as sent
+    keeps it bit-preserved. The first proposed context of a SOP class sets the order; our other
+    syntaxes follow. Roles are kept.
+    """
+    ours = {str(cx.abstract_syntax): cx for cx in supported}
+    ordered: dict[str, PresentationContext] = {}
+    for proposal in requested:
+        uid = str(proposal.abstract_syntax)
+        own = ours.get(uid)
+        if own is None or uid in ordered:
+            continue
+        syntaxes = [ts for ts in proposal.transfer_syntax if ts in own.transfer_syntax]
+        syntaxes += [ts for ts in own.transfer_syntax if ts not in syntaxes]
+        cx = build_context(uid, syntaxes)
+        cx.scu_role = own.scu_role
+        cx.scp_role = own.scp_role
+        ordered[uid] = cx
+    return list(ordered.values())
+
+
+def handle_requested_peer_order(event: Any) -> None:
+    """EVT_REQUESTED handler: negotiate transfer syntaxes in the peer's order of preference."""
+    assoc = event.assoc
+    if assoc.is_rejected or assoc.is_aborted or not assoc.acceptor.writeable:
+        return
+    proposed = assoc.requestor.primitive.presentation_context_definition_list or []
+    assoc.acceptor.supported_contexts = in_peer_order(proposed, assoc.acceptor.supported_contexts)

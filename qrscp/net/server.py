@@ -22,7 +22,7 @@ from qrscp.net import fastencode, handlers, negotiation
 from qrscp.net import limits, tls
 from qrscp.net.access import AccessPolicy, handle_requested
 from qrscp.net.amendments import handle_dimse_sent
-from qrscp.net.contexts import supported_contexts
+from qrscp.net.contexts import handle_requested_peer_order, supported_contexts
 from qrscp.net.logs import configure_logging, quiet_pynetdicom
 from qrscp.net.transfer import handle_connection_open
 from qrscp.services.query import QueryService
@@ -150,6 +150,7 @@ class Archive:
             (evt.EVT_REQUESTED, limits.handle_requested, [self.limits]),
             (evt.EVT_REQUESTED, tls.handle_requested_binding, [self.bindings]),
             (evt.EVT_REQUESTED, handle_requested, [self.policy]),
+            (evt.EVT_REQUESTED, handle_requested_peer_order),
             (evt.EVT_ACCEPTED, handlers.handle_accepted),
             (evt.EVT_RELEASED, handlers.handle_released),
             (evt.EVT_ABORTED, handlers.handle_aborted),
