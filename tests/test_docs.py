@@ -87,6 +87,19 @@ def test_transfer_syntax_table_matches_the_contexts():
         assert list(cx.transfer_syntax) == [str(uid) for uid in expected]
 
 
+def test_the_peers_transfer_syntax_preference_wins():
+    from pydicom.uid import JPEG2000, ExplicitVRLittleEndian
+    from pynetdicom import build_context
+
+    from qrscp.net.contexts import in_peer_order
+
+    ct = "1.2.840.10008.5.1.4.1.1.2"
+    ordered = in_peer_order([build_context(ct, [JPEG2000, ExplicitVRLittleEndian])], supported_contexts())
+    assert [str(cx.abstract_syntax) for cx in ordered] == [ct]
+    assert ordered[0].transfer_syntax[:2] == [JPEG2000, ExplicitVRLittleEndian]
+    assert "**peer's** first proposed transfer syntax" in DOC
+
+
 # --- C-FIND keys -----------------------------------------------------------------------------------
 
 
