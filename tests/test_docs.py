@@ -11,16 +11,21 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 import qrscp
 from qrscp.config import Config
 from qrscp.index.keys import KEYS, LEVEL_ORDER
 from qrscp.net import access, limits
-from qrscp.net.contexts import QUERY_TRANSFER_SYNTAXES, STORAGE_SOP_CLASSES, STORAGE_TRANSFER_SYNTAXES, supported_contexts
+from qrscp.net.contexts import (
+    QUERY_TRANSFER_SYNTAXES,
+    STORAGE_SOP_CLASSES,
+    STORAGE_TRANSFER_SYNTAXES,
+    supported_contexts,
+)
 from qrscp.net.negotiation import CONVERSION_BYTE, negotiate
 from qrscp.services import retrieve
 from qrscp.status import Status
