@@ -95,7 +95,7 @@ def test_sigterm_lets_stores_in_flight_finish(tmp_path):
     from pydicom.dataset import Dataset
     from pynetdicom import AE
 
-    from conftest import client_for, start_serve_process
+    from qrscp.testing.network import client_for, start_serve_process
     from qrscp.testing.factory import make_series
 
     series = make_series("CT", slices=60, rows=128, columns=128, seed=81)
