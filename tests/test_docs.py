@@ -299,3 +299,79 @@ QUOTED_ERROR_COMMENTS = (
 def test_quoted_error_comments_are_what_the_code_sends(comment):
     assert comment in DOC
     assert comment in _source_text()
+
+
+# --- Regenerating the generated tables -------------------------------------------------------------
+
+LEVEL_TITLES = {
+    "PATIENT": "Patient level (Patient Root; these keys are Study level keys in Study Root)",
+    "STUDY": "Study level",
+    "SERIES": "Series level",
+    "IMAGE": "Composite Object Instance (IMAGE) level",
+}
+
+
+def _matching_summary(key) -> str:
+    from sqlalchemy import Integer
+
+    from qrscp.index.matching import RANGE_VRS, WILDCARD_VRS
+
+    if key.computed:
+        if key.keyword.startswith("Number"):
+            return "returned (computed in the view); not matched"
+        if key.vr == "UI":
+            return "computed in the view; single value, list (any of the study's SOP classes)"
+        return "computed in the view; single value, wild card, list (any of the study's modalities)"
+    if not key.matched:
+        text = "returned; never matched (universal)"
+    elif key.vr == "SQ":
+        text = "sequence matching (C.2.2.2.6), items returned"
+    elif key.vr == "UI":
+        text = "single value, list of UIDs (unique key: no wild card)" if key.unique else "single value, list of UIDs"
+    elif key.vr in RANGE_VRS:
+        text = "single value, range, list"
+    elif key.vr in WILDCARD_VRS:
+        text = "single value, wild card, list" + (", case-insensitive when configured" if key.vr == "PN" else "")
+    elif isinstance(key.model.__table__.c[key.column].type, Integer):
+        text = "single value, list (compared as numbers)"
+    else:
+        text = "single value, list (exact text)"
+    return text + ("; stored multi-valued: any value matches" if key.multiple else "")
+
+
+def generated_key_tables() -> str:
+    """The Markdown of section 4.2.3, from ``qrscp.index.keys.KEYS``."""
+    from pydicom.datadict import dictionary_description
+
+    out: list[str] = []
+    for level in LEVEL_ORDER:
+        out += [f"##### {LEVEL_TITLES[level.value]}", "", f"<!-- keys:{level.value} -->"]
+        out += ["| Attribute | Tag | Keyword | VR | Type | Matching supported |", "|---|---|---|---|---|---|"]
+        for key in (k for k in KEYS if k.level is level):
+            tag = f"({key.tag >> 16:04X},{key.tag & 0xFFFF:04X})"
+            out.append(
+                f"| {dictionary_description(key.keyword)} | {tag} | {key.keyword} | {key.vr} | {_key_type(key)} "
+                f"| {_matching_summary(key)} |"
+            )
+        out += ["<!-- /keys -->", ""]
+    return "\n".join(out)
+
+
+def generated_storage_table() -> str:
+    """The Markdown of Appendix A, from ``qrscp.net.contexts.STORAGE_SOP_CLASSES``."""
+    from pydicom.uid import UID as PydicomUID
+
+    out = ["<!-- storage-sop-classes -->", "| SOP Class | SOP Class UID |", "|---|---|"]
+    out += [f"| {PydicomUID(uid).name} | {uid} |" for uid in STORAGE_SOP_CLASSES]
+    return "\n".join([*out, "<!-- /storage-sop-classes -->"])
+
+
+def test_generated_tables_are_in_the_document():
+    """Regenerate with ``python tests/test_docs.py`` and paste when KEYS or the storage classes change."""
+    assert generated_key_tables() in DOC
+    assert generated_storage_table() in DOC
+
+
+if __name__ == "__main__":
+    print(generated_key_tables())
+    print(generated_storage_table())
