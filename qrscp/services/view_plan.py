@@ -68,6 +68,18 @@ def referenced_instances(ds: Dataset) -> set[str]:
     return found
 
 
+def enhanced_frame_sources(ds: Dataset) -> dict[str, int]:
+    """Classic source SOP Instance UID -> frame number, from the per-frame Conversion Source Attributes of an
+    Enhanced or Legacy Converted Enhanced image (empty when it names no source)."""
+    sources: dict[str, int] = {}
+    for frame, item in enumerate(ds.get("PerFrameFunctionalGroupsSequence") or [], start=1):
+        for source in item.get("ConversionSourceAttributesSequence") or []:
+            uid = str(source.get("ReferencedSOPInstanceUID", "") or "").strip()
+            if uid and "ReferencedFrameNumber" not in source:
+                sources.setdefault(uid, frame)
+    return sources
+
+
 def rewrite_closure(references: Mapping[str, Iterable[str]], seeds: Iterable[str]) -> set[str]:
     """Instances that must be rewritten because they reference, directly or transitively, a seed.
 
@@ -113,6 +125,8 @@ class ViewPlan:
         Instances whose references are updated in a new copy, sorted.
     unchanged : tuple of str
         Instances that appear in the view as received, sorted.
+    superseded : tuple of str
+        Classic images hidden because a received enhanced image already holds them (fate CONVERTED).
     """
 
     view: View
@@ -120,6 +134,7 @@ class ViewPlan:
     rewritten: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     fates: dict[str, str] = field(default_factory=dict, compare=False)
+    superseded: tuple[str, ...] = ()
 
     @property
     def converted(self) -> set[str]:
@@ -131,6 +146,7 @@ def plan_view(
     headers: Mapping[str, Dataset],
     *,
     mapped_before: Iterable[str] = (),
+    superseded: Iterable[str] = (),
     group_for_enhanced: Callable[[Sequence[Dataset]], list[list[Dataset]]] | None = None,
 ) -> ViewPlan:
     """Decide which instances of a patient are converted, rewritten or kept unchanged in `view`.
@@ -145,6 +161,10 @@ def plan_view(
     mapped_before : iterable of str
         Instances of earlier generations that got a new identity in this view (converted or rewritten):
         references to them must be rewritten too.
+    superseded : iterable of str
+        ENHANCED view: classic images already held as frames of an enhanced image the archive received
+        (named by its Conversion Source Attributes). They are hidden instead of converted a second time
+        (nothing is shown twice), and references to them are rewritten to those frames.
     group_for_enhanced : callable, optional
         The engine's grouping rule (default: ``qrscp.convert.group_for_enhanced``).
 
@@ -152,7 +172,11 @@ def plan_view(
     -------
     ViewPlan
     """
-    candidates = sorted(uid for uid, ds in headers.items() if is_convertible(view, str(ds.get("SOPClassUID", ""))))
+    hidden = {uid for uid in superseded if uid in headers} if view is View.ENHANCED else set()
+    candidates = sorted(
+        uid for uid, ds in headers.items()
+        if uid not in hidden and is_convertible(view, str(ds.get("SOPClassUID", "")))
+    )
     conversions: list[tuple[str, ...]] = []
     if view is View.ENHANCED and candidates:
         if group_for_enhanced is None:
@@ -166,11 +190,11 @@ def plan_view(
     elif view is View.CLASSIC:
         conversions = [(uid,) for uid in candidates]
     conversions.sort()
-    converted = {uid for group in conversions for uid in group}
+    converted = {uid for group in conversions for uid in group} | hidden
     others = {uid: referenced_instances(ds) for uid, ds in headers.items() if uid not in converted}
     rewritten = rewrite_closure(others, converted | set(mapped_before))
     fates = {uid: CONVERTED for uid in converted}
     fates.update({uid: REWRITTEN for uid in rewritten})
     unchanged = sorted(uid for uid in headers if uid not in fates)
     fates.update({uid: UNCHANGED for uid in unchanged})
-    return ViewPlan(view, tuple(conversions), tuple(sorted(rewritten)), tuple(unchanged), fates)
+    return ViewPlan(view, tuple(conversions), tuple(sorted(rewritten)), tuple(unchanged), fates, tuple(sorted(hidden)))

@@ -32,6 +32,11 @@ instances converted or rewritten earlier are rewritten with the mapping of all g
 an earlier generation that referenced an instance not yet received keeps that reference as it was (it was
 dangling when served and is never rewritten afterwards).
 
+Classic images that the archive also received as frames of an enhanced image (named in its per-frame
+Conversion Source Attributes) are not converted a second time in the ENHANCED view: they are hidden and
+references to them go to those frames. (The reverse order, a Legacy Converted image arriving after its
+classic sources were converted and served, shows both: served objects never change.)
+
 Concurrency: a per-(patient, view) lock in the process, and the ``view_build`` row (unique per patient,
 view and generation) across processes: two associations asking at once convert once and get identical
 answers.
@@ -67,7 +72,7 @@ from qrscp.index.models import (
     ViewMember,
 )
 from qrscp.services.storage import encode_dataset
-from qrscp.services.view_plan import CONVERTED, REWRITTEN, UNCHANGED, ViewPlan, plan_view
+from qrscp.services.view_plan import CONVERTED, REWRITTEN, UNCHANGED, ViewPlan, enhanced_frame_sources, plan_view
 from qrscp.services.view_scope import (
     VIEW_FLAG,
     ViewError,
@@ -79,7 +84,7 @@ from qrscp.services.view_scope import (
     scope_rows,
 )
 from qrscp.store.part10 import make_file_meta
-from qrscp.uids import View
+from qrscp.uids import ENHANCED_TO_CLASSIC, View
 
 LOGGER = logging.getLogger(__name__)
 
@@ -316,7 +321,8 @@ class ViewBuilder:
         try:
             with self.sessions() as session:
                 mapping, mapped_before = self._mapping_of(session, patient_fk, view, before=generation)
-            result = self._make_generation(view, newcomers, mapping, mapped_before)
+                earlier_enhanced = self._enhanced_originals(session, patient_fk, view, before=generation)
+            result = self._make_generation(view, newcomers, mapping, mapped_before, earlier_enhanced)
             stored = self._store_outputs(result.outputs)
             self._publish(patient_fk, view, generation, newcomers, result, stored)
         except BaseException:
@@ -375,7 +381,50 @@ class ViewBuilder:
         )
         return mapping, mapped_before
 
-    def _make_generation(self, view: View, originals: Sequence[Instance], mapping: Any, mapped_before: set[str]) -> Generation:
+    def _enhanced_originals(self, session: Session, patient_fk: int, view: View, *, before: int) -> list[Instance]:
+        """Enhanced images as received, of earlier generations, shown unchanged in the ENHANCED view."""
+        if view is not View.ENHANCED:
+            return []
+        kept = select(ViewMember.sop_instance_uid).where(
+            ViewMember.patient_fk == patient_fk,
+            ViewMember.view == view.value,
+            ViewMember.generation < before,
+            ViewMember.fate == UNCHANGED,
+        )
+        return list(
+            session.scalars(
+                select(Instance)
+                .where(Instance.sop_instance_uid.in_(kept), Instance.sop_class_uid.in_(list(ENHANCED_TO_CLASSIC)))
+                .order_by(Instance.sop_instance_uid)
+            )
+        )
+
+    def _superseding(self, view: View, headers: dict[str, Dataset], earlier_enhanced: Sequence[Instance]) -> dict[str, Any]:
+        """ENHANCED view: classic UID -> frame of a received enhanced image that already holds it."""
+        if view is not View.ENHANCED:
+            return {}
+        enhanced = {uid: ds for uid, ds in headers.items() if str(ds.get("SOPClassUID", "")) in ENHANCED_TO_CLASSIC}
+        for row in earlier_enhanced:
+            ds = self._read(row)
+            if ds is not None:
+                enhanced[row.sop_instance_uid] = ds
+        targets: dict[str, Any] = {}
+        for uid in sorted(enhanced):
+            ds = enhanced[uid]
+            for source, frame in enhanced_frame_sources(ds).items():
+                targets.setdefault(source, ReferenceTarget(
+                    str(ds.SOPClassUID), uid, frame, str(ds.get("SeriesInstanceUID", "")), str(ds.get("StudyInstanceUID", ""))
+                ))
+        return targets
+
+    def _make_generation(
+        self,
+        view: View,
+        originals: Sequence[Instance],
+        mapping: Any,
+        mapped_before: set[str],
+        earlier_enhanced: Sequence[Instance] = (),
+    ) -> Generation:
         """Plan and produce every output of one generation (pure except for reading the originals' files)."""
         rows = {row.sop_instance_uid: row for row in originals}
         headers: dict[str, Dataset] = {}
@@ -383,7 +432,17 @@ class ViewBuilder:
             header = self._read(row)
             if header is not None and "SOPInstanceUID" in header and str(header.SOPInstanceUID) == uid:
                 headers[uid] = header
-        plan = plan_view(view, headers, mapped_before=mapped_before, group_for_enhanced=convert.group_for_enhanced)
+        superseding = self._superseding(view, headers, earlier_enhanced)
+        for source, target in superseding.items():
+            if not mapping.targets(source):  # converted by an earlier generation: that conversion stays
+                mapping.add(source, None, target)  # references to a held classic image go to its frame
+        plan = plan_view(
+            view,
+            headers,
+            mapped_before=mapped_before,
+            superseded=[uid for uid in superseding if uid in headers and uid not in mapped_before],
+            group_for_enhanced=convert.group_for_enhanced,
+        )
         generation = Generation(plan)
         fates = dict(plan.fates)
         for uid in rows:
@@ -658,7 +717,8 @@ class ViewBuilder:
                 session.scalars(select(Instance).where(Instance.sop_instance_uid.in_(member_uids)).order_by(Instance.sop_instance_uid))
             )
             mapping, mapped_before = self._mapping_of(session, patient_fk, view, before=generation)
-        result = self._make_generation(view, originals, mapping, mapped_before)
+            earlier_enhanced = self._enhanced_originals(session, patient_fk, view, before=generation)
+        result = self._make_generation(view, originals, mapping, mapped_before, earlier_enhanced)
         written = 0
         for output in result.outputs:
             path = lost.get(output.sop_instance_uid)

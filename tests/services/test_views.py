@@ -151,3 +151,28 @@ def test_newcomer_referencing_an_earlier_generation_is_rewritten():
     assert plan.fates == {"2.25.3000": REWRITTEN}
     plan = plan_view(View.ENHANCED, _by_uid([gsps]), mapped_before=set(), group_for_enhanced=group_for_enhanced)
     assert plan.fates == {"2.25.3000": UNCHANGED}
+
+
+def test_superseded_classic_images_are_hidden_and_seed_the_closure():
+    images = make_series("CT", slices=3, rows=16, columns=16, seed=31)
+    gsps = make_gsps(images[:1], seed=31)
+    headers = _by_uid(images + [gsps])
+    held = {str(ds.SOPInstanceUID) for ds in images}
+    plan = plan_view(View.ENHANCED, headers, superseded=held, group_for_enhanced=group_for_enhanced)
+    assert plan.conversions == ()
+    assert set(plan.superseded) == held
+    assert {plan.fates[uid] for uid in held} == {CONVERTED}
+    assert plan.rewritten == (str(gsps.SOPInstanceUID),)
+    # Only the ENHANCED view hides them.
+    assert plan_view(View.CLASSIC, headers, superseded=held, group_for_enhanced=group_for_enhanced).superseded == ()
+
+
+def test_enhanced_frame_sources_reads_the_per_frame_conversion_sources():
+    from qrscp.convert import UIDSource, to_enhanced
+    from qrscp.services.view_plan import enhanced_frame_sources
+
+    images = make_series("CT", slices=3, rows=16, columns=16, seed=32)
+    (conversion, *_) = to_enhanced(images, uids=UIDSource("test"), view=View.ENHANCED)
+    sources = enhanced_frame_sources(conversion.dataset)
+    assert sorted(sources.values()) == [1, 2, 3]
+    assert set(sources) == {str(ds.SOPInstanceUID) for ds in images}

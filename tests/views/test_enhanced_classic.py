@@ -163,3 +163,35 @@ def test_classic_view_of_a_received_legacy_converted_image_recovers_the_original
     assert not [ds for ds in received if ds.SOPClassUID == LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE]
     (rewritten,) = [ds for ds in received if ds.SOPClassUID == GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE]
     assert {uid for _, uid, _ in _image_references(rewritten)} == {ZZZ_FIRST_SLICE_UID}
+
+
+def test_classic_images_held_by_a_received_enhanced_image_are_not_shown_twice(archive, dicom_client, tmp_path):
+    """The classic slices and a Legacy Converted image made of them elsewhere, both received: each view shows
+    the content once (ENHANCED: the received LCE; CLASSIC: the classic slices)."""
+    from qrscp.convert import UIDSource, to_enhanced
+    from qrscp.uids import CT_IMAGE_STORAGE, LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE
+    from tests.views.conftest import ZZZ_FIRST_SLICE_UID, ZZZ_SECOND_SLICE_UID, ZZZ_STUDY_UID, zzzb_datasets
+
+    first, second, gsps = zzzb_datasets()
+    (lce, *_overlays) = to_enhanced([first, second], uids=UIDSource("another archive"), view="ENHANCED")
+    lce = lce.dataset
+    frame_of = {
+        str(item.ConversionSourceAttributesSequence[0].ReferencedSOPInstanceUID): number
+        for number, item in enumerate(lce.PerFrameFunctionalGroupsSequence, start=1)
+    }
+    paths = write_datasets([first, second, gsps, lce], tmp_path / "both")
+    assert all(int(s.Status) == 0 for s in dicom_client.store(paths))
+
+    enhanced = _get_study(dicom_client, ZZZ_STUDY_UID, "ENHANCED")
+    images = [ds for ds in enhanced if ds.SOPClassUID in (CT_IMAGE_STORAGE, LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE)]
+    assert [str(ds.SOPInstanceUID) for ds in images] == [str(lce.SOPInstanceUID)]
+    (rewritten,) = [ds for ds in enhanced if ds.SOPClassUID == GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE]
+    assert [(uid, int(frame)) for _, uid, frame in _image_references(rewritten)] == [
+        (str(lce.SOPInstanceUID), frame_of[ZZZ_FIRST_SLICE_UID])
+    ]
+
+    classic = _get_study(dicom_client, ZZZ_STUDY_UID, "CLASSIC")
+    assert sorted(str(ds.SOPInstanceUID) for ds in classic if ds.SOPClassUID != GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE) == sorted(
+        [ZZZ_FIRST_SLICE_UID, ZZZ_SECOND_SLICE_UID]
+    )
+    assert len(classic) == 3
