@@ -37,8 +37,13 @@ _PATIENT_STUDY_KEYWORDS = (
 )
 
 
+_OVERLAY_GROUPS = tuple(range(0x6000, 0x6020, 2))
+
+
 def _overlay_groups(ds: Dataset) -> set[int]:
-    return {t >> 16 for t in ds._dict if 0x6000 <= (t >> 16) <= 0x601E and not (t >> 16) % 2}
+    """Overlay groups present (by Overlay Rows or Overlay Data): 32 hashed look-ups, no scan of the data set."""
+    elements = ds._dict
+    return {g for g in _OVERLAY_GROUPS if (g << 16 | 0x0010) in elements or (g << 16 | 0x3000) in elements}
 
 
 def embedded_overlay_bits(ds: Dataset) -> dict[int, int]:
@@ -47,12 +52,13 @@ def embedded_overlay_bits(ds: Dataset) -> dict[int, int]:
 
     from qrscp.convert.pixels import transfer_syntax_of
 
-    if UID(transfer_syntax_of(ds)).is_compressed:
+    groups = _overlay_groups(ds)
+    if not groups or UID(transfer_syntax_of(ds)).is_compressed:
         return {}
     bits_allocated = unsigned(ds, "BitsAllocated", 16)
     high_bit = unsigned(ds, "HighBit", bits_allocated - 1)
     found = {}
-    for group in sorted(_overlay_groups(ds)):
+    for group in sorted(groups):
         if (group << 16 | 0x3000) in ds._dict or (group << 16 | 0x0102) not in ds._dict:
             continue
         try:
@@ -125,6 +131,8 @@ def overlay_presentation_states(frames: Sequence[Dataset], enhanced: Conversion,
     by_overlay: dict[bytes, list[int]] = {}
     elements_of: dict[bytes, list] = {}
     for number, ds in enumerate(frames, start=1):
+        if not _overlay_groups(ds):
+            continue
         elements = overlay_elements(ds, _source_frame(ds))
         key = _overlay_key(elements)
         if key:
