@@ -129,9 +129,26 @@ def parse_peer(text: str) -> Peer:
     try:
         ae_title, address = text.split("=", 1)
         host, port = address.rsplit(":", 1)
-        return Peer(ae_title.strip(), host.strip("[] "), int(port))
+        port_number = int(port)
     except ValueError as exc:
         raise ConfigError(f"peer {text!r} is not AET=HOST:PORT") from exc
+    return checked_peer(ae_title.strip(), host.strip("[] "), port_number, source=f"peer {text!r}")
+
+
+def checked_peer(ae_title: str, host: str, port: int, *, source: str) -> Peer:
+    """Return the peer, or raise ConfigError when its AE title or port could never be used.
+
+    An AE title is 1 to 16 characters of the default character repertoire without backslash
+    (PS3.5 6.2, VR AE); a TCP port is 1 to 65535.
+    """
+    title = ae_title.strip()
+    if not 1 <= len(title) <= 16 or "\\" in title or not all(" " <= c <= "~" for c in title):
+        raise ConfigError(f"{source}: AE title {ae_title!r} must be 1 to 16 printable characters without '\\'")
+    if not host:
+        raise ConfigError(f"{source}: host is empty")
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{source}: port {port} is not between 1 and 65535")
+    return Peer(title, host, port)
 
 
 def _section(cls: type, values: dict[str, Any], name: str) -> Any:
@@ -188,9 +205,10 @@ def load_config(path: Path | str | None = None) -> Config:
     config = Config(**{name: _section(cls, raw.get(name, {}), name) for name, cls in sections.items()})
     for ae_title, peer in raw.get("peers", {}).items():
         try:
-            config.peers[ae_title] = Peer(ae_title, str(peer["host"]), int(peer["port"]))
+            host, port = str(peer["host"]), int(peer["port"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"[peers.{ae_title}] needs host and port") from exc
+        config.peers[ae_title] = checked_peer(ae_title, host, port, source=f"[peers.{ae_title}]")
     if config.storage.duplicate_policy not in ("keep-first", "replace", "reject"):
         raise ConfigError("[storage] duplicate_policy must be keep-first, replace or reject")
     if config.views.build_policy not in ("lazy", "eager"):

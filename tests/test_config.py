@@ -172,8 +172,7 @@ def test_parse_peer_rejects_bad_input(text):
         parse_peer(text)
 
 
-@pytest.mark.xfail(reason="parse_peer accepts an empty or over-long AE title and out-of-range ports", strict=False)
-@pytest.mark.parametrize("text", ["=host:104", "A_TITLE_LONGER_THAN_16=host:104", "VIEWER=host:0", "VIEWER=host:70000"])
+@pytest.mark.parametrize("text", ["=host:104", "A_TITLE_LONGER_THAN_16=host:104", "VIEWER=host:0", "VIEWER=host:70000", "A\\B=host:104", "VIEWER=:104"])
 def test_parse_peer_rejects_invalid_ae_titles_and_ports(text):
     with pytest.raises(ConfigError):
         parse_peer(text)

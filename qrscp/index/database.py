@@ -23,7 +23,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_engine_for(url: str, **kwargs) -> Engine:
+def create_engine_for(url: str, *, durable: bool = True, **kwargs) -> Engine:
     """Create the engine of the index at `url`.
 
     Parameters
@@ -31,6 +31,10 @@ def create_engine_for(url: str, **kwargs) -> Engine:
     url : str
         An SQLAlchemy URL: ``sqlite:///path`` or ``postgresql+psycopg://user:pw@host/db``. A plain
         ``postgresql://`` URL is given the psycopg 3 driver.
+    durable : bool, optional
+        SQLite only: ``synchronous=FULL`` so that a committed row survives a power loss, as the
+        Success of a C-STORE promises (default True); False gives ``NORMAL``, which survives a
+        process crash but may lose the last commits on power loss.
     **kwargs
         Passed to :func:`sqlalchemy.create_engine`.
 
@@ -49,20 +53,21 @@ def create_engine_for(url: str, **kwargs) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
         engine = create_engine(parsed, **kwargs)
-        event.listen(engine, "connect", _configure_sqlite)
+        synchronous = "FULL" if durable else "NORMAL"
+        event.listen(engine, "connect", lambda connection, record: _configure_sqlite(connection, synchronous))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **kwargs)
 
 
-def _configure_sqlite(dbapi_connection, connection_record) -> None:
+def _configure_sqlite(dbapi_connection, synchronous: str) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # WAL is durable at the checkpoint with NORMAL; the store fsyncs its own files.
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # In WAL mode FULL fsyncs the WAL at each commit (NORMAL only at checkpoints).
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA case_sensitive_like=ON")
     finally:
         cursor.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 from pynetdicom import AE, evt
 
+from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from qrscp.config import Config, ConfigError, load_config, parse_peer
 from qrscp.index.database import create_engine_for, init_schema, session_factory
 from qrscp.net import fastencode, handlers, negotiation
@@ -39,6 +40,8 @@ DRAIN_TIMEOUT = 30.0
 def build_ae(config: Config) -> AE:
     """Return the pynetdicom AE with every supported context, timeouts and limits of `config`."""
     ae = AE(ae_title=config.server.ae_title)
+    ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
+    ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
     for cx in supported_contexts():
         # add_supported_context keeps the SCP/SCU role selection (the supported_contexts setter drops it).
         ae.add_supported_context(cx.abstract_syntax, cx.transfer_syntax, scu_role=cx.scu_role, scp_role=cx.scp_role)
@@ -101,7 +104,7 @@ class Archive:
         self.data_dir = Path(config.storage.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config.storage.store_dir.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine_for(config.storage.resolved_database_url)
+        self.engine = create_engine_for(config.storage.resolved_database_url, durable=config.storage.fsync)
         init_schema(self.engine)
         self.sessions = session_factory(self.engine)
         self.file_store = FileStore(config.storage.store_dir, fsync=config.storage.fsync)

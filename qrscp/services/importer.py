@@ -216,7 +216,7 @@ def run_import(args: argparse.Namespace) -> int:
         qrscp_logger.setLevel(logging.DEBUG if config.logging.level.upper() == "DEBUG" else logging.WARNING)
         # The storage service logs each refusal as a C-STORE; the importer reports it with the file name.
         logging.getLogger("qrscp.services.storage").setLevel(logging.ERROR)
-        engine = create_engine_for(config.storage.resolved_database_url)
+        engine = create_engine_for(config.storage.resolved_database_url, durable=config.storage.fsync)
         init_schema(engine)
         file_store = FileStore(config.storage.store_dir, fsync=config.storage.fsync)
         service = StorageService(config, session_factory(engine), file_store)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -39,6 +41,13 @@ def test_sqlite_connection_settings(tmp_path):
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
         # Wild card matching is case-sensitive except for person names (matched on folded columns).
         assert connection.exec_driver_sql("SELECT 'abc' LIKE 'A%'").scalar() == 0
+
+
+@pytest.mark.parametrize("durable, synchronous", [(True, 2), (False, 1)])  # 2 = FULL, 1 = NORMAL
+def test_sqlite_commits_are_durable_when_the_store_fsyncs(tmp_path, durable, synchronous):
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'index.sqlite'}", durable=durable)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == synchronous
 
 
 def test_postgresql_url_gets_psycopg_driver():

@@ -9,6 +9,7 @@ import pytest
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification
 
+from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from qrscp.cli import build_parser
 from qrscp.net.server import config_from_args
 from qrscp.testing.dcmtk import dcmtk_tool, run_dcmtk
@@ -38,6 +39,18 @@ def test_server_sockets_have_tcp_nodelay(archive):
     finally:
         assoc.release()
     assert seen and all(seen)
+
+
+def test_association_accept_names_the_qrscp_implementation(archive):
+    ae = AE(ae_title="PYTEST")
+    ae.add_requested_context(Verification)
+    assoc = ae.associate("127.0.0.1", archive.port, ae_title=archive.ae_title)
+    assert assoc.is_established
+    try:
+        assert assoc.acceptor.implementation_class_uid == IMPLEMENTATION_CLASS_UID
+        assert assoc.acceptor.implementation_version_name == IMPLEMENTATION_VERSION_NAME
+    finally:
+        assoc.release()
 
 
 def test_flags_override_the_config_file(tmp_path):
