@@ -195,14 +195,17 @@ def handle_find(event: Any, services: ArchiveServices) -> Iterator[tuple[Any, Da
         identifier = _decoded_identifier(event)
         view = _request_view(event, identifier)
         results = services.query.find(
-            identifier, information_model=_model(event), relational=_relational(event), view=view
+            identifier, information_model=_model(event), relational=_relational(event), view=view,
+            combined_datetime=negotiation.accepted_options(event.assoc).combined_datetime(_model(event)),
         )
+        # FF01: "Matches are continuing - Warning that one or more Optional Keys were not supported".
+        pending = Status.PENDING_WARNING if results.unsupported_keys else Status.PENDING
         for match in results:
             if event.is_cancelled:
                 status = Status.CANCEL
                 break
             matches += 1
-            yield Status.PENDING, match
+            yield pending, match
         else:
             # A C-CANCEL that arrives after the last match still ends the request as cancelled.
             if event.is_cancelled:

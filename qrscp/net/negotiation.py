@@ -13,9 +13,9 @@ Composite Instance Root MOVE/GET, Without Bulk Data GET   reserved    conversion
 "conversion" is the Enhanced Multi-Frame Image Conversion option: the peer may then send Query/Retrieve View
 (0008,0053) = CLASSIC or ENHANCED. The reply carries exactly as many bytes as were offered (a one-byte offer
 gets a one-byte reply, C.5.1.1), one item per offered Query/Retrieve SOP Class and none for a SOP Class that
-was not offered or is not a Query/Retrieve SOP Class. Combined date-time matching, fuzzy person name
-matching and timezone query adjustment are not supported: their bytes are answered 0. ``[views] enabled =
-false`` answers the conversion byte 0.
+was not offered or is not a Query/Retrieve SOP Class. Combined date-time matching (FIND byte 2, C.2.2.2.5.4)
+is accepted when offered; fuzzy person name matching and timezone query adjustment are not supported:
+their bytes are answered 0. ``[views] enabled = false`` answers the conversion byte 0.
 
 The accepted options are remembered per association (:func:`accepted_options`); :func:`requested_view`
 applies the request rules of C.4.1.1.3.1, C.4.2.1.4.1 and Y.4.1.1.3.1 to an identifier.
@@ -73,10 +73,15 @@ class NegotiatedOptions:
 
     relational_queries: dict[str, bool] = field(default_factory=dict)
     enhanced_conversion: dict[str, bool] = field(default_factory=dict)
+    combined_datetime_matching: dict[str, bool] = field(default_factory=dict)
 
     def relational(self, sop_class_uid: str) -> bool:
         """True when relational queries (FIND) or relational retrieval (MOVE/GET) were accepted."""
         return self.relational_queries.get(str(sop_class_uid), False)
+
+    def combined_datetime(self, sop_class_uid: str) -> bool:
+        """True when combined date-time matching (C-FIND byte 2) was accepted for `sop_class_uid`."""
+        return self.combined_datetime_matching.get(str(sop_class_uid), False)
 
     def views(self, sop_class_uid: str) -> bool:
         """True when the Enhanced Multi-Frame Image Conversion option was accepted for `sop_class_uid`."""
@@ -129,6 +134,7 @@ def negotiate(
     reply: dict[str, bytes] = {}
     relational: dict[str, bool] = {}
     conversion: dict[str, bool] = {}
+    combined: dict[str, bool] = {}
     for sop_class, offered in app_info.items():
         uid = str(sop_class)
         offered = bytes(offered or b"")
@@ -138,6 +144,8 @@ def negotiate(
         answer = bytearray(len(offered))  # every byte 0 (not supported) unless accepted below
         if uid in QUERY_SOP_CLASSES and relational_queries and _flag(offered, 0):
             answer[0] = 1
+        if uid in QUERY_SOP_CLASSES and _flag(offered, 1):
+            answer[1] = 1  # combined date-time matching
         if uid in RELATIONAL_RETRIEVE_SOP_CLASSES and relational_retrieval and _flag(offered, 0):
             answer[0] = 1
         index = CONVERSION_BYTE[uid]
@@ -146,7 +154,8 @@ def negotiate(
         reply[uid] = bytes(answer)
         relational[uid] = answer[0] == 1 and uid not in INSTANCE_RETRIEVE_SOP_CLASSES
         conversion[uid] = _flag(answer, index)
-    return reply, NegotiatedOptions(relational, conversion)
+        combined[uid] = uid in QUERY_SOP_CLASSES and _flag(answer, 1)
+    return reply, NegotiatedOptions(relational, conversion, combined)
 
 
 def _peer(assoc: Any) -> str:

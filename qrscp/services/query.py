@@ -8,7 +8,7 @@ answer. ``QueryService.locate`` lists the instances a C-MOVE/C-GET must send.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from pydicom.config import IGNORE
@@ -135,6 +135,23 @@ class _Plan:
     #: Multi-valued keys matched by wild card: SQL may match across values ("C*T" vs "CX\\YT"),
     #: so each row is checked again in Python: (label, VR, request value, unknown matches).
     value_filters: list[tuple[str, str, object, bool]] = field(default_factory=list)
+    #: Keywords (or tags) of requested Optional Keys that the index does not hold: returned empty.
+    unsupported_keys: list[str] = field(default_factory=list)
+
+
+class FindResults:
+    """The response identifiers of one C-FIND, and the requested keys that are not supported.
+
+    Iterate it for the matches. `unsupported_keys` is known before the first match, so that the
+    caller can answer Pending ``FF01`` instead of ``FF00`` (PS3.4 C.4.1.1.4) when it is not empty.
+    """
+
+    def __init__(self, matches: Iterator[Dataset], unsupported_keys: Sequence[str]) -> None:
+        self._matches = matches
+        self.unsupported_keys = tuple(unsupported_keys)
+
+    def __iter__(self) -> Iterator[Dataset]:
+        return self._matches
 
 
 def _column(key: Key) -> ColumnElement:
@@ -224,7 +241,7 @@ class QueryService:
         relational: bool = False,
         view: View = View.DEFAULT,
         combined_datetime: bool = False,
-    ) -> Iterator[Dataset]:
+    ) -> FindResults:
         """Check a C-FIND request and return the stream of its response identifiers.
 
         Parameters
@@ -242,9 +259,10 @@ class QueryService:
 
         Returns
         -------
-        Iterator[pydicom.Dataset]
-            One identifier per match: every requested key (empty when unknown), Specific Character
-            Set, Query/Retrieve Level, Retrieve AE Title, Instance Availability "ONLINE".
+        FindResults
+            Iterates one identifier per match: every requested key (empty when unknown), Specific
+            Character Set, Query/Retrieve Level, Retrieve AE Title, Instance Availability "ONLINE";
+            ``unsupported_keys`` names the requested keys that the index does not hold.
 
         Raises
         ------
@@ -263,7 +281,7 @@ class QueryService:
                 count = queries.matches_count(session, statement)
             if count > max_matches:
                 raise QueryError(Status.REFUSED_OUT_OF_RESOURCES, f"{count} matches, more than the {max_matches} allowed")
-        return self._stream(statement, plan)
+        return FindResults(self._stream(statement, plan), plan.unsupported_keys)
 
     def _ensure_view(self, identifier: Dataset, view: View) -> None:
         if view is not View.DEFAULT and self.view_builder is not None:
@@ -286,7 +304,9 @@ class QueryService:
             key = KEYS_BY_KEYWORD.get(keyword)
             plan.returned.append(_Answer.of(element, key))
             if key is None:
-                continue  # not indexed: returned empty (C.2.2.1.3: existence not supported)
+                # Not indexed: returned empty (C.2.2.1.3), and the matches are Pending FF01.
+                plan.unsupported_keys.append(keyword or str(element.tag))
+                continue
             key_level = model_level(key, model)
             below = depth(key_level) > depth(level)
             if below and not relational:

@@ -284,9 +284,13 @@ class DicomClient:
 
     def find(
         self, identifier: Dataset, model: str = STUDY_ROOT_FIND, *, ext_neg: list[Any] | None = None,
-        cancel_after: int | None = None,
+        cancel_after: int | None = None, pending_statuses: list[int] | None = None,
     ) -> tuple[Dataset, list[Dataset]]:
-        """C-FIND; return (final status dataset, matched identifiers). `cancel_after` sends C-CANCEL."""
+        """C-FIND; return (final status dataset, matched identifiers).
+
+        `cancel_after` sends C-CANCEL after that many matches; `pending_statuses`, when given, receives
+        the status of each pending response (FF00 or FF01).
+        """
         ae = self._ae()
         ae.add_requested_context(model, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
         assoc = self.associate(ae, ext_neg=ext_neg)
@@ -298,6 +302,8 @@ class DicomClient:
                     break
                 if status.Status in (0xFF00, 0xFF01):
                     matches.append(ds)
+                    if pending_statuses is not None:
+                        pending_statuses.append(int(status.Status))
                     if cancel_after is not None and len(matches) == cancel_after:
                         assoc.send_c_cancel(1, query_model=model)
                 else:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydicom.dataset import Dataset
 from pynetdicom.dsutils import split_dataset
+from pynetdicom.pdu_primitives import SOPClassExtendedNegotiation
 from sqlalchemy import func, select
 
 from qrscp.index.models import Instance
@@ -88,6 +89,42 @@ def test_c_find_at_every_level(dicom_client, two_series, model, level, keys, exp
     assert final.Status == Status.SUCCESS
     assert len(matches) == expected
     assert all(m.QueryRetrieveLevel == level for m in matches)
+
+
+@pytest.mark.parametrize("offer_combined, expected", [(True, {"early", "late"}), (False, {"late"})])
+def test_combined_date_time_matching_when_negotiated(archive, dicom_client, offer_combined, expected):
+    # 2020-01-05 10:15 lies inside the combined range 2020-01-04 12:00 .. 2020-01-05 14:00 but outside
+    # the time range 12:00-14:00 taken independently of the date (C.2.2.2.5.4).
+    studies = {"early": ("20200105", "101500"), "late": ("20200105", "131500")}
+    uids = {}
+    for seed, (name, (date, time)) in enumerate(sorted(studies.items()), start=61):
+        series = make_series("CT", slices=1, rows=16, columns=16, seed=seed)
+        for ds in series:
+            ds.StudyDate, ds.StudyTime = date, time
+        assert [s.Status for s in dicom_client.store(series)] == [0]
+        uids[str(series[0].StudyInstanceUID)] = name
+    item = SOPClassExtendedNegotiation()
+    item.sop_class_uid = STUDY_ROOT_FIND
+    item.service_class_application_information = b"\x00\x01" if offer_combined else b"\x00\x00"
+    identifier = _keys("STUDY", StudyInstanceUID="", StudyDate="20200104-20200105", StudyTime="120000-140000")
+    final, matches = dicom_client.find(identifier, STUDY_ROOT_FIND, ext_neg=[item])
+    assert final.Status == Status.SUCCESS
+    assert {uids[str(m.StudyInstanceUID)] for m in matches} == expected
+
+
+@pytest.mark.parametrize(
+    "extra_keys, pending",
+    [({}, Status.PENDING), ({"PatientMotherBirthName": "", "ReasonForStudy": ""}, Status.PENDING_WARNING)],
+    ids=["indexed-keys", "keys-not-indexed"],
+)
+def test_c_find_pending_status_tells_unsupported_optional_keys(dicom_client, two_series, extra_keys, pending):
+    identifier = _keys("SERIES", StudyInstanceUID=two_series[0].StudyInstanceUID, SeriesInstanceUID="", **extra_keys)
+    statuses: list[int] = []
+    final, matches = dicom_client.find(identifier, STUDY_ROOT_FIND, pending_statuses=statuses)
+    assert final.Status == Status.SUCCESS
+    assert statuses == [pending, pending]
+    for match in matches:  # keys that are not supported are returned zero length (C.2.2.1.3)
+        assert all(keyword in match and match[keyword].value in ("", None) for keyword in extra_keys)
 
 
 def test_c_find_failure_has_an_error_comment(dicom_client, two_series):

@@ -37,9 +37,9 @@ VERIFICATION = "1.2.840.10008.1.1"
 # (SOP Class, offered bytes, expected reply with views enabled, expected reply with views disabled)
 OFFERS = [
     (STUDY_ROOT_FIND, b"\x01\x00\x00\x00\x01", b"\x01\x00\x00\x00\x01", b"\x01\x00\x00\x00\x00"),
-    (PATIENT_ROOT_FIND, b"\x01\x01\x01\x01\x01", b"\x01\x00\x00\x00\x01", b"\x01\x00\x00\x00\x00"),
+    (PATIENT_ROOT_FIND, b"\x01\x01\x01\x01\x01", b"\x01\x01\x00\x00\x01", b"\x01\x01\x00\x00\x00"),
     (STUDY_ROOT_FIND, b"\x01", b"\x01", b"\x01"),
-    (PATIENT_ROOT_FIND, b"\x01\x01\x01", b"\x01\x00\x00", b"\x01\x00\x00"),
+    (PATIENT_ROOT_FIND, b"\x01\x01\x01", b"\x01\x01\x00", b"\x01\x01\x00"),
     (STUDY_ROOT_FIND, b"\x00\x00\x00\x00\x01", b"\x00\x00\x00\x00\x01", b"\x00\x00\x00\x00\x00"),
     (STUDY_ROOT_MOVE, b"\x01\x01", b"\x01\x01", b"\x01\x00"),
     (PATIENT_ROOT_MOVE, b"\x01", b"\x01", b"\x01"),
@@ -113,6 +113,9 @@ def test_reply_has_the_offered_length_and_supported_options(scp, sop_class, offe
     assert reply == {sop_class: expected}
     conversion_byte = 4 if sop_class in (PATIENT_ROOT_FIND, STUDY_ROOT_FIND) else 1
     assert options.views(sop_class) == (len(expected) > conversion_byte and expected[conversion_byte] == 1)
+    # Combined date-time matching (FIND byte 2) is accepted whenever offered; MOVE/GET byte 2 is not it.
+    is_find = sop_class in (PATIENT_ROOT_FIND, STUDY_ROOT_FIND)
+    assert options.combined_datetime(sop_class) == (is_find and len(offered) > 1 and offered[1] == 1)
 
 
 def test_not_offered_sop_classes_are_not_answered(scp):

@@ -413,7 +413,9 @@ def test_find_streams_from_an_open_cursor(fresh):
     register(fresh, [instance_dataset("P", "9", "9.1", f"9.1.{i}", InstanceNumber=i) for i in range(1, 601)])
     engine = fresh.kw["bind"]
     identifier = _identifier("IMAGE", StudyInstanceUID="9", SeriesInstanceUID="9.1", SOPInstanceUID="", InstanceNumber="")
-    responses = _service(fresh).find(identifier, information_model=STUDY_ROOT_FIND)
+    results = _service(fresh).find(identifier, information_model=STUDY_ROOT_FIND)
+    assert results.unsupported_keys == ()
+    responses = iter(results)
     assert inspect.isgenerator(responses)
     first = next(responses)
     assert first.InstanceNumber == 1
