@@ -26,6 +26,7 @@ from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import split_dataset
 
 from qrscp.net.logs import peer_label
+from qrscp.net.pacing import track_activity
 from qrscp.services.retrieve import StoredInstance, decode_for_transcoding
 
 logger = logging.getLogger(__name__)
@@ -44,11 +45,12 @@ def set_tcp_nodelay(assoc: Association) -> None:
 
 
 def handle_connection_open(event: Any, move_originator: str | None = None) -> None:
-    """EVT_CONN_OPEN handler: TCP_NODELAY and stored-file sending on every new connection.
+    """EVT_CONN_OPEN handler: TCP_NODELAY, adaptive polling and stored-file sending on every new connection.
 
     `move_originator` is the AE title of the C-MOVE requester, for the C-MOVE sub-association.
     """
     set_tcp_nodelay(event.assoc)
+    track_activity(event.assoc)
     enable_stored_sending(event.assoc, move_originator)
 
 

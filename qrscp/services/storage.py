@@ -44,7 +44,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_dataset
 from pydicom.tag import BaseTag
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,6 +78,9 @@ STUDY_INSTANCE_UID_TAG = 0x0020000D
 SERIES_INSTANCE_UID_TAG = 0x0020000E
 SOP_CLASS_UID_TAG = 0x00080016
 SOP_INSTANCE_UID_TAG = 0x00080018
+
+#: The stored file of a SOP Instance UID, if indexed.
+_STORED_PATH = select(Instance.file_path).where(Instance.sop_instance_uid == bindparam("uid"))
 
 
 class StoreAction(str, enum.Enum):
@@ -456,9 +459,9 @@ class StorageService:
 
     def _existing_path(self, uid: str) -> str | None:
         try:
-            with self.sessions() as session:
-                # Only the path: no ORM object to build on the hot path of every C-STORE.
-                return session.scalar(select(Instance.file_path).where(Instance.sop_instance_uid == uid))
+            # A constant Core statement on a plain connection: no ORM session on the hot path of every C-STORE.
+            with self.sessions.kw["bind"].connect() as connection:
+                return connection.execute(_STORED_PATH, {"uid": uid}).scalar()
         except OperationalError as exc:
             raise _fail(Status.REFUSED_OUT_OF_RESOURCES, f"index unavailable: {exc.orig}"[:64], uid=uid) from exc
 
@@ -510,6 +513,9 @@ class StorageService:
                         transfer_syntax_uid=row.transfer_syntax_uid,
                         source_ae_title=row.source_ae_title,
                         replace=existing_path is not None,
+                        # Checked under the per-UID lock just before (a concurrent process still hits
+                        # the unique constraint and is retried here).
+                        known_absent=existing_path is None and attempt == 0,
                         **kwargs,
                     )
                     session.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -67,8 +68,42 @@ def make_file_meta(
     return meta
 
 
+#: Padding of the VRs written by the direct File Meta encoder (PS3.5 6.2).
+_META_PADDING = {"UI": b"\x00", "SH": b" ", "AE": b" "}
+
+
+def _direct_meta_bytes(file_meta: FileMetaDataset) -> bytes | None:
+    """The File Meta elements after the group length, written directly; None when pydicom must do it.
+
+    Every C-STORE writes a File Meta Information of short ASCII UIDs and titles; pydicom's general
+    writer took ~7% of the store time (py-spy). Same bytes as pydicom (``tests/store/test_part10.py``).
+    """
+    chunks = []
+    for element in sorted(file_meta.elements(), key=lambda e: e.tag):
+        tag = int(element.tag)
+        if tag == 0x00020000:
+            continue
+        value = element.value
+        if element.VR == "OB" and isinstance(value, bytes):
+            body = value + (b"\x00" if len(value) % 2 else b"")
+            header = struct.pack("<HH2s2xI", tag >> 16, tag & 0xFFFF, b"OB", len(body))
+        elif element.VR in _META_PADDING and isinstance(value, str) and value.isascii():
+            body = value.encode("ascii")
+            if len(body) % 2:
+                body += _META_PADDING[element.VR]
+            header = struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, element.VR.encode(), len(body))
+        else:
+            return None
+        chunks.append(header + body)
+    return b"".join(chunks)
+
+
 def encode_header(file_meta: FileMetaDataset) -> bytes:
     """Return preamble, ``DICM`` prefix and the encoded File Meta Information (with its group length)."""
+    direct = _direct_meta_bytes(file_meta)
+    if direct is not None:
+        group_length = struct.pack("<HH2sHI", 2, 0, b"UL", 4, len(direct))
+        return PREAMBLE + PREFIX + group_length + direct
     fp = DicomBytesIO()
     fp.is_little_endian = True
     fp.is_implicit_VR = False

@@ -11,7 +11,7 @@ from pydicom import dcmread
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from qrscp.index.models import Instance, Patient, Series, Study
 from qrscp.index.registry import (
@@ -39,6 +39,39 @@ def _from_bytes(ds, charset: str):
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
     return dcmread(io.BytesIO(buffer.getvalue()))
+
+
+def test_an_instance_of_a_known_series_costs_one_query_and_one_insert(sessions):
+    register(sessions, [instance_dataset("P1", "1.2.3", "1.2.3.1", "1.2.3.1.1")])
+    statements: list[str] = []
+    engine = sessions.kw["bind"]
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with sessions() as session:
+            register_instance(session, instance_dataset("P1", "1.2.3", "1.2.3.1", "1.2.3.1.2"), file_path="y",
+                              file_size=1, transfer_syntax_uid=ExplicitVRLittleEndian, known_absent=True)
+            session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    # The joined parent look-up, the instance row; Last Received is rewritten at most once a second.
+    assert statements.count("SELECT") == 1
+    assert statements.count("INSERT") == 1
+    assert statements.count("UPDATE") <= 1
+    with sessions() as session:
+        assert _counts(session) == (1, 1, 1, 2)
+
+
+def test_a_known_series_under_another_patient_keeps_the_general_path(sessions):
+    register(sessions, [instance_dataset("P1", "1.2.3", "1.2.3.1", "1.2.3.1.1")])
+    register(sessions, [instance_dataset("P2", "1.2.3", "1.2.3.1", "1.2.3.1.2")])
+    with sessions() as session:
+        # As before the fast path: the second patient is indexed, its instance filed in the known series.
+        assert _counts(session) == (2, 1, 1, 2)
+        assert get_instance(session, "1.2.3.1.2").series.series_instance_uid == "1.2.3.1"
 
 
 def test_parents_are_shared_and_attributes_indexed(sessions):

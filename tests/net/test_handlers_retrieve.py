@@ -11,6 +11,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless
 
+from qrscp.services.query import FindResults
 from qrscp.status import Status
 from qrscp.testing.factory import is_available, make_series
 from qrscp.uids import (
@@ -127,10 +128,15 @@ def _cancel_after_first(archive, method: str) -> None:
         archive.retrieve.dataset_for = dataset_for
     else:
         def find(*args, **kwargs):
-            for index, match in enumerate(original(*args, **kwargs)):
-                if index == 1:
-                    _wait_for_cancel(archive)
-                yield match
+            results = original(*args, **kwargs)
+
+            def matches():
+                for index, match in enumerate(results):
+                    if index == 1:
+                        _wait_for_cancel(archive)
+                    yield match
+
+            return FindResults(matches(), results.unsupported_keys)
 
         archive.query.find = find
 
