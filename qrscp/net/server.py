@@ -19,7 +19,7 @@ from pynetdicom import AE, evt
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from qrscp.config import Config, ConfigError, load_config, parse_peer
 from qrscp.index.database import create_engine_for, init_schema, session_factory
-from qrscp.net import fastencode, handlers, negotiation, pacing
+from qrscp.net import fastencode, fastfind, handlers, negotiation, pacing
 from qrscp.net import limits, tls
 from qrscp.net.access import AccessPolicy, handle_requested
 from qrscp.net.amendments import handle_dimse_sent
@@ -278,8 +278,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 # Fast paths for every association of this process (see the modules): no per-message debug formatting,
-# flat command sets and identifiers encoded without pydicom's general writer, short polling naps while
-# an association is busy.
+# flat command sets and identifiers encoded without pydicom's general writer, Pending C-FIND responses in
+# one PDU, short polling naps while an association is busy.
 quiet_pynetdicom()
 fastencode.install()
+fastfind.install()
 pacing.install()

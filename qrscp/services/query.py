@@ -573,6 +573,10 @@ def _response_value(answer: _Answer, mapping):
     return stored
 
 
+#: VRs whose single value pydicom keeps as the plain str (UI becomes a str subclass, equal to it).
+_PLAIN_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "SH", "ST", "TM", "UC", "UI", "UR", "UT"})
+
+
 def _set(response: Dataset, tag: int, vr: str, value) -> None:
     """Put `value` in `response`; empty when None or when pydicom cannot hold it (a stored IS "abc").
 
@@ -580,6 +584,10 @@ def _set(response: Dataset, tag: int, vr: str, value) -> None:
     """
     if value is None and vr == "SQ":
         value = Sequence()
+    if type(value) is str and vr in _PLAIN_TEXT_VRS:
+        # A single text value is what pydicom would keep: skip its conversion (a third of a C-FIND).
+        response.add(DataElement(tag, vr, value, already_converted=True, validation_mode=IGNORE))
+        return
     try:
         response.add(DataElement(tag, vr, value, validation_mode=IGNORE))
     except Exception as exc:  # noqa: BLE001
