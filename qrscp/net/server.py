@@ -19,7 +19,7 @@ from pynetdicom import AE, evt
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from qrscp.config import Config, ConfigError, load_config, parse_peer
 from qrscp.index.database import create_engine_for, init_schema, session_factory
-from qrscp.net import fastencode, fastfind, handlers, negotiation, pacing
+from qrscp.net import fastdimse, fastencode, handlers, negotiation, pacing
 from qrscp.net import limits, tls
 from qrscp.net.access import AccessPolicy, handle_requested
 from qrscp.net.amendments import handle_dimse_sent
@@ -282,5 +282,5 @@ def run_serve(args: argparse.Namespace) -> int:
 # one PDU, short polling naps while an association is busy.
 quiet_pynetdicom()
 fastencode.install()
-fastfind.install()
+fastdimse.install()
 pacing.install()

@@ -25,6 +25,7 @@ from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import split_dataset
 
+from qrscp.net.fastdimse import StoreRequest, store_request_messages
 from qrscp.net.logs import peer_label
 from qrscp.net.pacing import track_activity
 from qrscp.services.retrieve import StoredInstance, decode_for_transcoding
@@ -131,6 +132,19 @@ def send_c_store(
         assoc._qrscp_awaiting_response = False  # type: ignore[attr-defined]
 
 
+def _store_primitive(request: StoreRequest) -> C_STORE:
+    """pynetdicom's C-STORE primitive of `request` (its validating setters, its send path)."""
+    req = C_STORE()
+    req.MessageID = request.MessageID
+    req.Priority = request.Priority
+    req.MoveOriginatorApplicationEntityTitle = request.MoveOriginatorApplicationEntityTitle
+    req.MoveOriginatorMessageID = request.MoveOriginatorMessageID
+    req.AffectedSOPClassUID = request.AffectedSOPClassUID
+    req.AffectedSOPInstanceUID = request.AffectedSOPInstanceUID
+    req._dataset_path = request._dataset_path
+    return req
+
+
 def _send(
     assoc: Association,
     dataset: Any,
@@ -159,21 +173,21 @@ def _send(
     if not assoc.is_established:
         raise RuntimeError("the association is no longer established")
     offset = dataset_offset(dataset.stored_path)
-    req = C_STORE()
-    req.MessageID = msg_id
-    req.Priority = priority
-    req.MoveOriginatorApplicationEntityTitle = originator_aet
-    req.MoveOriginatorMessageID = originator_id
-    req.AffectedSOPClassUID = sop_class
-    req.AffectedSOPInstanceUID = dataset.SOPInstanceUID
-    req._dataset_path = (dataset.stored_path, offset)
+    request = StoreRequest(message_id=msg_id, priority=priority, sop_class_uid=sop_class,
+                           sop_instance_uid=dataset.SOPInstanceUID, originator_aet=originator_aet,
+                           originator_id=originator_id, dataset_path=(dataset.stored_path, offset))
+    messages = store_request_messages(request, context.context_id, assoc.dimse.maximum_pdu_size)
 
     # As Association.send_c_store: pause the reactor so that it does not take our response.
     assoc._reactor_checkpoint.clear()
     while not assoc._is_paused:
         time.sleep(0.0001)
     try:
-        assoc.dimse.send_msg(req, context.context_id)
+        if messages is None:
+            assoc.dimse.send_msg(_store_primitive(request), context.context_id)
+        else:
+            for pdata in messages:
+                assoc.dul.send_pdu(pdata)
         _cx_id, rsp = assoc.dimse.get_msg(block=True)
     finally:
         assoc._reactor_checkpoint.set()
