@@ -7,10 +7,11 @@ Set, so the index holds Unicode.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 
-from pydicom.datadict import tag_for_keyword
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
@@ -42,6 +43,38 @@ def value_text(value: object) -> str:
     return str(value).strip(" \x00") if isinstance(value, str) else str(value)
 
 
+#: VRs of the default character repertoire: their bytes are text whatever the Specific Character Set.
+_DEFAULT_REPERTOIRE_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "IS", "TM", "UI"})
+#: Text VRs whose ASCII bytes (without ISO 2022 escapes) read the same in every character set.
+_ASCII_TEXT_VRS = _DEFAULT_REPERTOIRE_VRS | {"LO", "SH"}
+#: ESC, which starts an ISO 2022 code extension (its text is 7-bit but not ASCII text).
+_ESCAPE = b"\x1b"
+
+
+@functools.lru_cache(maxsize=None)
+def _tag_and_vr(keyword: str) -> tuple[int | None, str]:
+    tag = tag_for_keyword(keyword)
+    return tag, (dictionary_VR(tag) if tag is not None else "")
+
+
+def _ascii_text(dataset: Dataset, tag: int, vr: str) -> str | None:
+    """The text of a still-raw element of a plain text VR, read from its bytes; None: convert it.
+
+    A C-STORE header is read raw; converting each indexed element with pydicom (validation included)
+    was the largest cost of indexing an instance. For these VRs and ASCII bytes the text is exactly
+    what :func:`value_text` gives for pydicom's value (``tests/index/test_values.py``).
+    """
+    raw = dataset.get_item(tag)
+    if not isinstance(raw, RawDataElement) or not isinstance(raw.value, bytes):
+        return None
+    if (raw.VR or vr) != vr or vr not in _ASCII_TEXT_VRS:
+        return None
+    value = raw.value
+    if not value.isascii() or (vr not in _DEFAULT_REPERTOIRE_VRS and _ESCAPE in value):
+        return None
+    return VALUE_SEPARATOR.join(part.strip(" \x00") for part in value.decode("ascii").split(VALUE_SEPARATOR))
+
+
 def element_text(dataset: Dataset, keyword: str) -> str:
     """The value of `keyword` in `dataset` as text; empty when absent; raw text when invalid.
 
@@ -55,9 +88,12 @@ def element_text(dataset: Dataset, keyword: str) -> str:
     -------
     str
     """
-    tag = tag_for_keyword(keyword)
+    tag, vr = _tag_and_vr(keyword)
     if tag is None or tag not in dataset:
         return ""
+    text = _ascii_text(dataset, tag, vr)
+    if text is not None:
+        return text
     try:
         element = dataset[tag]
     except Exception as exc:  # noqa: BLE001 -- pydicom could not convert the raw value: keep what was received

@@ -8,7 +8,7 @@ C-GET that was more than half of the server's time (py-spy). Here the command se
 fragment (PS3.8 9.3.5: a PDU carries one or more PDV items; command and data set stay in separate PDVs).
 
 Fast messages: C-STORE-RQ (the sub-operations of C-MOVE/C-GET, data set from a stored file or bytes),
-Pending C-FIND-RSP, Pending C-GET-RSP and C-MOVE-RSP. Everything else (final responses, which qrscp may
+C-STORE-RSP, Pending C-FIND-RSP, Pending C-GET-RSP and C-MOVE-RSP. Everything else (final responses, which qrscp may
 amend in ``EVT_DIMSE_SENT``; other messages; a value this encoder does not write; pynetdicom's
 standard DIMSE logging) goes through pynetdicom unchanged. The fast path does not trigger
 ``EVT_DIMSE_SENT``. ``tests/net/test_fastdimse.py`` checks the PDVs are those pynetdicom would send.
@@ -47,7 +47,7 @@ def _keywords(message: str) -> list[tuple[str, int, str]]:
     return sorted((keyword, tag, dictionary_VR(tag)) for keyword, tag in elements if tag)
 
 
-_ELEMENTS = {message: _keywords(message) for message in ("C-STORE-RQ", "C-FIND-RSP", "C-GET-RSP", "C-MOVE-RSP")}
+_ELEMENTS = {message: _keywords(message) for message in ("C-STORE-RQ", "C-STORE-RSP", "C-FIND-RSP", "C-GET-RSP", "C-MOVE-RSP")}
 _ELEMENTS = {message: sorted(elements, key=lambda e: e[1]) for message, elements in _ELEMENTS.items()}
 
 
@@ -72,7 +72,7 @@ def command_set(message: str, primitive: Any, has_data_set: bool) -> bytes:
     Parameters
     ----------
     message : str
-        ``"C-STORE-RQ"``, ``"C-FIND-RSP"``, ``"C-GET-RSP"`` or ``"C-MOVE-RSP"``.
+        ``"C-STORE-RQ"``, ``"C-STORE-RSP"``, ``"C-FIND-RSP"``, ``"C-GET-RSP"`` or ``"C-MOVE-RSP"``.
     primitive : pynetdicom.dimse_primitives.DIMSEPrimitive
         Its parameters give the element values; those that are None are left out, as pynetdicom does.
     has_data_set : bool
@@ -144,6 +144,8 @@ def _message_of(primitive: Any) -> tuple[str, bytes | tuple[Any, int] | None] | 
             return "C-STORE-RQ", path
         data = primitive.DataSet.getvalue() if primitive.DataSet is not None else b""
         return ("C-STORE-RQ", data) if data else None
+    if isinstance(primitive, C_STORE) and primitive.MessageIDBeingRespondedTo is not None:
+        return "C-STORE-RSP", None  # every status: no data set, and qrscp amends none
     if primitive.MessageIDBeingRespondedTo is None or getattr(primitive, "Status", None) not in PENDING_STATUSES:
         return None
     if isinstance(primitive, C_FIND):

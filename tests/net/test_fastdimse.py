@@ -7,7 +7,7 @@ from io import BytesIO
 import pytest
 from pydicom.dataset import Dataset
 from pynetdicom import _config as pynetdicom_config
-from pynetdicom.dimse_messages import C_FIND_RSP, C_GET_RSP, C_MOVE_RSP, C_STORE_RQ
+from pynetdicom.dimse_messages import C_FIND_RSP, C_GET_RSP, C_MOVE_RSP, C_STORE_RQ, C_STORE_RSP
 from pynetdicom.dimse_primitives import C_FIND, C_GET, C_MOVE, C_STORE
 
 from qrscp.net import fastdimse
@@ -92,6 +92,22 @@ def test_pending_retrieve_responses(cls, sop_class):
     command, data, _sizes = _fast_pdvs(make(), 5, 16384)
     assert (command, data) == _pynetdicom_pdvs(MESSAGE_CLASSES[cls](), make(), 5, 16384)
     assert data == b""
+
+
+@pytest.mark.parametrize("status, comment", [(0x0000, None), (0xB007, None), (0xA700, "cannot write file: disk full")])
+def test_c_store_response(status, comment):
+    def make():
+        rsp = C_STORE()
+        rsp.MessageIDBeingRespondedTo = 12
+        rsp.AffectedSOPClassUID = CT_IMAGE_STORAGE
+        rsp.AffectedSOPInstanceUID = "1.2.3.4.5.6.77"
+        rsp.Status = status
+        rsp.ErrorComment = comment
+        return rsp
+
+    command, data, sizes = _fast_pdvs(make(), 1, 16384)
+    assert (command, data) == _pynetdicom_pdvs(C_STORE_RSP(), make(), 1, 16384)
+    assert data == b"" and len(sizes) == 1
 
 
 def _store_request(originator: str | None, data: bytes | None, path=None) -> C_STORE:
