@@ -70,10 +70,33 @@ def _summary(conversion: Conversion, path: Path) -> str:
     return f"{UID(str(ds.SOPClassUID)).name}\t{frames} frame{'s' if frames != 1 else ''}\t{path}"
 
 
-def run_convert(args: argparse.Namespace) -> int:
-    """Run the ``qrscp convert`` command; return the exit code."""
+class _NoProgress:
+    """Stand-in for ``rich.progress.Progress`` when stderr is not a terminal (nothing would be drawn)."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def add_task(self, description: str, total: int | None = None) -> int:
+        return 0
+
+    def advance(self, task: int) -> None:
+        return None
+
+
+def _progress():
+    """A progress bar on stderr when it is a terminal; rich is imported only then (it costs ~40 ms)."""
+    if not sys.stderr.isatty():
+        return _NoProgress()
     from rich.progress import Progress
 
+    return Progress(transient=True)
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    """Run the ``qrscp convert`` command; return the exit code."""
     uids = UIDSource(_secret(args))
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -81,7 +104,7 @@ def run_convert(args: argparse.Namespace) -> int:
     failed = 0
     sources: list[Dataset] = []
     paths = list(input_files(args.inputs))
-    with Progress(transient=True, console=None, disable=not sys.stderr.isatty()) as progress:
+    with _progress() as progress:
         task = progress.add_task("reading", total=len(paths))
         for path in paths:
             result = _read(path)

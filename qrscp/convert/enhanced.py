@@ -180,21 +180,21 @@ def convert_group(
                    timestamp, plan, frame_type_items, locations or {})
 
     # 3. place every source attribute.
-    all_tags: set[BaseTag] = set()
+    all_tags: set[int] = set()
     for ds in frames:
-        all_tags.update(ds._dict.keys())
+        all_tags.update(map(int, ds._dict))  # plain ints: see attrs.value_keys
     # Attributes the conversion adds although no source has them need an "absent" marker too.
-    all_tags.update(CONSUMED_TAGS | (GENERATED_TAGS - _NOT_COPIED))
+    all_tags.update(map(int, CONSUMED_TAGS | (GENERATED_TAGS - _NOT_COPIED)))
     unassigned_shared = Dataset()
     unassigned_per_frame = [Dataset() for _ in frames]
     shared_flat = flatten_groups([shared_item], copy_values=False)
     per_frame_flat = [flatten_groups([item], copy_values=False) for item in per_frame_items]
 
-    for tag in sorted(all_tags):
-        tag = Tag(tag)
+    for int_tag in sorted(all_tags):
+        tag = Tag(int_tag)
         if tag in _NOT_COPIED or attrs.is_removed_for_enhanced(tag):
             continue
-        keys = [fk.get(tag) for fk in frame_keys]
+        keys = [fk.get(int_tag) for fk in frame_keys]
         if tag in GENERATED_TAGS or tag in CONSUMED_TAGS:
             if tag in GENERATED_TAGS:
                 keyword = keyword_for_tag(tag)

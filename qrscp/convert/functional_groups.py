@@ -254,7 +254,8 @@ MACROS: dict[str, tuple[tuple[str, ...], object]] = {
     "FrameContentSequence": ((), _frame_content),
     "ConversionSourceAttributesSequence": ((), _conversion_source),
 }
-MACRO_INPUT_TAGS = {name: tuple(Tag(k) for k in inputs) for name, (inputs, _) in MACROS.items()}
+#: Plain ``int`` tags, to match the keys of :func:`qrscp.convert.attributes.value_keys`.
+MACRO_INPUT_TAGS = {name: tuple(int(Tag(k)) for k in inputs) for name, (inputs, _) in MACROS.items()}
 
 
 def macro_keyword(name: str, modality: str) -> str:

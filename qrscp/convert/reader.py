@@ -1,0 +1,187 @@
+"""A fast reader of Part 10 files whose data set is Explicit VR Little Endian.
+
+Conversion reads every header of a series (hundreds of files) but needs few of their values decoded:
+pydicom's reader, a Python loop of small reads per element, was a third of the conversion time of a
+100-slice series. This reader maps the file and slices its elements out in one pass, producing the same
+:class:`~pydicom.dataset.FileDataset` that ``dcmread(path, defer_size=..., force=True)`` gives: the same
+``RawDataElement`` values, offsets and deferral, the same File Meta Information and encoding.
+
+It handles what modalities send for conversion: Explicit VR Little Endian and the encapsulated transfer
+syntaxes. Anything else (Implicit VR, Big Endian, Deflate, no preamble, a VR that is not a VR, a length
+beyond the end of the file, an undefined length other than a sequence or encapsulated Pixel Data)
+returns None, and the caller falls back to pydicom, whose many tolerances for malformed files this
+reader does not try to copy. Sequences stay raw: pydicom parses them on first access, exactly as it
+does for raw sequences elsewhere.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+
+from pydicom.dataelem import RawDataElement, empty_value_for_VR
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.tag import BaseTag
+from pydicom.uid import UID
+
+#: Transfer syntaxes that are read here although not encapsulated.
+_EXPLICIT_LITTLE = "1.2.840.10008.1.2.1"
+#: Explicit VR Little Endian by UID but not a plain byte stream, or not Little Endian at all.
+_NOT_HANDLED = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})
+
+#: Every VR, as its two bytes in the file -> its name.
+_VR_NAMES = {
+    vr.encode(): vr for vr in ("AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD",
+                           "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI",
+                           "UL", "UN", "UR", "US", "UT", "UV")}
+_VALID_VRS = frozenset(_VR_NAMES)
+#: VRs with a reserved field and a 4-byte length (PS3.5 7.1.2).
+_LONG_VRS = frozenset(vr.encode() for vr in ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR",
+                                             "UT", "UV"))
+_UNDEFINED = 0xFFFFFFFF
+_ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_PIXEL_DATA = 0x7FE00010
+_unpack_from = struct.unpack_from
+
+
+class _NotHandled(Exception):
+    """The file needs pydicom's reader."""
+
+
+def read_explicit_little_endian(path: str | os.PathLike, *, defer_size: int | None) -> FileDataset | None:
+    """Read the Part 10 file at `path` like ``dcmread(path, defer_size=defer_size, force=True)``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A Part 10 file (128-byte preamble, ``DICM``, File Meta Information).
+    defer_size : int or None
+        Values longer than this many bytes are left in the file (``RawDataElement.value`` is None).
+
+    Returns
+    -------
+    pydicom.dataset.FileDataset or None
+        The data set, or None when the file is not one this reader handles (see the module docstring).
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < 144:
+                return None
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                if buf[128:132] != b"DICM":
+                    return None
+                meta, position = _parse(buf, 132, size, None, meta_only=True)
+                syntax_element = meta.get(BaseTag(0x00020010))
+                if syntax_element is None or not syntax_element.value:
+                    return None
+                syntax = syntax_element.value.rstrip(b"\x00 ").decode("ascii")
+                if syntax in _NOT_HANDLED or not (syntax == _EXPLICIT_LITTLE or UID(syntax).is_encapsulated):
+                    return None
+                elements, _ = _parse(buf, position, size, defer_size, meta_only=False)
+                preamble = buf[:128]
+    except (_NotHandled, OSError, ValueError, struct.error, UnicodeDecodeError):
+        return None
+    file_meta = FileMetaDataset(meta)
+    dataset = Dataset(elements)
+    ds = FileDataset(name, dataset, preamble, file_meta, is_implicit_VR=False, is_little_endian=True)
+    ds.set_original_encoding(False, True, dataset._character_set)
+    return ds
+
+
+def _parse(buf: mmap.mmap, position: int, end: int, defer_size: int | None, *,
+           meta_only: bool) -> tuple[dict[BaseTag, RawDataElement], int]:
+    """Elements from `position` to `end` (or, with `meta_only`, while the group is 0002)."""
+    elements: dict[BaseTag, RawDataElement] = {}
+    while position < end:
+        if position + 8 > end:
+            raise _NotHandled("truncated element header")
+        group, number, vr, length = _unpack_from("<HH2sH", buf, position)
+        if meta_only and group != 0x0002:
+            break
+        tag = group << 16 | number
+        vr_name = _VR_NAMES.get(vr)
+        if vr_name is None:
+            raise _NotHandled(f"not an explicit VR at {position}")
+        if vr in _LONG_VRS:
+            if position + 12 > end:
+                raise _NotHandled("truncated element header")
+            (length,) = _unpack_from("<I", buf, position + 8)
+            value_tell = position + 12
+        else:
+            value_tell = position + 8
+        if length == _UNDEFINED:
+            if vr == b"SQ":
+                stop = _skip_items(buf, value_tell, end)
+                value = buf[value_tell:stop]
+            elif tag == _PIXEL_DATA:
+                stop = _skip_items(buf, value_tell, end, fragments=True)
+                # pydicom's rule: deferred when the items and the delimiter tag reach the defer size; the
+                # value excludes the Sequence Delimitation Item.
+                deferred = defer_size is not None and stop - 4 - value_tell >= defer_size
+                value = None if deferred else buf[value_tell:stop - 8]
+            else:
+                raise _NotHandled("undefined length outside a sequence or Pixel Data")
+        else:
+            stop = value_tell + length
+            if stop > end:
+                raise _NotHandled("value beyond the end of the file")
+            if length == 0:
+                value = empty_value_for_VR(vr_name, raw=True)
+            else:
+                value = None if defer_size is not None and length > defer_size else buf[value_tell:stop]
+        key = BaseTag(tag)
+        # An undefined-length sequence keeps its delimiter: pydicom's parser of raw sequences stops there.
+        elements[key] = RawDataElement(key, vr_name, length, value, value_tell, False, True)
+        position = stop
+    return elements, position
+
+
+def _skip_items(buf: mmap.mmap, position: int, end: int, *, fragments: bool = False) -> int:
+    """End (after the Sequence Delimitation Item) of an undefined-length sequence value, or with
+    `fragments` of encapsulated Pixel Data (whose items always have a length)."""
+    while True:
+        if position + 8 > end:
+            raise _NotHandled("unterminated sequence")
+        group, number, length = _unpack_from("<HHI", buf, position)
+        tag = group << 16 | number
+        position += 8
+        if tag == _SEQUENCE_END:
+            return position
+        if tag != _ITEM or (fragments and length == _UNDEFINED):
+            raise _NotHandled("not an item in a sequence")
+        if length == _UNDEFINED:
+            position = _skip_undefined_item(buf, position, end)
+        else:
+            position += length
+            if position > end:
+                raise _NotHandled("item beyond the end of the file")
+
+
+def _skip_undefined_item(buf: mmap.mmap, position: int, end: int) -> int:
+    """End (after the Item Delimitation Item) of an undefined-length item."""
+    while True:
+        if position + 8 > end:
+            raise _NotHandled("unterminated item")
+        group, number = _unpack_from("<HH", buf, position)
+        if (group << 16 | number) == _ITEM_END:
+            return position + 8
+        vr = buf[position + 4:position + 6]
+        if vr not in _VALID_VRS:
+            raise _NotHandled("not an explicit VR in an item")
+        if vr in _LONG_VRS:
+            (length,) = _unpack_from("<I", buf, position + 8)
+            position += 12
+        else:
+            (length,) = _unpack_from("<H", buf, position + 6)
+            position += 8
+        if length == _UNDEFINED:
+            if vr != b"SQ":
+                raise _NotHandled("undefined length in an item")
+            position = _skip_items(buf, position, end)
+        else:
+            position += length
+            if position > end:
+                raise _NotHandled("value beyond the end of the file")
