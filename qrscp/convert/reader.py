@@ -91,9 +91,35 @@ def read_explicit_little_endian(path: str | os.PathLike, *, defer_size: int | No
     return ds
 
 
-def _parse(buf: mmap.mmap, position: int, end: int, defer_size: int | None, *,
-           meta_only: bool) -> tuple[dict[BaseTag, RawDataElement], int]:
-    """Elements from `position` to `end` (or, with `meta_only`, while the group is 0002)."""
+def parse_explicit_little_endian(data: bytes, *, stop_at: frozenset[int] = frozenset()) -> Dataset | None:
+    """Parse an Explicit VR Little Endian data set like pydicom's ``read_dataset`` (nothing deferred).
+
+    Parameters
+    ----------
+    data : bytes
+        The encoded data set (as received in a C-STORE, without File Meta Information).
+    stop_at : frozenset of int
+        Tags to stop before (e.g. the bulk data that an index does not need).
+
+    Returns
+    -------
+    pydicom.dataset.Dataset or None
+        The data set, or None when pydicom must decide (an invalid VR, e.g. an implicit VR data set, an
+        undefined length this reader does not follow, a length beyond the end).
+    """
+    try:
+        elements, _ = _parse(data, 0, len(data), None, meta_only=False, stop_at=stop_at)
+    except (_NotHandled, struct.error, UnicodeDecodeError):
+        return None
+    dataset = Dataset(elements)
+    dataset.set_original_encoding(False, True, dataset._character_set)
+    return dataset
+
+
+def _parse(buf: mmap.mmap | bytes, position: int, end: int, defer_size: int | None, *,
+           meta_only: bool, stop_at: frozenset[int] = frozenset()) -> tuple[dict[BaseTag, RawDataElement], int]:
+    """Elements from `position` to `end` or the first tag of `stop_at` (with `meta_only`, while the group
+    is 0002)."""
     elements: dict[BaseTag, RawDataElement] = {}
     while position < end:
         if position + 8 > end:
@@ -102,6 +128,8 @@ def _parse(buf: mmap.mmap, position: int, end: int, defer_size: int | None, *,
         if meta_only and group != 0x0002:
             break
         tag = group << 16 | number
+        if tag in stop_at:
+            break
         vr_name = _VR_NAMES.get(vr)
         if vr_name is None:
             raise _NotHandled(f"not an explicit VR at {position}")

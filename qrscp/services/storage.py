@@ -49,6 +49,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from qrscp.config import Config
+from qrscp.convert.reader import parse_explicit_little_endian
 from qrscp.index.models import Instance
 from qrscp.status import Status
 from qrscp.store.filestore import FileStore, PendingRemoval
@@ -341,15 +342,20 @@ class StorageService:
             dataset_bytes = deflate(plain) if encoding.deflated else plain
             if not plain:
                 raise _fail(Status.CANNOT_UNDERSTAND, "data set holds nothing but File Meta elements")
-        try:
-            header = read_dataset(
-                io.BytesIO(plain),
-                encoding.implicit_vr,
-                encoding.little_endian,
-                stop_when=lambda tag, vr, length: tag in _STOP_AT_BULK_DATA,
-            )
-        except Exception as exc:  # pydicom raises many types on broken input
-            raise _fail(Status.CANNOT_UNDERSTAND, f"cannot parse data set: {exc}") from exc
+        header = None
+        if not encoding.implicit_vr and encoding.little_endian:
+            # The common case, parsed in one pass over the bytes; None hands anything unusual to pydicom.
+            header = parse_explicit_little_endian(plain, stop_at=_STOP_AT_BULK_DATA)
+        if header is None:
+            try:
+                header = read_dataset(
+                    io.BytesIO(plain),
+                    encoding.implicit_vr,
+                    encoding.little_endian,
+                    stop_when=lambda tag, vr, length: tag in _STOP_AT_BULK_DATA,
+                )
+            except Exception as exc:  # pydicom raises many types on broken input
+                raise _fail(Status.CANNOT_UNDERSTAND, f"cannot parse data set: {exc}") from exc
         implicit, little = header.original_encoding
         if (implicit, little) != (encoding.implicit_vr, encoding.little_endian):
             raise _fail(Status.CANNOT_UNDERSTAND, "data set encoding differs from the transfer syntax")

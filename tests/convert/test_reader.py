@@ -22,7 +22,7 @@ from pydicom.uid import (
 
 from qrscp.convert import UIDSource, to_enhanced, write_part10
 from qrscp.convert.io import DEFER_SIZE, read_source
-from qrscp.convert.reader import read_explicit_little_endian
+from qrscp.convert.reader import parse_explicit_little_endian, read_explicit_little_endian
 from qrscp.testing.encoding import is_available
 from qrscp.testing.factory import make_series, write_datasets
 
@@ -149,3 +149,34 @@ def test_conversion_is_byte_identical_with_either_reader(tmp_path: Path, transfe
         write_part10(conversion, out)
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+BULK_DATA = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
+
+
+@pytest.mark.parametrize("modality", ["CT", "MR", "PET"])
+@pytest.mark.parametrize("transfer_syntax", [ExplicitVRLittleEndian, JPEG2000Lossless])
+def test_received_data_set_parsed_as_pydicom_parses_it(tmp_path: Path, modality: str, transfer_syntax: str) -> None:
+    """The storage service's header parse of a received data set (no File Meta, stop at bulk data)."""
+    import io
+
+    from pydicom.filereader import read_dataset
+
+    for path in _write_series(tmp_path, modality, transfer_syntax, invalid_values=True, overlay=True):
+        content = path.read_bytes()
+        data_set = content[132 + 12 + int.from_bytes(content[140:144], "little"):]
+        fast = parse_explicit_little_endian(data_set, stop_at=BULK_DATA)
+        reference = read_dataset(io.BytesIO(data_set), False, True, stop_when=lambda tag, vr, length: tag in BULK_DATA)
+        assert fast is not None and "PixelData" not in fast
+        assert list(fast._dict) == list(reference._dict)
+        assert fast.original_encoding == reference.original_encoding
+        for tag in reference._dict:
+            assert (fast[tag].VR, fast[tag].value) == (reference[tag].VR, reference[tag].value), tag
+
+
+def test_implicit_data_set_is_left_to_pydicom() -> None:
+    from qrscp.testing.malformed import encode_dataset
+
+    ds = make_series("CT", slices=1, rows=8, columns=8)[0]
+    assert parse_explicit_little_endian(encode_dataset(ds, ImplicitVRLittleEndian)) is None
+    assert parse_explicit_little_endian(encode_dataset(ds, ExplicitVRLittleEndian)) is not None
