@@ -10,6 +10,7 @@ bar goes to stderr. Non-DICOM and unsupported inputs are reported on stderr and 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -97,6 +98,19 @@ def _progress():
 
 def run_convert(args: argparse.Namespace) -> int:
     """Run the ``qrscp convert`` command; return the exit code."""
+    # A conversion keeps every source header alive to the end, so the cyclic garbage collector walks
+    # them again and again and frees nothing: a fifth of the time of a 2,000-slice series. The command
+    # is one short process; the collector is off while it runs.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _convert(args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _convert(args: argparse.Namespace) -> int:
     uids = UIDSource(_secret(args))
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
