@@ -11,7 +11,8 @@ Work (issue 3, Performance):
 
 Every DCMTK program, dcmqrscp included, runs with ``TCP_NODELAY=1`` (without it each DIMSE message waits
 for a delayed ACK) and a 128 KiB maximum PDU. Each measurement is repeated ``--repeat`` times and the
-median is reported, with qrscp's time over dcmqrscp's. Targets: ingest <= 1.5x, C-FIND <= 3x,
+median is reported, with qrscp's time over dcmqrscp's; each ingest goes into freshly started, empty
+servers. Targets: ingest <= 1.5x, C-FIND <= 3x,
 C-GET and C-MOVE <= 2.5x.
 
 Usage::
@@ -222,6 +223,29 @@ def ingest(server: Server, data: BenchData) -> float:
         server.rss_peak = stop()
 
 
+def ingest_rounds(starters: list[tuple[str, Callable[[], Server]]], data: BenchData, repeat: int,
+                  servers: list[Server]) -> tuple[dict[str, float], dict[str, int]]:
+    """Ingest into freshly started, empty servers `repeat` times, server by server in each round.
+
+    Returns the median ingest time and the peak RSS (over the rounds) of each server. The servers of the
+    last round are left running in `servers` (filled in place, so the caller stops them on any error)
+    for the retrieve work.
+    """
+    times: dict[str, list[float]] = {name: [] for name, _ in starters}
+    rss: dict[str, int] = {name: 0 for name, _ in starters}
+    for round_ in range(repeat):
+        for server in servers:
+            server.stop()
+        servers.clear()
+        for name, start in starters:
+            servers.append(start())  # each start wipes its store and index
+        for server in servers:
+            print(f"  ingest round {round_ + 1}/{repeat} into {server.name} ...", flush=True)
+            times[server.name].append(ingest(server, data))
+            rss[server.name] = max(rss[server.name], server.rss_peak)
+    return {name: statistics.median(values) for name, values in times.items()}, rss
+
+
 def c_find(server: Server, data: BenchData) -> float:
     return run("findscu", "-q", "-S", "-pdu", MAX_PDU, "-aet", SCU_AE, "-aec", server.ae_title,
                "-k", "QueryRetrieveLevel=IMAGE", "-k", f"StudyInstanceUID={data.study_uid}",
@@ -260,14 +284,11 @@ def c_move(server: Server, data: BenchData, out: Path, move_port: int) -> float:
 
 def measure_all(servers: list[Server], data: BenchData, work: Path, move_port: int, repeat: int,
                 profile: bool) -> dict[str, dict[str, float]]:
-    """Ingest into each server, then interleave the retrieve work server by server, `repeat` times.
+    """Interleave the retrieve work server by server, `repeat` times (after :func:`ingest_rounds`).
 
     Interleaving keeps a load change on a shared machine from favouring one server.
     """
-    times = {s.name: {"ingest": [], "C-FIND": [], "C-GET": [], "C-MOVE": []} for s in servers}
-    for server in servers:
-        print(f"  ingest into {server.name} ...", flush=True)
-        times[server.name]["ingest"].append(ingest(server, data))
+    times = {s.name: {"C-FIND": [], "C-GET": [], "C-MOVE": []} for s in servers}
     spies = [start_profile(s, work, "retrieve") for s in servers] if profile else []
     for round_ in range(repeat):
         print(f"  retrieve round {round_ + 1}/{repeat} ...", flush=True)
@@ -331,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/qrscp-bench"), help="data and server dirs")
     parser.add_argument("--slices", type=int, default=500, help="slices of the 512x512 CT series")
     parser.add_argument("--other", type=int, default=525, help="further (MR) instances to ingest")
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions of C-FIND/C-GET/C-MOVE")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of ingest, C-FIND, C-GET, C-MOVE")
     parser.add_argument("--no-dcmqrscp", action="store_true", help="only run qrscp")
     parser.add_argument("--fsync", action="store_true", help="also run qrscp with fsync on (its default)")
     parser.add_argument("--profile", action="store_true", help="py-spy profile of qrscp's retrieve work")
@@ -353,11 +374,10 @@ def main(argv: list[str] | None = None) -> int:
         starters.append(("qrscp (fsync)", lambda: start_qrscp(args.work, move_port, fsync=True)))
     servers: list[Server] = []
     try:
-        for name, start in starters:
-            print(f"starting {name} ...", flush=True)
-            servers.append(start())
+        ingest_times, rss = ingest_rounds(starters, data, args.repeat, servers)
         results = measure_all(servers, data, args.work, move_port, args.repeat, args.profile)
-        rss = {server.name: server.rss_peak for server in servers}
+        for name, median in ingest_times.items():
+            results[name]["ingest"] = median
     finally:
         for server in servers:
             server.stop()
