@@ -8,6 +8,8 @@ Nothing here commits: the caller commits after the file is safely in the store.
 
 from __future__ import annotations
 
+import functools
+
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -40,8 +42,15 @@ class DuplicateInstanceError(RegistryError):
     """The SOP Instance UID is already indexed and ``replace`` was not asked for."""
 
 
+@functools.lru_cache(maxsize=None)
 def _is_int_column(model: type[Base], column: str) -> bool:
     return isinstance(model.__table__.c[column].type, Integer)
+
+
+@functools.lru_cache(maxsize=None)
+def _stored_keys(level: Level) -> tuple:
+    """The keys of `level` that have an index column (fixed: computed once)."""
+    return tuple(key for key in KEYS if key.level is level and key.column is not None)
 
 
 def level_values(dataset: Dataset, level: Level) -> dict[str, object]:
@@ -58,9 +67,7 @@ def level_values(dataset: Dataset, level: Level) -> dict[str, object]:
         ORM attribute name -> value (text, int or None), Person Name case-folded siblings included.
     """
     values: dict[str, object] = {}
-    for key in KEYS:
-        if key.level is not level or key.column is None:
-            continue
+    for key in _stored_keys(level):
         if key.vr == "SQ":
             values[key.column] = sequence_json(dataset, key.keyword)
         elif _is_int_column(key.model, key.column):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import struct
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
@@ -47,6 +48,8 @@ def value_text(value: object) -> str:
 _DEFAULT_REPERTOIRE_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "IS", "TM", "UI"})
 #: Text VRs whose ASCII bytes (without ISO 2022 escapes) read the same in every character set.
 _ASCII_TEXT_VRS = _DEFAULT_REPERTOIRE_VRS | {"LO", "SH"}
+#: Binary integer VRs read from their bytes: struct code and size.
+_BINARY_INTEGERS = {"US": ("H", 2), "SS": ("h", 2), "UL": ("I", 4), "SL": ("i", 4)}
 #: ESC, which starts an ISO 2022 code extension (its text is 7-bit but not ASCII text).
 _ESCAPE = b"\x1b"
 
@@ -64,10 +67,22 @@ def _ascii_text(dataset: Dataset, tag: int, vr: str) -> str | None:
     was the largest cost of indexing an instance. For these VRs and ASCII bytes the text is exactly
     what :func:`value_text` gives for pydicom's value (``tests/index/test_values.py``).
     """
-    raw = dataset.get_item(tag)
-    if not isinstance(raw, RawDataElement) or not isinstance(raw.value, bytes):
+    return _raw_ascii_text(dataset.get_item(tag), vr)
+
+
+def _raw_ascii_text(raw: object, vr: str) -> str | None:
+    """:func:`_ascii_text` of an element as stored in a dataset (raw or not); also the text of raw
+    little-endian binary integers (Rows, Columns, Bits Allocated...), as pydicom would convert them."""
+    if type(raw) is not RawDataElement or not isinstance(raw.value, bytes):
         return None
-    if (raw.VR or vr) != vr or vr not in _ASCII_TEXT_VRS:
+    if (raw.VR or vr) != vr:
+        return None
+    if vr in _BINARY_INTEGERS:
+        value, (code, size) = raw.value, _BINARY_INTEGERS[vr]
+        if not raw.is_little_endian or len(value) % size:
+            return None
+        return VALUE_SEPARATOR.join(str(v) for v in struct.unpack(f"<{len(value) // size}{code}", value))
+    if vr not in _ASCII_TEXT_VRS:
         return None
     value = raw.value
     if not value.isascii() or (vr not in _DEFAULT_REPERTOIRE_VRS and _ESCAPE in value):
@@ -89,9 +104,12 @@ def element_text(dataset: Dataset, keyword: str) -> str:
     str
     """
     tag, vr = _tag_and_vr(keyword)
-    if tag is None or tag not in dataset:
+    if tag is None:
         return ""
-    text = _ascii_text(dataset, tag, vr)
+    stored = dataset._dict.get(tag)  # one look-up: this runs for every indexed key of every C-STORE
+    if stored is None:
+        return ""
+    text = _raw_ascii_text(stored, vr)
     if text is not None:
         return text
     try:

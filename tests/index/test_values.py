@@ -51,6 +51,8 @@ def _datasets():
     odd.ImageType = ["ORIGINAL", "PRIMARY", "", "AXIAL "]
     odd.AccessionNumber = " A12\\B3 "
     odd.StudyID = ""
+    odd.Rows = [8, 8]  # a binary integer with two values, and one empty
+    odd.Columns = None
     yield "odd-text", odd
     japanese = make_series("CT", slices=1, rows=8, columns=8, seed=7)[0]
     japanese.SpecificCharacterSet = ["", "ISO 2022 IR 87"]
