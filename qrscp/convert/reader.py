@@ -2,21 +2,21 @@
 
 Conversion reads every header of a series (hundreds of files) but needs few of their values decoded:
 pydicom's reader, a Python loop of small reads per element, was a third of the conversion time of a
-100-slice series. This reader maps the file and slices its elements out in one pass, producing the same
-:class:`~pydicom.dataset.FileDataset` that ``dcmread(path, defer_size=..., force=True)`` gives: the same
-``RawDataElement`` values, offsets and deferral, the same File Meta Information and encoding.
+100-slice series. This reader reads the head of the file (:data:`HEAD_BYTES`) in one call and slices its
+elements out in one pass, producing the same :class:`~pydicom.dataset.FileDataset` that
+``dcmread(path, defer_size=..., force=True)`` gives: the same ``RawDataElement`` values, offsets and
+deferral, the same File Meta Information and encoding.
 
 It handles what modalities send for conversion: Explicit VR Little Endian and the encapsulated transfer
 syntaxes. Anything else (Implicit VR, Big Endian, Deflate, no preamble, a VR that is not a VR, a length
-beyond the end of the file, an undefined length other than a sequence or encapsulated Pixel Data)
-returns None, and the caller falls back to pydicom, whose many tolerances for malformed files this
+beyond the end of the file, an undefined length other than a sequence or encapsulated Pixel Data, a
+header longer than :data:`HEAD_BYTES`, or values after a large deferred one) returns None, and the caller falls back to pydicom, whose many tolerances for malformed files this
 reader does not try to copy. Sequences stay raw: pydicom parses them on first access, exactly as it
 does for raw sequences elsewhere.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
 import struct
 
@@ -40,6 +40,8 @@ _VALID_VRS = frozenset(_VR_NAMES)
 _LONG_VRS = frozenset(vr.encode() for vr in ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR",
                                              "UT", "UV"))
 _UNDEFINED = 0xFFFFFFFF
+#: Bytes read from the head of a file: the header and, for a single-frame image, usually all of it.
+HEAD_BYTES = 256 * 1024
 _ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _PIXEL_DATA = 0x7FE00010
 _unpack_from = struct.unpack_from
@@ -68,20 +70,22 @@ def read_explicit_little_endian(path: str | os.PathLike, *, defer_size: int | No
     try:
         with open(name, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            if size < 144:
-                return None
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-                if buf[128:132] != b"DICM":
-                    return None
-                meta, position = _parse(buf, 132, size, None, meta_only=True)
-                syntax_element = meta.get(BaseTag(0x00020010))
-                if syntax_element is None or not syntax_element.value:
-                    return None
-                syntax = syntax_element.value.rstrip(b"\x00 ").decode("ascii")
-                if syntax in _NOT_HANDLED or not (syntax == _EXPLICIT_LITTLE or UID(syntax).is_encapsulated):
-                    return None
-                elements, _ = _parse(buf, position, size, defer_size, meta_only=False)
-                preamble = buf[:128]
+            # The head of the file only, read (not mapped: a file truncated by another process while
+            # mapped would kill this one with SIGBUS). A large last value (Pixel Data) needs no bytes.
+            buf = f.read(min(size, HEAD_BYTES))
+        if len(buf) < min(size, HEAD_BYTES):  # the file shrank meanwhile: parse what is there
+            size = len(buf)
+        if size < 144 or buf[128:132] != b"DICM":
+            return None
+        meta, position = _parse(buf, 132, len(buf), None, meta_only=True, file_size=size)
+        syntax_element = meta.get(BaseTag(0x00020010))
+        if syntax_element is None or not syntax_element.value:
+            return None
+        syntax = syntax_element.value.rstrip(b"\x00 ").decode("ascii")
+        if syntax in _NOT_HANDLED or not (syntax == _EXPLICIT_LITTLE or UID(syntax).is_encapsulated):
+            return None
+        elements, _ = _parse(buf, position, len(buf), defer_size, meta_only=False, file_size=size)
+        preamble = buf[:128]
     except (_NotHandled, OSError, ValueError, struct.error, UnicodeDecodeError):
         return None
     file_meta = FileMetaDataset(meta)
@@ -116,12 +120,15 @@ def parse_explicit_little_endian(data: bytes, *, stop_at: frozenset[int] = froze
     return dataset
 
 
-def _parse(buf: mmap.mmap | bytes, position: int, end: int, defer_size: int | None, *,
-           meta_only: bool, stop_at: frozenset[int] = frozenset()) -> tuple[dict[BaseTag, RawDataElement], int]:
-    """Elements from `position` to `end` or the first tag of `stop_at` (with `meta_only`, while the group
-    is 0002)."""
+def _parse(buf: bytes, position: int, end: int, defer_size: int | None, *, meta_only: bool,
+           stop_at: frozenset[int] = frozenset(),
+           file_size: int | None = None) -> tuple[dict[BaseTag, RawDataElement], int]:
+    """Elements from `position` to `file_size` or the first tag of `stop_at` (with `meta_only`, while
+    the group is 0002). `buf` holds the bytes up to `end`; a deferred value may reach beyond it only
+    when it is the last of the file."""
+    file_size = end if file_size is None else file_size
     elements: dict[BaseTag, RawDataElement] = {}
-    while position < end:
+    while position < file_size:
         if position + 8 > end:
             raise _NotHandled("truncated element header")
         group, number, vr, length = _unpack_from("<HH2sH", buf, position)
@@ -154,12 +161,16 @@ def _parse(buf: mmap.mmap | bytes, position: int, end: int, defer_size: int | No
                 raise _NotHandled("undefined length outside a sequence or Pixel Data")
         else:
             stop = value_tell + length
-            if stop > end:
+            if stop > file_size:
                 raise _NotHandled("value beyond the end of the file")
             if length == 0:
                 value = empty_value_for_VR(vr_name, raw=True)
+            elif defer_size is not None and length > defer_size:
+                value = None  # beyond `end` too when it is the last value: the loop ends at file_size
+            elif stop > end:
+                raise _NotHandled("value beyond what was read")
             else:
-                value = None if defer_size is not None and length > defer_size else buf[value_tell:stop]
+                value = buf[value_tell:stop]
         key = BaseTag(tag)
         # An undefined-length sequence keeps its delimiter: pydicom's parser of raw sequences stops there.
         elements[key] = RawDataElement(key, vr_name, length, value, value_tell, False, True)
@@ -167,7 +178,7 @@ def _parse(buf: mmap.mmap | bytes, position: int, end: int, defer_size: int | No
     return elements, position
 
 
-def _skip_items(buf: mmap.mmap, position: int, end: int, *, fragments: bool = False) -> int:
+def _skip_items(buf: bytes, position: int, end: int, *, fragments: bool = False) -> int:
     """End (after the Sequence Delimitation Item) of an undefined-length sequence value, or with
     `fragments` of encapsulated Pixel Data (whose items always have a length)."""
     while True:
@@ -188,7 +199,7 @@ def _skip_items(buf: mmap.mmap, position: int, end: int, *, fragments: bool = Fa
                 raise _NotHandled("item beyond the end of the file")
 
 
-def _skip_undefined_item(buf: mmap.mmap, position: int, end: int) -> int:
+def _skip_undefined_item(buf: bytes, position: int, end: int) -> int:
     """End (after the Item Delimitation Item) of an undefined-length item."""
     while True:
         if position + 8 > end:

@@ -180,3 +180,23 @@ def test_implicit_data_set_is_left_to_pydicom() -> None:
     ds = make_series("CT", slices=1, rows=8, columns=8)[0]
     assert parse_explicit_little_endian(encode_dataset(ds, ImplicitVRLittleEndian)) is None
     assert parse_explicit_little_endian(encode_dataset(ds, ExplicitVRLittleEndian)) is not None
+
+
+def test_header_longer_than_the_head_read_is_left_to_pydicom(tmp_path: Path) -> None:
+    from qrscp.convert.reader import HEAD_BYTES
+
+    # A private value larger than the head of the file: without deferral it cannot be read from the head.
+    path = _write_series(tmp_path, "CT", ExplicitVRLittleEndian, private_block_bytes=HEAD_BYTES + 1000)[0]
+    assert read_explicit_little_endian(path, defer_size=None) is None
+    # With deferral, the large private value is skipped but the elements after it lie beyond the head.
+    assert read_explicit_little_endian(path, defer_size=DEFER_SIZE) is None
+    assert read_source(path).SOPInstanceUID  # pydicom reads it
+
+
+def test_large_last_value_is_deferred_without_reading_it(tmp_path: Path) -> None:
+    """A 1024x1024 slice (2 MiB of Pixel Data, beyond the head) is read by this reader, pixels deferred."""
+    path = write_datasets(make_series("MR", slices=1, rows=1024, columns=1024, seed=2), tmp_path)[0]
+    fast = read_explicit_little_endian(path, defer_size=DEFER_SIZE)
+    assert fast is not None and fast._dict[0x7FE00010].value is None
+    assert_same_dataset(fast, pydicom.dcmread(str(path), defer_size=DEFER_SIZE, force=True))
+    assert fast.PixelData == pydicom.dcmread(str(path)).PixelData
