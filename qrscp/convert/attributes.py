@@ -123,22 +123,13 @@ def value_keys(ds: Dataset, little_endian: bool = True) -> dict[int, bytes | Non
     every hash match call ``BaseTag.__eq__`` in Python (a third of the conversion time of a large series).
     """
     keys: dict[int, bytes | None] = {}
-    text_vrs = _TEXT_VRS
     for tag, raw in ds._dict.items():
         if tag in PIXEL_TAGS:
             continue  # never compared; reading a deferred value would load the pixels
-        if little_endian and type(raw) is RawDataElement:
-            value, vr = raw.value, raw.VR
-            if value is not None and vr and vr != "SQ":  # the common case, inlined: undecoded bytes
-                if not raw.length:
-                    keys[int(tag)] = None
-                    continue
-                value = bytes(value)
-                if vr in text_vrs:
-                    value = value.rstrip(b"\x00 ")
-                keys[int(tag)] = value or None
-                continue
-        keys[int(tag)] = value_key(ds, tag, little_endian)
+        if type(raw) is RawDataElement and little_endian and raw.value is not None and raw.VR and raw.VR != "SQ":
+            keys[int(tag)] = _strip(raw.VR, bytes(raw.value)) if raw.length else None
+        else:
+            keys[int(tag)] = value_key(ds, tag, little_endian)
     return keys
 
 

@@ -10,9 +10,9 @@ deferral, the same File Meta Information and encoding.
 It handles what modalities send for conversion: Explicit VR Little Endian and the encapsulated transfer
 syntaxes. Anything else (Implicit VR, Big Endian, Deflate, no preamble, a VR that is not a VR, a length
 beyond the end of the file, an undefined length other than a sequence or encapsulated Pixel Data, a
-header longer than :data:`HEAD_BYTES`, or values after a large deferred one) returns None, and the caller falls back to pydicom, whose many tolerances for malformed files this
-reader does not try to copy. Sequences stay raw: pydicom parses them on first access, exactly as it
-does for raw sequences elsewhere.
+header longer than :data:`HEAD_BYTES`, or values after a large deferred one) returns None, and the
+caller falls back to pydicom, whose many tolerances for malformed files this reader does not try to copy.
+Sequences stay raw: pydicom parses them on first access, exactly as it does for raw sequences elsewhere.
 """
 
 from __future__ import annotations
@@ -25,17 +25,14 @@ from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
-#: Transfer syntaxes that are read here although not encapsulated.
+#: The one native transfer syntax read here (the encapsulated ones are Explicit VR Little Endian too).
 _EXPLICIT_LITTLE = "1.2.840.10008.1.2.1"
-#: Explicit VR Little Endian by UID but not a plain byte stream, or not Little Endian at all.
-_NOT_HANDLED = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})
 
 #: Every VR, as its two bytes in the file -> its name.
 _VR_NAMES = {
     vr.encode(): vr for vr in ("AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD",
                            "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI",
                            "UL", "UN", "UR", "US", "UT", "UV")}
-_VALID_VRS = frozenset(_VR_NAMES)
 #: VRs with a reserved field and a 4-byte length (PS3.5 7.1.2).
 _LONG_VRS = frozenset(vr.encode() for vr in ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR",
                                              "UT", "UV"))
@@ -82,7 +79,7 @@ def read_explicit_little_endian(path: str | os.PathLike, *, defer_size: int | No
         if syntax_element is None or not syntax_element.value:
             return None
         syntax = syntax_element.value.rstrip(b"\x00 ").decode("ascii")
-        if syntax in _NOT_HANDLED or not (syntax == _EXPLICIT_LITTLE or UID(syntax).is_encapsulated):
+        if not (syntax == _EXPLICIT_LITTLE or UID(syntax).is_encapsulated):  # ValueError: not a syntax
             return None
         elements, _ = _parse(buf, position, len(buf), defer_size, meta_only=False, file_size=size)
         preamble = buf[:128]
@@ -208,7 +205,7 @@ def _skip_undefined_item(buf: bytes, position: int, end: int) -> int:
         if (group << 16 | number) == _ITEM_END:
             return position + 8
         vr = buf[position + 4:position + 6]
-        if vr not in _VALID_VRS:
+        if vr not in _VR_NAMES:
             raise _NotHandled("not an explicit VR in an item")
         if vr in _LONG_VRS:
             (length,) = _unpack_from("<I", buf, position + 8)

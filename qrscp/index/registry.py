@@ -8,9 +8,8 @@ Nothing here commits: the caller commits after the file is safely in the store.
 
 from __future__ import annotations
 
-import functools
-
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 

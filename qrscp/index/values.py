@@ -67,12 +67,15 @@ def _ascii_text(dataset: Dataset, tag: int, vr: str) -> str | None:
     was the largest cost of indexing an instance. For these VRs and ASCII bytes the text is exactly
     what :func:`value_text` gives for pydicom's value (``tests/index/test_values.py``).
     """
-    return _raw_ascii_text(dataset.get_item(tag), vr)
+    return _text_from_raw(dataset.get_item(tag), vr)
 
 
-def _raw_ascii_text(raw: object, vr: str) -> str | None:
-    """:func:`_ascii_text` of an element as stored in a dataset (raw or not); also the text of raw
-    little-endian binary integers (Rows, Columns, Bits Allocated...), as pydicom would convert them."""
+def _text_from_raw(raw: object, vr: str) -> str | None:
+    """The text of an element as stored in a dataset, read from its raw bytes; None: convert it.
+
+    Plain ASCII text (see :func:`_ascii_text`) and little-endian binary integers (Rows, Columns, Bits
+    Allocated...) give exactly what :func:`value_text` gives for pydicom's converted value.
+    """
     if type(raw) is not RawDataElement or not isinstance(raw.value, bytes):
         return None
     if (raw.VR or vr) != vr:
@@ -109,7 +112,7 @@ def element_text(dataset: Dataset, keyword: str) -> str:
     stored = dataset._dict.get(tag)  # one look-up: this runs for every indexed key of every C-STORE
     if stored is None:
         return ""
-    text = _raw_ascii_text(stored, vr)
+    text = _text_from_raw(stored, vr)
     if text is not None:
         return text
     try:
