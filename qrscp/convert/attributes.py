@@ -7,11 +7,16 @@ VR are byte-matched (C.7.6.16.2.FG). An absent attribute and an empty one compar
 
 from __future__ import annotations
 
+import struct
+
+from pydicom import config
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
 from pydicom.tag import BaseTag, Tag
+
+from qrscp.convert.reader import element_header
 
 PIXEL_DATA = Tag(0x7FE0, 0x0010)
 #: Pixel data and trailing padding never compared nor copied as attributes.
@@ -123,13 +128,32 @@ def value_keys(ds: Dataset, little_endian: bool = True) -> dict[int, bytes | Non
     every hash match call ``BaseTag.__eq__`` in Python (a third of the conversion time of a large series).
     """
     keys: dict[int, bytes | None] = {}
+    explicit = little_endian and (getattr(ds, "original_encoding", None) or (None, None))[0] is False
+    text_vrs = _TEXT_VRS
     for tag, raw in ds._dict.items():
         if tag in PIXEL_TAGS:
             continue  # never compared; reading a deferred value would load the pixels
-        if type(raw) is RawDataElement and little_endian and raw.value is not None and raw.VR and raw.VR != "SQ":
-            keys[int(tag)] = _strip(raw.VR, bytes(raw.value)) if raw.length else None
-        else:
-            keys[int(tag)] = value_key(ds, tag, little_endian)
+        if type(raw) is RawDataElement and little_endian:
+            # The loop of every element of every frame: the value key of `_strip`, inlined.
+            vr, length, value = raw[1], raw[2], raw[3]
+            if value is not None and vr:
+                if vr != "SQ":
+                    if not length:
+                        keys[int(tag)] = None
+                    else:
+                        if type(value) is not bytes:
+                            value = bytes(value)
+                        if vr in text_vrs:
+                            value = value.rstrip(b"\x00 ")
+                        keys[int(tag)] = value or None
+                    continue
+                if explicit:
+                    # Decoding a sequence builds a Dataset per item; its key can be read off the bytes.
+                    key = raw_sequence_key(value)
+                    if key is not _NOT_READ:
+                        keys[int(tag)] = key
+                        continue
+        keys[int(tag)] = value_key(ds, tag, little_endian)
     return keys
 
 
@@ -138,14 +162,14 @@ _TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN
                        "UR", "UT"})
 
 
+_unpack_from = struct.unpack_from
+
 _STRUCT_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d", "SV": "q", "UV": "Q"}
 _BYTES_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
 
 
 def _fast_value_bytes(elem: DataElement, ds: Dataset) -> bytes | None:
     """Little-endian value bytes of an in-memory element without pydicom's writer (None: not handled)."""
-    import struct
-
     vr, value = elem.VR, elem.value
     values = list(value) if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else [value]
     try:
@@ -192,6 +216,95 @@ def sequence_fingerprint(items) -> bytes:
             parts.append(b"-" if key is None else len(key).to_bytes(4, "little") + key)
         parts.append(b"]")
     return b"".join(parts)
+
+
+_NOT_READ = b"not read"
+_ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_UNDEFINED = 0xFFFFFFFF
+
+
+def raw_sequence_key(value: bytes) -> bytes | None:
+    """:func:`value_key` of a sequence from its Explicit VR Little Endian value bytes, without decoding it.
+
+    Equal to ``value_key`` of the decoded sequence (None when it has no items, else ``b"SQ"`` and its
+    :func:`sequence_fingerprint`), whether its sequences and items have defined or undefined lengths.
+    Returns ``_NOT_READ`` for anything unusual (an unknown VR, an undefined length outside a sequence, a
+    length beyond the value), for which the caller decodes the sequence instead.
+    """
+    try:
+        items, _ = _raw_items(value, 0, len(value))
+    except (ValueError, IndexError, struct.error):
+        return _NOT_READ
+    if items is None:
+        return _NOT_READ
+    return b"SQ" + items if items != b"0[" else None
+
+
+def _raw_items(buf: bytes, position: int, end: int) -> tuple[bytes | None, int]:
+    """Fingerprint of the items from `position` to `end` (or to a Sequence Delimitation Item), and the
+    position after them; None when the encoding is not one read here."""
+    parts: list[bytes] = []
+    count = 0
+    while position < end:
+        group, number, length = _unpack_from("<HHI", buf, position)
+        tag = group << 16 | number
+        position += 8
+        if tag == _SEQUENCE_END:
+            break
+        if tag != _ITEM:
+            return None, position
+        count += 1
+        item_end = end if length == _UNDEFINED else position + length
+        if item_end > end:
+            return None, position
+        elements: list[tuple[int, bytes | None]] = []
+        while position < item_end:
+            group, number = _unpack_from("<HH", buf, position)
+            tag = group << 16 | number
+            if tag == _ITEM_END:
+                position += 8
+                break
+            vr, size, position = element_header(buf, position)
+            if vr == b"SQ":
+                stop = item_end if size == _UNDEFINED else position + size
+                if stop > item_end:
+                    return None, position
+                nested, after = _raw_items(buf, position, stop)
+                if nested is None:
+                    return None, position
+                position = after if size == _UNDEFINED else stop
+                elements.append((tag, None if nested == b"0[" else b"SQ" + nested))
+                continue
+            if size == _UNDEFINED or position + size > item_end:
+                return None, position
+            value = buf[position:position + size]
+            position += size
+            elements.append((tag, _strip(vr.decode(), value) if size else None))
+        else:
+            if length == _UNDEFINED:
+                return None, position  # no Item Delimitation Item before the end
+        elements.sort(key=lambda element: element[0])
+        for tag, key in elements:
+            parts.append(tag.to_bytes(4, "little"))
+            parts.append(b"-" if key is None else len(key).to_bytes(4, "little") + key)
+        parts.append(b"]")
+    return b"%d[" % count + b"".join(parts), position
+
+
+def put(item: Dataset, elem: DataElement | RawDataElement) -> None:
+    """``item.add(elem)`` for an element that is neither a sequence nor Pixel Data, minus pydicom's work.
+
+    pydicom's ``Dataset.__setitem__`` decodes a raw private element on arrival to label it with its
+    Private Creator; reading it (``item[tag]``) decodes and labels it just the same, so a conversion that
+    only moves elements leaves them raw.
+    """
+    item._dict[elem.tag] = elem
+
+
+def generated_element(tag: BaseTag, vr: str, value: object) -> DataElement:
+    """A new element with a value the conversion made or took from a source, not validated: a source's
+    invalid value is carried over unchanged (and pydicom's validation costs more than the element)."""
+    return DataElement(tag, vr, value, validation_mode=config.IGNORE)
 
 
 def copy_element(ds: Dataset, tag: BaseTag) -> DataElement:

@@ -43,7 +43,7 @@ from qrscp.convert.functional_groups import (
     MACRO_INPUT_TAGS,
     PER_FRAME_ONLY,
     build_macro,
-    flatten_groups,
+    flattened_keys,
     macro_keyword,
 )
 from qrscp.convert.grouping import group_for_enhanced
@@ -187,8 +187,8 @@ def convert_group(
     all_tags.update(map(int, CONSUMED_TAGS | (GENERATED_TAGS - _NOT_COPIED)))
     unassigned_shared = Dataset()
     unassigned_per_frame = [Dataset() for _ in frames]
-    shared_flat = flatten_groups([shared_item], copy_values=False)
-    per_frame_flat = [flatten_groups([item], copy_values=False) for item in per_frame_items]
+    shared_recovered = flattened_keys([shared_item])
+    per_frame_recovered = [flattened_keys([item]) for item in per_frame_items]
 
     for int_tag in sorted(all_tags):
         tag = Tag(int_tag)
@@ -201,8 +201,8 @@ def convert_group(
                 kept = None if keyword in ENHANCED_ONLY_KEYWORDS else attrs.value_key(top, tag)
                 recovered = [kept] * n
             else:
-                recovered = [attrs.value_key(flat if tag in flat._dict else shared_flat, tag)
-                             for flat in per_frame_flat]
+                shared_key = shared_recovered.get(int_tag)
+                recovered = [flat[int_tag] if int_tag in flat else shared_key for flat in per_frame_recovered]
             if keys == recovered:
                 continue
             _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, markers=True)
@@ -210,8 +210,8 @@ def convert_group(
         keyword = keyword_for_tag(tag)
         shared = len(set(keys)) == 1
         if shared and keyword in top_level_keywords and tag.group % 2 == 0:
-            if tag not in top:
-                top.add(_first_element(frames, tag))
+            if tag not in top._dict:
+                _add(top, _first_element(frames, tag))
             continue
         _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, markers=False)
 
@@ -226,8 +226,10 @@ def convert_group(
         if keyword not in top:
             top.add(attrs.empty_element(Tag(keyword), dictionary_VR(keyword)))
 
-    top.SharedFunctionalGroupsSequence = [_sorted_item(shared_item)]
-    top.PerFrameFunctionalGroupsSequence = [_sorted_item(item) for item in per_frame_items]
+    for item in (shared_item, *per_frame_items):
+        _sort_elements(item)
+    top.SharedFunctionalGroupsSequence = [shared_item]
+    top.PerFrameFunctionalGroupsSequence = per_frame_items
     top.file_meta = file_meta_for(top, plan.transfer_syntax)
     if materialize_pixels:
         attach_pixel_data(top, plan)
@@ -241,11 +243,9 @@ def convert_group(
     return conversion
 
 
-def _sorted_item(item: Dataset) -> Dataset:
-    out = Dataset()
-    for elem in item:  # iteration of a Dataset is in tag order
-        out.add(elem)
-    return out
+def _sort_elements(item: Dataset) -> None:
+    """Keep the elements of `item` in tag order (``Dataset.keys()`` gives them in insertion order)."""
+    item._dict = dict(sorted(item._dict.items()))
 
 
 def _clear_embedded_overlays(frames: Sequence[Dataset], plan: PixelPlan) -> None:
@@ -283,14 +283,23 @@ def _place_unassigned(tag: BaseTag, frames: Sequence[Dataset], keys: list[bytes 
             vr = _vr_of(frames, tag)
             shared.add(attrs.empty_element(tag, vr))
         else:
-            shared.add(_first_element(frames, tag))
+            _add(shared, _first_element(frames, tag))
         return
     vr = _vr_of(frames, tag)
+    add = Dataset.add if vr == "SQ" else attrs.put
     for ds, item in zip(frames, per_frame):
         if tag in ds._dict:
-            item.add(attrs.reusable_element(ds, tag))
+            add(item, attrs.reusable_element(ds, tag))
         elif markers:
-            item.add(attrs.empty_element(tag, vr))
+            add(item, attrs.empty_element(tag, vr))
+
+
+def _add(ds: Dataset, elem: DataElement) -> None:
+    """Add an element moved from a source: sequences through pydicom, the others as they are."""
+    if elem.VR == "SQ":
+        ds.add(elem)
+    else:
+        attrs.put(ds, elem)
 
 
 def _vr_of(frames: Sequence[Dataset], tag: BaseTag) -> str:
@@ -306,10 +315,13 @@ def _vr_of(frames: Sequence[Dataset], tag: BaseTag) -> str:
 def _add_private_creators(frames: Sequence[Dataset], shared: Dataset, per_frame: list[Dataset]) -> None:
     """Each Unassigned item carries the Private Creator of every private element in it (C.7.6.16.2.FG)."""
     for ds, item in [(frames[0], shared), *zip(frames, per_frame)]:
-        for tag in list(item.keys()):
-            creator = attrs.private_creator_tag(Tag(tag))
-            if creator is not None and creator not in item and creator in ds:
-                item.add(copy.deepcopy(ds[creator]))
+        elements = item._dict
+        creators = {tag & 0xFFFF0000 | (tag & 0xFF00) >> 8 for tag in elements
+                    if tag >> 16 & 1 and tag & 0xFFFF >= 0x1000}
+        for creator in sorted(creators):
+            creator_tag = Tag(creator)
+            if creator_tag not in elements and creator_tag in ds._dict:
+                attrs.put(item, copy.deepcopy(ds[creator_tag]))
 
 
 def _combined(values: list[str]) -> str:

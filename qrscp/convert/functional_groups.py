@@ -9,13 +9,14 @@ every attribute a builder copies verbatim; :data:`CONSUMED_KEYWORDS` lists those
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.tag import Tag
+from pydicom.tag import BaseTag, Tag
 
-from qrscp.convert.attributes import reusable_element, text
+from qrscp.convert.attributes import generated_element, put, reusable_element, text, value_key
 from qrscp.convert.iod_tables import ANATOMIC_REGIONS
 
 PER_FRAME_ONLY = ("FrameContentSequence", "ConversionSourceAttributesSequence",
@@ -45,9 +46,9 @@ SOURCE_IMAGE_PURPOSE = ("121322", "DCM", "Source image for image processing oper
 
 def code_item(value: str, scheme: str, meaning: str) -> Dataset:
     item = Dataset()
-    item.CodeValue = value
-    item.CodingSchemeDesignator = scheme
-    item.CodeMeaning = meaning
+    _put_new(item, "CodeValue", "SH", value)
+    _put_new(item, "CodingSchemeDesignator", "SH", scheme)
+    _put_new(item, "CodeMeaning", "LO", meaning)
     return item
 
 
@@ -58,13 +59,41 @@ def _item(**keywords: object) -> Dataset:
     return item
 
 
+def _tag(keyword: str) -> Tag:
+    return _TAGS.get(keyword) or _TAGS.setdefault(keyword, Tag(keyword))
+
+
+def _has(ds: Dataset, keyword: str) -> bool:
+    """``keyword in ds`` without pydicom's keyword look-up (builders run for every frame)."""
+    return _tag(keyword) in ds._dict
+
+
+def _put_new(item: Dataset, keyword: str, vr: str, value: object) -> None:
+    put(item, generated_element(_tag(keyword), vr, value))
+
+
 def _copy_into(item: Dataset, source: Dataset, keywords: tuple[str, ...]) -> bool:
     found = False
+    elements = source._dict
     for keyword in keywords:
-        if keyword in source:
-            item.add(reusable_element(source, Tag(keyword)))
+        tag = _tag(keyword)
+        if tag in elements:
+            elem = reusable_element(source, tag)
+            if elem.VR == "SQ":
+                item.add(elem)
+            else:
+                put(item, elem)
             found = True
     return found
+
+
+#: Keyword -> tag of the attributes copied into functional groups (pydicom's look-up is per call).
+_TAGS: dict[str, Tag] = {}
+_FRAME_ACQUISITION_NUMBER = Tag("FrameAcquisitionNumber")
+_FRAME_ACQUISITION_DATETIME = Tag("FrameAcquisitionDateTime")
+_FRAME_REFERENCE_DATETIME = Tag("FrameReferenceDateTime")
+_REFERENCED_SOP_CLASS_UID = Tag("ReferencedSOPClassUID")
+_REFERENCED_SOP_INSTANCE_UID = Tag("ReferencedSOPInstanceUID")
 
 
 def frame_type(source: Dataset) -> list[str]:
@@ -129,37 +158,39 @@ def _plane_orientation(source: Dataset, modality: str) -> list[Dataset] | None:
 
 
 def _frame_voi_lut(source: Dataset, modality: str) -> list[Dataset] | None:
-    has_window = "WindowCenter" in source and "WindowWidth" in source
+    has_window = _has(source, "WindowCenter") and _has(source, "WindowWidth")
     if not has_window and modality not in ("CT", "PT"):
         return None
     item = Dataset()
     _copy_into(item, source, MACRO_ATTRIBUTES["FrameVOILUTSequence"])
     if not has_window:
-        item.WindowCenter, item.WindowWidth = _synthesized_window(source)
+        center, width = _synthesized_window(source)
+        _put_new(item, "WindowCenter", "DS", center)
+        _put_new(item, "WindowWidth", "DS", width)
     return [item]
 
 
 def _pixel_value_transformation(source: Dataset, modality: str) -> list[Dataset] | None:
-    has_rescale = "RescaleIntercept" in source and "RescaleSlope" in source
+    has_rescale = _has(source, "RescaleIntercept") and _has(source, "RescaleSlope")
     if not has_rescale and modality not in ("CT", "PT"):
         return None
     item = Dataset()
     _copy_into(item, source, MACRO_ATTRIBUTES["PixelValueTransformationSequence"])
-    if "RescaleIntercept" not in item:
-        item.RescaleIntercept = "0"
-    if "RescaleSlope" not in item:
-        item.RescaleSlope = "1"
-    if "RescaleType" not in item:
-        item.RescaleType = _default_rescale_type(modality, source)
+    if not _has(item, "RescaleIntercept"):
+        _put_new(item, "RescaleIntercept", "DS", "0")
+    if not _has(item, "RescaleSlope"):
+        _put_new(item, "RescaleSlope", "DS", "1")
+    if not _has(item, "RescaleType"):
+        _put_new(item, "RescaleType", "LO", _default_rescale_type(modality, source))
     return [item]
 
 
 def _frame_type(source: Dataset, modality: str) -> list[Dataset] | None:
     item = Dataset()
-    item.FrameType = frame_type(source)
-    item.PixelPresentation = pixel_presentation(source)
-    item.VolumetricProperties = "VOLUME"
-    item.VolumeBasedCalculationTechnique = "NONE"
+    _put_new(item, "FrameType", "CS", frame_type(source))
+    _put_new(item, "PixelPresentation", "CS", pixel_presentation(source))
+    _put_new(item, "VolumetricProperties", "CS", "VOLUME")
+    _put_new(item, "VolumeBasedCalculationTechnique", "CS", "NONE")
     return [item]
 
 
@@ -214,21 +245,22 @@ def _irradiation_event(source: Dataset, modality: str) -> list[Dataset] | None:
 
 
 def _frame_content(source: Dataset, modality: str) -> list[Dataset] | None:
+    # Built for every frame of a series: elements put directly.
     item = Dataset()
     number = _frame_acquisition_number(source)
     if number is not None:
-        item.FrameAcquisitionNumber = number
+        put(item, generated_element(_FRAME_ACQUISITION_NUMBER, "US", number))
     acquired = _acquisition_datetime(source)
     if acquired:
-        item.FrameAcquisitionDateTime = acquired
-        item.FrameReferenceDateTime = acquired
+        put(item, generated_element(_FRAME_ACQUISITION_DATETIME, "DT", acquired))
+        put(item, generated_element(_FRAME_REFERENCE_DATETIME, "DT", acquired))
     return [item]
 
 
 def _conversion_source(source: Dataset, modality: str) -> list[Dataset] | None:
     item = Dataset()
-    item.ReferencedSOPClassUID = text(source, "SOPClassUID")
-    item.ReferencedSOPInstanceUID = text(source, "SOPInstanceUID")
+    put(item, generated_element(_REFERENCED_SOP_CLASS_UID, "UI", text(source, "SOPClassUID")))
+    put(item, generated_element(_REFERENCED_SOP_INSTANCE_UID, "UI", text(source, "SOPInstanceUID")))
     return [item]
 
 
@@ -268,7 +300,7 @@ def build_macro(name: str, source: Dataset, modality: str) -> DataElement | None
     items = MACROS[name][1](source, modality)  # type: ignore[operator]
     if items is None:
         return None
-    return DataElement(macro_keyword(name, modality), "SQ", Sequence(items))
+    return DataElement(_tag(macro_keyword(name, modality)), "SQ", Sequence(items))
 
 
 def frame_groups(source: Dataset, modality: str) -> dict[str, DataElement]:
@@ -293,7 +325,7 @@ def _frame_anatomy(source: Dataset) -> Dataset | None:
         scheme, value, meaning = code
         item.AnatomicRegionSequence = [code_item(value, scheme, meaning)]
     laterality = (text(source, "ImageLaterality") or text(source, "Laterality")).upper()
-    item.FrameLaterality = laterality if laterality in ("R", "L", "B") else "U"
+    _put_new(item, "FrameLaterality", "CS", laterality if laterality in ("R", "L", "B") else "U")
     return item
 
 
@@ -314,28 +346,48 @@ def _acquisition_datetime(source: Dataset) -> str:
     return ""
 
 
+def _carried(items: list[Dataset]) -> Iterator[tuple[Dataset, BaseTag]]:
+    """(item, tag) of every classic attribute that functional group `items` carry."""
+    for group in items:
+        elements = group._dict
+        for keyword, inside in _FLATTENED:
+            tag = _tag(keyword)
+            if tag not in elements:
+                continue
+            if not inside:
+                yield group, tag
+                continue
+            for item in group[tag].value[:1]:
+                for keyword_inside in inside:
+                    tag_inside = _tag(keyword_inside)
+                    if tag_inside in item._dict:
+                        yield item, tag_inside
+
+
+def flattened_keys(items: list[Dataset]) -> dict[int, bytes | None]:
+    """:func:`~qrscp.convert.attributes.value_key` of every classic attribute that :func:`flatten_groups`
+    would give for `items`, keyed by plain ``int`` tag, without building the flattened Dataset."""
+    return {int(tag): value_key(holder, tag) for holder, tag in _carried(items)}
+
+
 def flatten_groups(items: list[Dataset], *, copy_values: bool = True) -> Dataset:
     """Classic attributes carried by functional group items (shared items first, then per-frame ones).
 
     With `copy_values` False the elements are shared with `items` (for comparisons only).
     """
     flat = Dataset()
-    for group in items:
-        for elem in group:
-            keyword = elem.keyword
-            if keyword in MACRO_ATTRIBUTES:
-                for item in elem.value[:1]:
-                    for keyword_inside in MACRO_ATTRIBUTES[keyword]:
-                        if keyword_inside in item:
-                            flat.add(_maybe_copy(item[keyword_inside], copy_values))
-            elif keyword == "ReferencedImageSequence":
-                flat.add(_maybe_copy(elem, copy_values))
-            elif keyword == "DerivationImageSequence":
-                for item in elem.value[:1]:
-                    for inside in ("DerivationDescription", "DerivationCodeSequence", "SourceImageSequence"):
-                        if inside in item:
-                            flat.add(_maybe_copy(item[inside], copy_values))
+    for holder, tag in _carried(items):
+        flat.add(_maybe_copy(holder[tag], copy_values))
     return flat
+
+
+#: Functional group sequence -> the classic attributes inside its first item that :func:`flatten_groups`
+#: gives (empty: the sequence element itself).
+_FLATTENED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    *MACRO_ATTRIBUTES.items(),
+    ("ReferencedImageSequence", ()),
+    ("DerivationImageSequence", ("DerivationDescription", "DerivationCodeSequence", "SourceImageSequence")),
+)
 
 
 def _maybe_copy(elem, copy_values: bool):

@@ -44,7 +44,7 @@ _PIXEL_DATA = 0x7FE00010
 _unpack_from = struct.unpack_from
 
 
-class _NotHandled(Exception):
+class _NotHandled(ValueError):
     """The file needs pydicom's reader."""
 
 
@@ -196,6 +196,19 @@ def _skip_items(buf: bytes, position: int, end: int, *, fragments: bool = False)
                 raise _NotHandled("item beyond the end of the file")
 
 
+def element_header(buf: bytes, position: int) -> tuple[bytes, int, int]:
+    """VR (its two bytes), value length and value position of the Explicit VR Little Endian element
+    header at `position` (the tag is the caller's). Raises ``ValueError`` for a VR that is not one."""
+    vr = buf[position + 4:position + 6]
+    if vr not in _VR_NAMES:
+        raise _NotHandled("not an explicit VR")
+    if vr in _LONG_VRS:
+        (length,) = _unpack_from("<I", buf, position + 8)
+        return vr, length, position + 12
+    (length,) = _unpack_from("<H", buf, position + 6)
+    return vr, length, position + 8
+
+
 def _skip_undefined_item(buf: bytes, position: int, end: int) -> int:
     """End (after the Item Delimitation Item) of an undefined-length item."""
     while True:
@@ -204,15 +217,7 @@ def _skip_undefined_item(buf: bytes, position: int, end: int) -> int:
         group, number = _unpack_from("<HH", buf, position)
         if (group << 16 | number) == _ITEM_END:
             return position + 8
-        vr = buf[position + 4:position + 6]
-        if vr not in _VR_NAMES:
-            raise _NotHandled("not an explicit VR in an item")
-        if vr in _LONG_VRS:
-            (length,) = _unpack_from("<I", buf, position + 8)
-            position += 12
-        else:
-            (length,) = _unpack_from("<H", buf, position + 6)
-            position += 8
+        vr, length, position = element_header(buf, position)
         if length == _UNDEFINED:
             if vr != b"SQ":
                 raise _NotHandled("undefined length in an item")

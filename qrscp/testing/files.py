@@ -86,3 +86,17 @@ def testdata_file(name: str) -> Path:
     if path is None:
         raise FileNotFoundError(f"pydicom test file {name!r} not available (pip install pydicom-data)")
     return Path(path)
+
+
+def testdata_files(pattern: str = "*.dcm") -> list[Path]:
+    """Paths of the pydicom and pydicom-data test files matching `pattern`, sorted.
+
+    Unlike ``pydicom.data.get_testdata_files`` nothing is downloaded: without a network that function
+    waits ~15 s for its downloads to fail.
+    """
+    from pydicom.data.data_manager import DATA_ROOT, DataTypes, external_data_sources
+
+    files = {path for path in (Path(DATA_ROOT) / "test_files").glob(pattern) if path.suffix != ".py"}
+    for source in external_data_sources().values():
+        files.update(Path(path) for path in source.get_paths(pattern, DataTypes.DATASET))
+    return sorted(files)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from pydicom.data import get_testdata_files
+
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import (
@@ -25,6 +25,7 @@ from qrscp.convert.io import DEFER_SIZE, read_source
 from qrscp.convert.reader import parse_explicit_little_endian, read_explicit_little_endian
 from qrscp.testing.encoding import is_available
 from qrscp.testing.factory import make_series, write_datasets
+from qrscp.testing.files import testdata_files
 
 ENCAPSULATED = [JPEGLosslessSV1, JPEG2000Lossless, RLELossless]
 
@@ -86,7 +87,7 @@ def test_other_encodings_are_left_to_pydicom(tmp_path: Path, transfer_syntax: st
 def test_pydicom_test_files_read_as_pydicom_reads_them() -> None:
     """Every pydicom test file this reader takes is read exactly as pydicom reads it."""
     taken = 0
-    for name in sorted(get_testdata_files("*.dcm")):
+    for name in map(str, testdata_files("*.dcm")):
         try:
             reference = pydicom.dcmread(name, defer_size=DEFER_SIZE, force=True)
         except Exception:  # noqa: BLE001 - files pydicom itself cannot read are not the question here
