@@ -344,6 +344,22 @@ def text(ds: Dataset, keyword: str) -> str:
     return str(value).strip(" \x00")
 
 
+def number_of_frames(ds: Dataset) -> int | None:
+    """Number of Frames (1 when absent or empty), read without pydicom's value conversion; None when the
+    value is not a number."""
+    value = text(ds, "NumberOfFrames")
+    if not value:
+        return 1
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:  # what pydicom's IS accepts beyond plain integers (e.g. "1.0")
+        return int(ds.NumberOfFrames)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def unsigned(ds: Dataset, keyword: str, default: int = 0) -> int:
     """Value of a US attribute (Rows, Bits Allocated...) without pydicom's value conversion."""
     tag = _keyword_tag(keyword)

@@ -6,6 +6,7 @@ import copy
 from collections.abc import Sequence
 
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.tag import Tag
 from pydicom.uid import ExplicitVRLittleEndian
 
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
@@ -71,11 +72,15 @@ def _equipment_key(item: Dataset) -> bytes:
     return sequence_fingerprint([stripped])
 
 
+_CONTRIBUTING_EQUIPMENT_SEQUENCE = Tag("ContributingEquipmentSequence")
+
+
 def contributing_equipment(sources: Sequence[Dataset], description: str, timestamp: tuple[str, str]) -> list[Dataset]:
     """Contributing Equipment Sequence of a new instance (C.3.5): the sources' items when they agree
     (Contribution DateTime excluded), then one new item for this conversion."""
     items: list[Dataset] = []
-    sequences = [list(ds.get("ContributingEquipmentSequence") or []) for ds in sources]
+    tag = _CONTRIBUTING_EQUIPMENT_SEQUENCE
+    sequences = [list(ds[tag].value or []) if tag in ds._dict else [] for ds in sources]
     if sequences and all(sequences):
         first = sequences[0]
         keys = [_equipment_key(i) for i in first]

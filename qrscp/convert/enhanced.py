@@ -167,7 +167,7 @@ def convert_group(
         for ds, item in zip(frames, per_frame_items):
             elem = build_macro(name, ds, modality)
             if elem is not None:
-                item.add(elem)
+                attrs.put(item, elem)  # a new item: no Pixel Representation for pydicom to hand down
                 if name == "FrameTypeSequence":
                     frame_type_items.append(elem.value[0])
 
@@ -379,7 +379,8 @@ def _set_generated(top: Dataset, frames: Sequence[Dataset], modality: str, targe
 
     for evidence, key in (("ReferencedImageEvidenceSequence", "ReferencedImageSequence"),
                           ("SourceImageEvidenceSequence", "SourceImageSequence")):
-        references = [ref for ds in frames for ref in (ds.get(key) or [])]
+        tag = Tag(key)
+        references = [ref for ds in frames if tag in ds._dict for ref in (ds[tag].value or [])]
         if references:
             setattr(top, evidence, hierarchical_references(references, first, locations))
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
-from qrscp.convert.attributes import text, value_key
+from qrscp.convert.attributes import number_of_frames, text, value_key
 from qrscp.uids import CLASSIC_TO_LEGACY_CONVERTED
 
 GROUP_KEYWORDS = (
@@ -41,9 +41,13 @@ GROUP_KEYWORDS = (
 
 def is_convertible_classic(ds: Dataset) -> bool:
     """True for CT/MR/PET Image Storage instances with pixel data (the classic images C.3.5 converts)."""
-    return str(ds.get("SOPClassUID", "")) in CLASSIC_TO_LEGACY_CONVERTED and "SOPInstanceUID" in ds and (
-        "PixelData" in ds or 0x7FE00010 in ds._dict
-    ) and int(ds.get("NumberOfFrames", 1) or 1) == 1
+    elements = ds._dict
+    return text(ds, "SOPClassUID") in CLASSIC_TO_LEGACY_CONVERTED and _SOP_INSTANCE_UID in elements \
+        and _PIXEL_DATA in elements and number_of_frames(ds) == 1
+
+
+_SOP_INSTANCE_UID = Tag("SOPInstanceUID")
+_PIXEL_DATA = Tag("PixelData")
 
 
 _GROUP_TAGS = tuple(Tag(keyword) for keyword in GROUP_KEYWORDS)

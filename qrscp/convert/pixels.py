@@ -14,6 +14,7 @@ Sources read with ``dcmread(..., defer_size=...)`` keep their pixel data in the 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ from pydicom import uid as uidmod
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_fragments, generate_frames
+from pydicom.tag import Tag
 
-from qrscp.convert.attributes import PIXEL_DATA, unsigned
+from qrscp.convert.attributes import PIXEL_DATA, number_of_frames, text, unsigned
 
 NATIVE_LITTLE_ENDIAN = (uidmod.ImplicitVRLittleEndian, uidmod.ExplicitVRLittleEndian,
                         uidmod.DeflatedExplicitVRLittleEndian)
@@ -33,11 +35,19 @@ NATIVE_LITTLE_ENDIAN = (uidmod.ImplicitVRLittleEndian, uidmod.ExplicitVRLittleEn
 def transfer_syntax_of(ds: Dataset) -> str:
     """Transfer syntax of a dataset's pixel data (File Meta, else the encoding it was read with)."""
     meta = getattr(ds, "file_meta", None)
-    if meta is not None and "TransferSyntaxUID" in meta:
-        return str(meta.TransferSyntaxUID)
+    if meta is not None and _TRANSFER_SYNTAX_UID in meta._dict:
+        return text(meta, "TransferSyntaxUID")
     if getattr(ds, "original_encoding", None) == (True, True) or getattr(ds, "is_implicit_VR", None):
         return uidmod.ImplicitVRLittleEndian
     return uidmod.ExplicitVRLittleEndian
+
+
+_TRANSFER_SYNTAX_UID = Tag("TransferSyntaxUID")
+
+
+@functools.lru_cache(maxsize=64)
+def _is_compressed(syntax: str) -> bool:
+    return uidmod.UID(syntax).is_compressed
 
 
 def frame_length(ds: Dataset) -> int:
@@ -78,8 +88,8 @@ def _raw_value_reader(ds: Dataset) -> Callable[[], bytes]:
 def source_frames(ds: Dataset) -> list[FramePixels]:
     """The frames of `ds` (one for a classic image, Number of Frames for a multi-frame one)."""
     syntax = transfer_syntax_of(ds)
-    encapsulated = uidmod.UID(syntax).is_compressed
-    count = int(ds.get("NumberOfFrames", 1) or 1)
+    encapsulated = _is_compressed(syntax)
+    count = number_of_frames(ds) or 1
     reader = _raw_value_reader(ds)
     if encapsulated:
         if count == 1:

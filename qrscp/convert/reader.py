@@ -17,6 +17,7 @@ Sequences stay raw: pydicom parses them on first access, exactly as it does for 
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 
@@ -33,6 +34,8 @@ _VR_NAMES = {
     vr.encode(): vr for vr in ("AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD",
                            "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI",
                            "UL", "UN", "UR", "US", "UT", "UV")}
+#: pydicom's raw value of an empty element, by VR.
+_EMPTY_VALUES = {vr: empty_value_for_VR(vr, raw=True) for vr in _VR_NAMES.values()}
 #: VRs with a reserved field and a 4-byte length (PS3.5 7.1.2).
 _LONG_VRS = frozenset(vr.encode() for vr in ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR",
                                              "UT", "UV"))
@@ -79,7 +82,7 @@ def read_explicit_little_endian(path: str | os.PathLike, *, defer_size: int | No
         if syntax_element is None or not syntax_element.value:
             return None
         syntax = syntax_element.value.rstrip(b"\x00 ").decode("ascii")
-        if not (syntax == _EXPLICIT_LITTLE or UID(syntax).is_encapsulated):  # ValueError: not a syntax
+        if not _is_handled_syntax(syntax):
             return None
         elements, _ = _parse(buf, position, len(buf), defer_size, meta_only=False, file_size=size)
         preamble = buf[:128]
@@ -88,8 +91,33 @@ def read_explicit_little_endian(path: str | os.PathLike, *, defer_size: int | No
     file_meta = FileMetaDataset(meta)
     dataset = Dataset(elements)
     ds = FileDataset(name, dataset, preamble, file_meta, is_implicit_VR=False, is_little_endian=True)
-    ds.set_original_encoding(False, True, dataset._character_set)
+    ds.set_original_encoding(False, True, _character_set(dataset))
     return ds
+
+
+@functools.lru_cache(maxsize=64)
+def _is_handled_syntax(syntax: str) -> bool:
+    return syntax == _EXPLICIT_LITTLE or UID(syntax).is_encapsulated  # ValueError: not a syntax
+
+
+def _character_set(dataset: Dataset) -> str | list[str]:
+    """``dataset._character_set``, decoded once per distinct raw Specific Character Set (the files of a
+    series share it); the element itself stays raw until read."""
+    raw = dataset._dict.get(_SPECIFIC_CHARACTER_SET)
+    if type(raw) is not RawDataElement or raw.value is None:
+        return dataset._character_set
+    encodings = _encodings_of(raw.VR, bytes(raw.value))
+    return list(encodings) if isinstance(encodings, tuple) else encodings
+
+
+@functools.lru_cache(maxsize=64)
+def _encodings_of(vr: str, value: bytes) -> str | tuple[str, ...]:
+    element = RawDataElement(_SPECIFIC_CHARACTER_SET, vr, len(value), value, 0, False, True)
+    encodings = Dataset({_SPECIFIC_CHARACTER_SET: element})._character_set
+    return tuple(encodings) if isinstance(encodings, list) else encodings
+
+
+_SPECIFIC_CHARACTER_SET = BaseTag(0x00080005)
 
 
 def parse_explicit_little_endian(data: bytes, *, stop_at: frozenset[int] = frozenset()) -> Dataset | None:
@@ -125,22 +153,26 @@ def _parse(buf: bytes, position: int, end: int, defer_size: int | None, *, meta_
     when it is the last of the file."""
     file_size = end if file_size is None else file_size
     elements: dict[BaseTag, RawDataElement] = {}
+    # Every element of every file of a series passes here: globals bound locally, the named tuple built
+    # without its Python-level constructor.
+    unpack_from, vr_names, long_vrs, empty_values = _unpack_from, _VR_NAMES, _LONG_VRS, _EMPTY_VALUES
+    new_tuple, raw_element = tuple.__new__, RawDataElement
     while position < file_size:
         if position + 8 > end:
             raise _NotHandled("truncated element header")
-        group, number, vr, length = _unpack_from("<HH2sH", buf, position)
+        group, number, vr, length = unpack_from("<HH2sH", buf, position)
         if meta_only and group != 0x0002:
             break
         tag = group << 16 | number
         if tag in stop_at:
             break
-        vr_name = _VR_NAMES.get(vr)
+        vr_name = vr_names.get(vr)
         if vr_name is None:
             raise _NotHandled(f"not an explicit VR at {position}")
-        if vr in _LONG_VRS:
+        if vr in long_vrs:
             if position + 12 > end:
                 raise _NotHandled("truncated element header")
-            (length,) = _unpack_from("<I", buf, position + 8)
+            (length,) = unpack_from("<I", buf, position + 8)
             value_tell = position + 12
         else:
             value_tell = position + 8
@@ -161,7 +193,7 @@ def _parse(buf: bytes, position: int, end: int, defer_size: int | None, *, meta_
             if stop > file_size:
                 raise _NotHandled("value beyond the end of the file")
             if length == 0:
-                value = empty_value_for_VR(vr_name, raw=True)
+                value = empty_values[vr_name]
             elif defer_size is not None and length > defer_size:
                 value = None  # beyond `end` too when it is the last value: the loop ends at file_size
             elif stop > end:
@@ -170,7 +202,7 @@ def _parse(buf: bytes, position: int, end: int, defer_size: int | None, *, meta_
                 value = buf[value_tell:stop]
         key = BaseTag(tag)
         # An undefined-length sequence keeps its delimiter: pydicom's parser of raw sequences stops there.
-        elements[key] = RawDataElement(key, vr_name, length, value, value_tell, False, True)
+        elements[key] = new_tuple(raw_element, (key, vr_name, length, value, value_tell, False, True, True, False))
         position = stop
     return elements, position
 

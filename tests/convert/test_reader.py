@@ -37,6 +37,7 @@ def assert_same_dataset(fast: Dataset, reference: Dataset) -> None:
     assert fast.preamble == reference.preamble
     assert fast.original_encoding == reference.original_encoding
     assert fast._character_set == reference._character_set
+    assert fast.original_character_set == reference.original_character_set
     assert fast.filename == reference.filename
     for tag, expected in reference._dict.items():
         got = fast._dict[tag]
