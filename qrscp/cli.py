@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_import(args)
     if args.command == "convert":
+        from qrscp.startup import UNUSED_BY_CONVERT, defer_imports
+
+        defer_imports(UNUSED_BY_CONVERT)
         from qrscp.convert.cli import run_convert
 
         return run_convert(args)
