@@ -301,10 +301,27 @@ def put(item: Dataset, elem: DataElement | RawDataElement) -> None:
     item._dict[elem.tag] = elem
 
 
-def generated_element(tag: BaseTag, vr: str, value: object) -> DataElement:
+def generated_element(tag: BaseTag, vr: str, value: object) -> DataElement | RawDataElement:
     """A new element with a value the conversion made or took from a source, not validated: a source's
-    invalid value is carried over unchanged (and pydicom's validation costs more than the element)."""
-    return DataElement(tag, vr, value, validation_mode=config.IGNORE)
+    invalid value is carried over unchanged.
+
+    ASCII text and US values are made raw, as if read from an Explicit VR Little Endian stream: they are
+    written as they are and decoded when read. Several are made for every frame of a series, and
+    pydicom's conversion and validation of a value cost ten times more than the element.
+    """
+    data: bytes | None = None
+    if vr in _TEXT_VRS:
+        text = value if type(value) is str else (
+            "\\".join(value) if type(value) is list and all(type(v) is str for v in value) else None)
+        if text is not None and text.isascii():
+            data = text.encode("ascii")
+            if len(data) % 2:
+                data += b"\x00" if vr == "UI" else b" "
+    elif vr == "US" and type(value) is int and 0 <= value <= 0xFFFF:
+        data = value.to_bytes(2, "little")
+    if data is None:
+        return DataElement(tag, vr, value, validation_mode=config.IGNORE)
+    return tuple.__new__(RawDataElement, (tag, vr, len(data), data, 0, False, True, True, False))
 
 
 def copy_element(ds: Dataset, tag: BaseTag) -> DataElement:

@@ -24,15 +24,20 @@ _TEXT = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "
 _CHARSET_TEXT = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})
 _STRUCT = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d", "SV": "q", "UV": "Q"}
 _BYTES = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
+_SPECIFIC_CHARACTER_SET = 0x00080005
 _ITEM = b"\xfe\xff\x00\xe0\xff\xff\xff\xff"
 _ITEM_END = b"\xfe\xff\x0d\xe0\x00\x00\x00\x00"
 _SEQUENCE_END = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
 
 
+_pack_short = struct.Struct("<HH2sH").pack
+_pack_long = struct.Struct("<HH2sHI").pack
+
+
 def _header(tag: int, vr: str, length: int) -> bytes:
     if vr in _LONG:
-        return struct.pack("<HH2sHI", tag >> 16, tag & 0xFFFF, vr.encode(), 0, length)
-    return struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr.encode(), length)
+        return _pack_long(tag >> 16, tag & 0xFFFF, vr.encode(), 0, length)
+    return _pack_short(tag >> 16, tag & 0xFFFF, vr.encode(), length)
 
 
 def _values(value: object) -> list:
@@ -58,10 +63,24 @@ def encode_dataset(ds: Dataset, out: list[bytes], encodings: list[str] | None = 
     """Append the encoding of every element of `ds` (in tag order) to `out`."""
     if encodings is None:
         encodings = convert_encodings(ds.get("SpecificCharacterSet") or "ISO_IR 6")
-    for tag in sorted(ds._dict):
-        elem = ds._dict[tag]
+    elements = ds._dict
+    # Raw elements with a VR come from Explicit VR data sets; only Big Endian ones need decoding.
+    big_endian = (getattr(ds, "original_encoding", None) or (None, None))[1] is False
+    for tag in sorted(elements):
+        elem = elements[tag]
         if tag >> 16 == 0x0002 or (tag & 0xFFFF) == 0:
             continue  # File Meta and group lengths are not part of the data set
+        if type(elem) is RawDataElement and not big_endian:
+            # The common case of a converted data set (values moved from the sources), inlined.
+            vr, length, value = elem[1], elem[2], elem[3]
+            if vr and vr != "SQ" and value is not None and length != 0xFFFFFFFF and len(vr) == 2 \
+                    and not len(value) % 2:
+                if vr in _LONG:
+                    out.append(_pack_long(tag >> 16, tag & 0xFFFF, vr.encode(), 0, len(value)))
+                else:
+                    out.append(_pack_short(tag >> 16, tag & 0xFFFF, vr.encode(), len(value)))
+                out.append(value if type(value) is bytes else bytes(value))
+                continue
         encode_element(ds, elem, out, encodings)
 
 
@@ -87,7 +106,7 @@ def encode_element(ds: Dataset, elem: DataElement | RawDataElement, out: list[by
         for item in value or []:
             out.append(_ITEM)
             item_encodings = encodings
-            if "SpecificCharacterSet" in item:
+            if _SPECIFIC_CHARACTER_SET in item._dict:
                 item_encodings = convert_encodings(item.SpecificCharacterSet)
             encode_dataset(item, out, item_encodings)
             out.append(_ITEM_END)
