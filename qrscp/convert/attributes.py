@@ -16,7 +16,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
 from pydicom.tag import BaseTag, Tag
 
-from qrscp.convert.reader import element_header
+from qrscp.convert.reader import _ITEM, _ITEM_END, _SEQUENCE_END, _UNDEFINED, element_header
 
 PIXEL_DATA = Tag(0x7FE0, 0x0010)
 #: Pixel data and trailing padding never compared nor copied as attributes.
@@ -210,17 +210,19 @@ def sequence_fingerprint(items) -> bytes:
     encodings compare equal, C.7.6.16.2.FG). Much cheaper than encoding the sequence."""
     parts = [b"%d[" % len(items)]
     for item in items:
-        for tag in sorted(item._dict):
-            key = value_key(item, tag)
-            parts.append(int(tag).to_bytes(4, "little"))
-            parts.append(b"-" if key is None else len(key).to_bytes(4, "little") + key)
-        parts.append(b"]")
+        _append_item(parts, [(int(tag), value_key(item, tag)) for tag in sorted(item._dict)])
     return b"".join(parts)
 
 
+def _append_item(parts: list[bytes], keys: list[tuple[int, bytes | None]]) -> None:
+    """The fingerprint of one item, from the (tag, key) of its elements in tag order."""
+    for tag, key in keys:
+        parts.append(tag.to_bytes(4, "little"))
+        parts.append(b"-" if key is None else len(key).to_bytes(4, "little") + key)
+    parts.append(b"]")
+
+
 _NOT_READ = b"not read"
-_ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
-_UNDEFINED = 0xFFFFFFFF
 
 
 def raw_sequence_key(value: bytes) -> bytes | None:
@@ -284,10 +286,7 @@ def _raw_items(buf: bytes, position: int, end: int) -> tuple[bytes | None, int]:
             if length == _UNDEFINED:
                 return None, position  # no Item Delimitation Item before the end
         elements.sort(key=lambda element: element[0])
-        for tag, key in elements:
-            parts.append(tag.to_bytes(4, "little"))
-            parts.append(b"-" if key is None else len(key).to_bytes(4, "little") + key)
-        parts.append(b"]")
+        _append_item(parts, elements)
     return b"%d[" % count + b"".join(parts), position
 
 

@@ -16,6 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 
+from qrscp.convert.attributes import _keyword_tag as _tag
 from qrscp.convert.attributes import generated_element, put, reusable_element, text, value_key
 from qrscp.convert.iod_tables import ANATOMIC_REGIONS
 
@@ -59,10 +60,6 @@ def _item(**keywords: object) -> Dataset:
     return item
 
 
-def _tag(keyword: str) -> Tag:
-    return _TAGS.get(keyword) or _TAGS.setdefault(keyword, Tag(keyword))
-
-
 def _has(ds: Dataset, keyword: str) -> bool:
     """``keyword in ds`` without pydicom's keyword look-up (builders run for every frame)."""
     return _tag(keyword) in ds._dict
@@ -87,8 +84,6 @@ def _copy_into(item: Dataset, source: Dataset, keywords: tuple[str, ...]) -> boo
     return found
 
 
-#: Keyword -> tag of the attributes copied into functional groups (pydicom's look-up is per call).
-_TAGS: dict[str, Tag] = {}
 _FRAME_ACQUISITION_NUMBER = Tag("FrameAcquisitionNumber")
 _FRAME_ACQUISITION_DATETIME = Tag("FrameAcquisitionDateTime")
 _FRAME_REFERENCE_DATETIME = Tag("FrameReferenceDateTime")
