@@ -1,4 +1,5 @@
-"""Start-up of short commands: modules that libraries import eagerly but a command never uses.
+"""Start-up of short commands: modules that libraries import eagerly but a command never uses, and a
+garbage collector tuned for a process that reads a series and exits.
 
 pydicom imports ``requests`` when it is imported itself, only to download its test files if asked
 (``pydicom.data.download``): with its own dependencies that is ~0.1 s of the start of every process, a
@@ -10,6 +11,7 @@ attributes is used, with the same result as an eager import.
 
 from __future__ import annotations
 
+import gc
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -17,12 +19,14 @@ import sys
 from collections.abc import Iterable, Sequence
 from types import ModuleType
 
-#: What ``qrscp convert`` defers: pydicom's downloader of test data.
-UNUSED_BY_CONVERT = ("requests",)
+#: What ``qrscp convert`` defers: what pydicom's downloader of test data imports (``requests``, and
+#: ``urllib.request`` with the HTTP, e-mail and SSL modules it pulls in), and Pillow's colour management,
+#: which pydicom imports for ICC profiles (``PIL.ImageCms``).
+UNUSED_BY_CONVERT = ("requests", "urllib.request", "PIL.ImageCms")
 
 
 class _DeferringFinder(importlib.abc.MetaPathFinder):
-    """Finds the deferred top-level modules through the other finders and wraps their loaders."""
+    """Finds the deferred modules through the other finders and wraps their loaders."""
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = frozenset(names)
@@ -43,14 +47,36 @@ class _DeferringFinder(importlib.abc.MetaPathFinder):
 
 
 def defer_imports(names: Iterable[str]) -> None:
-    """Import the top-level modules `names` lazily from now on (those not imported yet).
+    """Import the modules `names` lazily from now on (those not imported yet).
 
     Parameters
     ----------
     names : iterable of str
-        Top-level module names, e.g. ``("requests",)``. A module that is not installed still raises
-        ``ImportError`` where it is imported.
+        Full module names, e.g. ``("requests", "urllib.request")``. A module that is not installed still
+        raises ``ImportError`` where it is imported.
     """
     pending = [name for name in names if name not in sys.modules]
     if pending and not any(isinstance(finder, _DeferringFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _DeferringFinder(pending))
+
+
+#: Allocations between two collections of the youngest generation in ``qrscp convert`` (CPython: 700).
+CONVERT_YOUNG_THRESHOLD = 10_000
+
+
+def freeze_imported_objects(young_threshold: int = CONVERT_YOUNG_THRESHOLD) -> None:
+    """Exempt every object made so far (the imported modules) from cyclic garbage collection, and collect
+    the youngest generation every `young_threshold` allocations.
+
+    Reading a series allocates ~100 tracked tuples (raw elements) per file header and keeps them all; with
+    CPython's defaults the collector runs every 700 allocations and its older generations keep rescanning
+    the imported modules and the headers read so far: ~20 ms of a 200-slice ``qrscp convert``. Objects
+    made later are still collected (:func:`gc.freeze`).
+
+    Parameters
+    ----------
+    young_threshold : int
+        Allocations (minus deallocations) of tracked objects between collections of generation 0.
+    """
+    gc.freeze()
+    gc.set_threshold(young_threshold, *gc.get_threshold()[1:])

@@ -16,6 +16,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
 from pydicom.tag import BaseTag, Tag
 
+from qrscp.convert.datasets import shared_tag
 from qrscp.convert.reader import _ITEM, _ITEM_END, _SEQUENCE_END, _UNDEFINED, element_header
 
 PIXEL_DATA = Tag(0x7FE0, 0x0010)
@@ -346,7 +347,7 @@ def text(ds: Dataset, keyword: str) -> str:
     Multiple values stay joined by backslashes; padding is removed. Raw values are decoded as Latin-1,
     which is exact for the ASCII values this is used for (UIDs, code strings, numbers, dates).
     """
-    tag = _keyword_tag(keyword)
+    tag = keyword_tag(keyword)
     raw = ds._dict.get(tag)
     if raw is None:
         return ""
@@ -378,7 +379,7 @@ def number_of_frames(ds: Dataset) -> int | None:
 
 def unsigned(ds: Dataset, keyword: str, default: int = 0) -> int:
     """Value of a US attribute (Rows, Bits Allocated...) without pydicom's value conversion."""
-    tag = _keyword_tag(keyword)
+    tag = keyword_tag(keyword)
     raw = ds._dict.get(tag)
     if raw is None:
         return default
@@ -411,8 +412,10 @@ def reusable_element(ds: Dataset, tag: int) -> DataElement | RawDataElement:
 _KEYWORD_TAGS: dict[str, BaseTag] = {}
 
 
-def _keyword_tag(keyword: str) -> BaseTag:
+def keyword_tag(keyword: str) -> BaseTag:
+    """The shared tag object (:func:`~qrscp.convert.datasets.shared_tag`) of a DICOM keyword; raises
+    ``ValueError`` for a name that is not one."""
     tag = _KEYWORD_TAGS.get(keyword)
     if tag is None:
-        tag = _KEYWORD_TAGS[keyword] = Tag(keyword)
+        tag = _KEYWORD_TAGS[keyword] = shared_tag(Tag(keyword))
     return tag

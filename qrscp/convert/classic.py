@@ -48,6 +48,7 @@ from qrscp.convert.common import (
     contributing_equipment,
     file_meta_for,
 )
+from qrscp.convert.datasets import new_dataset
 from qrscp.convert.enhanced import ENHANCED_ONLY_KEYWORDS
 from qrscp.convert.functional_groups import (
     FRAME_TYPE_SEQUENCE,
@@ -122,7 +123,7 @@ def to_classic(
     shared = (source.get("SharedFunctionalGroupsSequence") or [Dataset()])[0]
     frames = source_frames(source)
     per_frame = list(source.get("PerFrameFunctionalGroupsSequence") or [])
-    per_frame += [Dataset() for _ in range(len(frames) - len(per_frame))]
+    per_frame += [new_dataset() for _ in range(len(frames) - len(per_frame))]
     syntax = frames[0].transfer_syntax if frames else "1.2.840.10008.1.2.1"
     is_legacy = source_class in LEGACY_CONVERTED
 
@@ -148,7 +149,7 @@ def to_classic(
     recovered_numbers: list[int] = []
     new_series = uids.derive(view_value, "series", [str(source.get("SeriesInstanceUID", ""))])
     for number, item in enumerate(per_frame, start=1):
-        ds = Dataset()
+        ds = new_dataset()
         for tag, elem in base.items():
             ds._dict[tag] = _own(elem)
         for elem in flatten_groups([shared, item], copy_values=False):

@@ -38,6 +38,7 @@ from qrscp.convert.common import (
     earliest,
     file_meta_for,
 )
+from qrscp.convert.datasets import new_dataset, shared_tag
 from qrscp.convert.functional_groups import (
     CONSUMED_KEYWORDS,
     MACRO_INPUT_TAGS,
@@ -151,7 +152,7 @@ def convert_group(
 
     # 1. functional groups: shared when the attributes a macro is made of are equal in every frame
     #    (then built once), else built per frame.
-    shared_item, per_frame_items = Dataset(), [Dataset() for _ in frames]
+    shared_item, per_frame_items = new_dataset(), [new_dataset() for _ in frames]
     frame_type_items: list[Dataset] = []
     for name, input_tags in MACRO_INPUT_TAGS.items():
         keyword = macro_keyword(name, modality)
@@ -172,7 +173,7 @@ def convert_group(
                     frame_type_items.append(elem.value[0])
 
     # 2. top-level values the conversion generates.
-    top = Dataset()
+    top = new_dataset()
     timestamp = derived_timestamp(frames)
     plan = plan_for([(ds, 0) for ds in frames])
     _clear_embedded_overlays(frames, plan)
@@ -185,13 +186,13 @@ def convert_group(
         all_tags.update(map(int, ds._dict))  # plain ints: see attrs.value_keys
     # Attributes the conversion adds although no source has them need an "absent" marker too.
     all_tags.update(map(int, CONSUMED_TAGS | (GENERATED_TAGS - _NOT_COPIED)))
-    unassigned_shared = Dataset()
-    unassigned_per_frame = [Dataset() for _ in frames]
+    unassigned_shared = new_dataset()
+    unassigned_per_frame = [new_dataset() for _ in frames]
     shared_recovered = flattened_keys([shared_item])
     per_frame_recovered = [flattened_keys([item]) for item in per_frame_items]
 
     for int_tag in sorted(all_tags):
-        tag = Tag(int_tag)
+        tag = shared_tag(int_tag)
         if tag in _NOT_COPIED or attrs.is_removed_for_enhanced(tag):
             continue
         keys = [fk.get(int_tag) for fk in frame_keys]
@@ -319,7 +320,7 @@ def _add_private_creators(frames: Sequence[Dataset], shared: Dataset, per_frame:
         creators = {tag & 0xFFFF0000 | (tag & 0xFF00) >> 8 for tag in elements
                     if tag >> 16 & 1 and tag & 0xFFFF >= 0x1000}
         for creator in sorted(creators):
-            creator_tag = Tag(creator)
+            creator_tag = shared_tag(creator)
             if creator_tag not in elements and creator_tag in ds._dict:
                 attrs.put(item, copy.deepcopy(ds[creator_tag]))
 
@@ -379,14 +380,14 @@ def _set_generated(top: Dataset, frames: Sequence[Dataset], modality: str, targe
 
     for evidence, key in (("ReferencedImageEvidenceSequence", "ReferencedImageSequence"),
                           ("SourceImageEvidenceSequence", "SourceImageSequence")):
-        tag = Tag(key)
+        tag = attrs.keyword_tag(key)
         references = [ref for ds in frames if tag in ds._dict for ref in (ds[tag].value or [])]
         if references:
             setattr(top, evidence, hierarchical_references(references, first, locations))
 
 
 def _shared_value(frames: Sequence[Dataset], keyword: str) -> object:
-    tag = Tag(keyword)
+    tag = attrs.keyword_tag(keyword)
     keys = {attrs.value_key(ds, tag) for ds in frames}
     if len(keys) == 1 and None not in keys:
         return frames[0][tag].value

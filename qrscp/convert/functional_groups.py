@@ -16,8 +16,9 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 
-from qrscp.convert.attributes import _keyword_tag as _tag
 from qrscp.convert.attributes import generated_element, put, reusable_element, text, value_key
+from qrscp.convert.attributes import keyword_tag as _tag
+from qrscp.convert.datasets import new_dataset
 from qrscp.convert.iod_tables import ANATOMIC_REGIONS
 
 PER_FRAME_ONLY = ("FrameContentSequence", "ConversionSourceAttributesSequence",
@@ -46,7 +47,7 @@ SOURCE_IMAGE_PURPOSE = ("121322", "DCM", "Source image for image processing oper
 
 
 def code_item(value: str, scheme: str, meaning: str) -> Dataset:
-    item = Dataset()
+    item = new_dataset()
     _put_new(item, "CodeValue", "SH", value)
     _put_new(item, "CodingSchemeDesignator", "SH", scheme)
     _put_new(item, "CodeMeaning", "LO", meaning)
@@ -54,7 +55,7 @@ def code_item(value: str, scheme: str, meaning: str) -> Dataset:
 
 
 def _item(**keywords: object) -> Dataset:
-    item = Dataset()
+    item = new_dataset()
     for keyword, value in keywords.items():
         setattr(item, keyword, value)
     return item
@@ -134,20 +135,20 @@ def _default_rescale_type(modality: str, source: Dataset) -> str:
 
 
 def _pixel_measures(source: Dataset, modality: str) -> list[Dataset] | None:
-    item = Dataset()
+    item = new_dataset()
     _copy_into(item, source, MACRO_ATTRIBUTES["PixelMeasuresSequence"])
     return [item]
 
 
 def _plane_position(source: Dataset, modality: str) -> list[Dataset] | None:
     # A source without geometry gives an empty macro item rather than invented values.
-    item = Dataset()
+    item = new_dataset()
     _copy_into(item, source, ("ImagePositionPatient",))
     return [item]
 
 
 def _plane_orientation(source: Dataset, modality: str) -> list[Dataset] | None:
-    item = Dataset()
+    item = new_dataset()
     _copy_into(item, source, ("ImageOrientationPatient",))
     return [item]
 
@@ -156,7 +157,7 @@ def _frame_voi_lut(source: Dataset, modality: str) -> list[Dataset] | None:
     has_window = _has(source, "WindowCenter") and _has(source, "WindowWidth")
     if not has_window and modality not in ("CT", "PT"):
         return None
-    item = Dataset()
+    item = new_dataset()
     _copy_into(item, source, MACRO_ATTRIBUTES["FrameVOILUTSequence"])
     if not has_window:
         center, width = _synthesized_window(source)
@@ -169,7 +170,7 @@ def _pixel_value_transformation(source: Dataset, modality: str) -> list[Dataset]
     has_rescale = _has(source, "RescaleIntercept") and _has(source, "RescaleSlope")
     if not has_rescale and modality not in ("CT", "PT"):
         return None
-    item = Dataset()
+    item = new_dataset()
     _copy_into(item, source, MACRO_ATTRIBUTES["PixelValueTransformationSequence"])
     if not _has(item, "RescaleIntercept"):
         _put_new(item, "RescaleIntercept", "DS", "0")
@@ -181,7 +182,7 @@ def _pixel_value_transformation(source: Dataset, modality: str) -> list[Dataset]
 
 
 def _frame_type(source: Dataset, modality: str) -> list[Dataset] | None:
-    item = Dataset()
+    item = new_dataset()
     _put_new(item, "FrameType", "CS", frame_type(source))
     _put_new(item, "PixelPresentation", "CS", pixel_presentation(source))
     _put_new(item, "VolumetricProperties", "CS", "VOLUME")
@@ -202,7 +203,7 @@ def _referenced_image(source: Dataset, modality: str) -> list[Dataset] | None:
 def _derivation_image(source: Dataset, modality: str) -> list[Dataset] | None:
     if "SourceImageSequence" not in source or not source.SourceImageSequence:
         return None
-    item = Dataset()
+    item = new_dataset()
     _copy_into(item, source, ("DerivationDescription", "DerivationCodeSequence"))
     references = copy.deepcopy(source.SourceImageSequence)
     for reference in references:
@@ -218,7 +219,7 @@ def _contrast_bolus_usage(source: Dataset, modality: str) -> list[Dataset] | Non
               if "ContrastBolusAgentNumber" in a]
     usage = []
     for agent in agents:
-        used = Dataset()
+        used = new_dataset()
         used.ContrastBolusAgentNumber = agent.ContrastBolusAgentNumber
         used.ContrastBolusAgentAdministered = "YES"
         used.ContrastBolusAgentDetected = None  # Type 2: not known from a classic image
@@ -234,14 +235,14 @@ def _anatomy(source: Dataset, modality: str) -> list[Dataset] | None:
 def _irradiation_event(source: Dataset, modality: str) -> list[Dataset] | None:
     if not text(source, "IrradiationEventUID"):
         return None
-    item = Dataset()
+    item = new_dataset()
     _copy_into(item, source, ("IrradiationEventUID",))
     return [item]
 
 
 def _frame_content(source: Dataset, modality: str) -> list[Dataset] | None:
     # Built for every frame of a series: elements put directly.
-    item = Dataset()
+    item = new_dataset()
     number = _frame_acquisition_number(source)
     if number is not None:
         put(item, generated_element(_FRAME_ACQUISITION_NUMBER, "US", number))
@@ -253,7 +254,7 @@ def _frame_content(source: Dataset, modality: str) -> list[Dataset] | None:
 
 
 def _conversion_source(source: Dataset, modality: str) -> list[Dataset] | None:
-    item = Dataset()
+    item = new_dataset()
     put(item, generated_element(_REFERENCED_SOP_CLASS_UID, "UI", text(source, "SOPClassUID")))
     put(item, generated_element(_REFERENCED_SOP_INSTANCE_UID, "UI", text(source, "SOPInstanceUID")))
     return [item]
@@ -309,7 +310,7 @@ def frame_groups(source: Dataset, modality: str) -> dict[str, DataElement]:
 
 
 def _frame_anatomy(source: Dataset) -> Dataset | None:
-    item = Dataset()
+    item = new_dataset()
     if "AnatomicRegionSequence" in source and source.AnatomicRegionSequence:
         _copy_into(item, source, ("AnatomicRegionSequence",))
     else:
@@ -370,7 +371,7 @@ def flatten_groups(items: list[Dataset], *, copy_values: bool = True) -> Dataset
 
     With `copy_values` False the elements are shared with `items` (for comparisons only).
     """
-    flat = Dataset()
+    flat = new_dataset()
     for holder, tag in _carried(items):
         flat.add(_maybe_copy(holder[tag], copy_values))
     return flat

@@ -22,9 +22,17 @@ import os
 import struct
 
 from pydicom.dataelem import RawDataElement, empty_value_for_VR
-from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.dataset import Dataset, FileDataset
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
+
+from qrscp.convert.datasets import (
+    SHARED_TAGS,
+    new_dataset,
+    new_explicit_little_file_dataset,
+    new_file_meta,
+    shared_tag,
+)
 
 #: The one native transfer syntax read here (the encapsulated ones are Explicit VR Little Endian too).
 _EXPLICIT_LITTLE = "1.2.840.10008.1.2.1"
@@ -69,7 +77,8 @@ def read_explicit_little_endian(path: str | os.PathLike, *, defer_size: int | No
     name = os.fspath(path)
     try:
         with open(name, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
+            status = os.fstat(f.fileno())
+            size = status.st_size
             # The head of the file only, read (not mapped: a file truncated by another process while
             # mapped would kill this one with SIGBUS). A large last value (Pixel Data) needs no bytes.
             buf = f.read(min(size, HEAD_BYTES))
@@ -88,11 +97,8 @@ def read_explicit_little_endian(path: str | os.PathLike, *, defer_size: int | No
         preamble = buf[:128]
     except (_NotHandled, OSError, ValueError, struct.error, UnicodeDecodeError):
         return None
-    file_meta = FileMetaDataset(meta)
-    dataset = Dataset(elements)
-    ds = FileDataset(name, dataset, preamble, file_meta, is_implicit_VR=False, is_little_endian=True)
-    ds.set_original_encoding(False, True, _character_set(dataset))
-    return ds
+    return new_explicit_little_file_dataset(name, elements, preamble=preamble, file_meta=new_file_meta(meta),
+                                            timestamp=status.st_mtime, character_set=_character_set(elements))
 
 
 @functools.lru_cache(maxsize=64)
@@ -100,12 +106,12 @@ def _is_handled_syntax(syntax: str) -> bool:
     return syntax == _EXPLICIT_LITTLE or UID(syntax).is_encapsulated  # ValueError: not a syntax
 
 
-def _character_set(dataset: Dataset) -> str | list[str]:
-    """``dataset._character_set``, decoded once per distinct raw Specific Character Set (the files of a
-    series share it); the element itself stays raw until read."""
-    raw = dataset._dict.get(_SPECIFIC_CHARACTER_SET)
-    if type(raw) is not RawDataElement or raw.value is None:
-        return dataset._character_set
+def _character_set(elements: dict[BaseTag, RawDataElement]) -> str | list[str]:
+    """``Dataset(elements)._character_set``, decoded once per distinct raw Specific Character Set (the
+    files of a series share it); the element itself stays raw until read."""
+    raw = elements.get(_SPECIFIC_CHARACTER_SET)
+    if raw is None or raw.value is None:
+        return Dataset(elements)._character_set
     encodings = _encodings_of(raw.VR, bytes(raw.value))
     return list(encodings) if isinstance(encodings, tuple) else encodings
 
@@ -140,8 +146,8 @@ def parse_explicit_little_endian(data: bytes, *, stop_at: frozenset[int] = froze
         elements, _ = _parse(data, 0, len(data), None, meta_only=False, stop_at=stop_at)
     except (_NotHandled, struct.error, UnicodeDecodeError):
         return None
-    dataset = Dataset(elements)
-    dataset.set_original_encoding(False, True, dataset._character_set)
+    dataset = new_dataset(elements)
+    dataset.set_original_encoding(False, True, _character_set(elements))
     return dataset
 
 
@@ -156,7 +162,7 @@ def _parse(buf: bytes, position: int, end: int, defer_size: int | None, *, meta_
     # Every element of every file of a series passes here: globals bound locally, the named tuple built
     # without its Python-level constructor.
     unpack_from, vr_names, long_vrs, empty_values = _unpack_from, _VR_NAMES, _LONG_VRS, _EMPTY_VALUES
-    new_tuple, raw_element = tuple.__new__, RawDataElement
+    new_tuple, raw_element, tag_objects = tuple.__new__, RawDataElement, SHARED_TAGS
     while position < file_size:
         if position + 8 > end:
             raise _NotHandled("truncated element header")
@@ -200,7 +206,7 @@ def _parse(buf: bytes, position: int, end: int, defer_size: int | None, *, meta_
                 raise _NotHandled("value beyond what was read")
             else:
                 value = buf[value_tell:stop]
-        key = BaseTag(tag)
+        key = tag_objects.get(tag) or shared_tag(tag)
         # An undefined-length sequence keeps its delimiter: pydicom's parser of raw sequences stops there.
         elements[key] = new_tuple(raw_element, (key, vr_name, length, value, value_tell, False, True, True, False))
         position = stop

@@ -16,7 +16,7 @@ from pydicom.sequence import Sequence
 from qrscp.convert import attributes as attrs
 from qrscp.convert.reader import parse_explicit_little_endian, read_explicit_little_endian
 from qrscp.testing.factory import make_gsps, make_kos, make_rtstruct, make_series, make_sr
-from qrscp.testing.files import testdata_files
+from qrscp.testing.files import testdata_files as pydicom_test_files
 
 
 def make_references(images: list[Dataset]) -> list[Dataset]:
@@ -37,7 +37,7 @@ def _read(path: str) -> Dataset | None:
     return read_explicit_little_endian(path, defer_size=1024)
 
 def _explicit_little_endian_files() -> list[str]:
-    return [path for path in map(str, testdata_files("*.dcm"))
+    return [path for path in map(str, pydicom_test_files("*.dcm"))
             if (ds := _read(path)) is not None and any(_raw_sequences(ds))]
 
 def _encoded(ds: Dataset) -> Dataset:

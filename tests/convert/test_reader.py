@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pydicom
 import pytest
-
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import (
@@ -25,7 +24,7 @@ from qrscp.convert.io import DEFER_SIZE, read_source
 from qrscp.convert.reader import parse_explicit_little_endian, read_explicit_little_endian
 from qrscp.testing.encoding import is_available
 from qrscp.testing.factory import make_series, write_datasets
-from qrscp.testing.files import testdata_files
+from qrscp.testing.files import testdata_files as pydicom_test_files
 
 ENCAPSULATED = [JPEGLosslessSV1, JPEG2000Lossless, RLELossless]
 
@@ -39,6 +38,10 @@ def assert_same_dataset(fast: Dataset, reference: Dataset) -> None:
     assert fast._character_set == reference._character_set
     assert fast.original_character_set == reference.original_character_set
     assert fast.filename == reference.filename
+    # the whole instance state (modification time, encodings, flags), as pydicom's constructors leave it
+    assert type(fast) is type(reference) and type(fast.file_meta) is type(reference.file_meta)
+    assert _state(fast) == _state(reference)
+    assert _state(fast.file_meta) == _state(reference.file_meta)
     for tag, expected in reference._dict.items():
         got = fast._dict[tag]
         if isinstance(expected, RawDataElement) and isinstance(got, RawDataElement):
@@ -48,6 +51,10 @@ def assert_same_dataset(fast: Dataset, reference: Dataset) -> None:
             assert fast[tag].VR == expected.VR, tag
             assert fast[tag].value == reference[tag].value, tag
             assert fast[tag].is_undefined_length == reference[tag].is_undefined_length, tag
+
+
+def _state(dataset: Dataset) -> dict[str, object]:
+    return {name: value for name, value in vars(dataset).items() if name not in ("_dict", "file_meta")}
 
 
 def _write_series(directory: Path, modality: str, transfer_syntax: str, **variants: object) -> list[Path]:
@@ -88,7 +95,7 @@ def test_other_encodings_are_left_to_pydicom(tmp_path: Path, transfer_syntax: st
 def test_pydicom_test_files_read_as_pydicom_reads_them() -> None:
     """Every pydicom test file this reader takes is read exactly as pydicom reads it."""
     taken = 0
-    for name in map(str, testdata_files("*.dcm")):
+    for name in map(str, pydicom_test_files("*.dcm")):
         try:
             reference = pydicom.dcmread(name, defer_size=DEFER_SIZE, force=True)
         except Exception:  # noqa: BLE001 - files pydicom itself cannot read are not the question here

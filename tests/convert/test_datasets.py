@@ -1,0 +1,91 @@
+"""Data sets made by copying state are the data sets pydicom's constructors make."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.tag import BaseTag
+
+from qrscp.convert.datasets import new_dataset, new_explicit_little_file_dataset, new_file_meta, shared_tag
+from qrscp.testing.factory import make_series, write_datasets
+
+
+def _patient_name(value: str) -> dict[BaseTag, DataElement]:
+    return {BaseTag(0x00100010): DataElement(0x00100010, "PN", value)}
+
+
+@pytest.mark.parametrize("elements", [None, _patient_name("Doe^Jane")])
+def test_new_dataset_is_the_constructors(elements: dict | None) -> None:
+    made = new_dataset(elements)
+    expected = Dataset(elements) if elements is not None else Dataset()
+    assert type(made) is Dataset
+    assert vars(made) == vars(expected)
+    if elements is not None:
+        assert made._dict is elements  # held, as Dataset(dict) holds it
+
+
+def test_new_datasets_share_no_state() -> None:
+    first, second = new_dataset(), new_dataset()
+    first.PatientName = "Doe^Jane"
+    first.private_block(0x0009, "QRSCP TEST", create=True).add_new(0x01, "LO", "x")
+    first._pixel_array_opts["use_pdh"] = True
+    assert "PatientName" not in second and not second._private_blocks
+    assert second._pixel_array_opts == {"use_pdh": False}
+    assert {name for name, value in vars(first).items() if isinstance(value, dict) and value is vars(second)[name]} == set()
+
+
+def test_new_file_meta_is_what_the_reader_makes(tmp_path: Path) -> None:
+    path = write_datasets(make_series("CT", slices=1, rows=8, columns=8, seed=3), tmp_path)[0]
+    reference = pydicom.dcmread(path).file_meta
+    made = new_file_meta(dict(reference._dict))
+    assert type(made) is FileMetaDataset
+    assert made == reference
+    assert {k: v for k, v in vars(made).items() if k != "_dict"} == \
+        {k: v for k, v in vars(reference).items() if k != "_dict"}
+
+
+def test_new_file_dataset_is_the_constructors(tmp_path: Path) -> None:
+    path = write_datasets(make_series("MR", slices=1, rows=8, columns=8, seed=4), tmp_path)[0]
+    read = pydicom.dcmread(path)
+    expected = FileDataset(str(path), Dataset(dict(read._dict)), read.preamble, read.file_meta,
+                           is_implicit_VR=False, is_little_endian=True)
+    expected.set_original_encoding(False, True, "iso8859")
+    made = new_explicit_little_file_dataset(str(path), dict(read._dict), preamble=read.preamble,
+                                            file_meta=read.file_meta, timestamp=os.stat(path).st_mtime,
+                                            character_set="iso8859")
+    assert type(made) is FileDataset
+    assert {k: v for k, v in vars(made).items() if k != "_dict"} == \
+        {k: v for k, v in vars(expected).items() if k != "_dict"}
+    assert made == expected
+
+
+def test_files_read_share_their_tag_objects(tmp_path: Path) -> None:
+    from qrscp.convert.attributes import keyword_tag
+    from qrscp.convert.reader import read_explicit_little_endian
+
+    paths = write_datasets(make_series("CT", slices=2, rows=8, columns=8, seed=5), tmp_path)
+    first, second = (read_explicit_little_endian(path, defer_size=None) for path in paths)
+    assert first is not None and second is not None
+    for tag in first._dict:
+        assert type(tag) is BaseTag
+        assert next(t for t in second._dict if t == tag) is tag  # the same object, found by identity
+    assert keyword_tag("SOPInstanceUID") is shared_tag(0x00080018)
+    assert keyword_tag("SOPInstanceUID") in first._dict
+
+
+def test_tags_beyond_the_shared_limit_are_new_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qrscp.convert import datasets
+
+    monkeypatch.setattr(datasets, "SHARED_TAGS", {})
+    monkeypatch.setattr(datasets, "_MAX_SHARED_TAGS", 2)
+    kept = [shared_tag(0x00090010), shared_tag(0x00090011)]
+    extra = shared_tag(0x00090012)
+    assert [shared_tag(0x00090010), shared_tag(0x00090011)] == kept
+    assert shared_tag(0x00090010) is kept[0]
+    assert extra == 0x00090012 and shared_tag(0x00090012) is not extra
+    assert len(datasets.SHARED_TAGS) == 2

@@ -1,0 +1,67 @@
+"""Start-up of ``qrscp convert``: deferred modules behave as imported ones, the collector is tuned."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from qrscp.startup import CONVERT_YOUNG_THRESHOLD, UNUSED_BY_CONVERT
+
+
+def _in_fresh_process(code: str) -> dict:
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                            check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_deferred_modules_are_not_executed_until_used() -> None:
+    report = _in_fresh_process(f"""
+        import json, sys
+        from qrscp.startup import defer_imports
+        defer_imports({UNUSED_BY_CONVERT!r})
+        import qrscp.convert.cli  # imports pydicom, which imports what is deferred
+        names = {UNUSED_BY_CONVERT!r}
+        lazy = {{name: type(sys.modules[name]).__name__ for name in names if name in sys.modules}}
+        loaded_early = [name for name in ("http.client", "ssl") if name in sys.modules]
+        import urllib.request, PIL.ImageCms
+        used = [urllib.request.urlopen.__name__, PIL.ImageCms.ImageCmsTransform.__name__]
+        print(json.dumps({{"lazy": lazy, "early": loaded_early, "used": used,
+                           "http": "http.client" in sys.modules}}))
+    """)
+    # pydicom imported them (the names exist) but none of them ran
+    assert set(report["lazy"]) >= {"urllib.request", "PIL.ImageCms"}
+    assert set(report["lazy"].values()) == {"_LazyModule"}
+    assert report["early"] == []
+    # first use executes the module as an eager import would
+    assert report["used"] == ["urlopen", "ImageCmsTransform"]
+    assert report["http"] is True
+
+
+def test_deferred_module_equals_an_eager_import() -> None:
+    code = """
+        import json, sys
+        {setup}
+        import urllib.request
+        print(json.dumps(sorted(name for name in vars(urllib.request) if not name.startswith("_"))))
+    """
+    eager = _in_fresh_process(code.format(setup="pass"))
+    deferred = _in_fresh_process(code.format(
+        setup=f"from qrscp.startup import defer_imports; defer_imports({UNUSED_BY_CONVERT!r})"))
+    assert deferred == eager and "urlopen" in deferred
+
+
+def test_convert_command_freezes_imported_objects() -> None:
+    report = _in_fresh_process("""
+        import gc, json
+        before = gc.get_freeze_count()
+        from qrscp.startup import freeze_imported_objects
+        import qrscp.convert.cli
+        freeze_imported_objects()
+        print(json.dumps({"before": before, "after": gc.get_freeze_count(), "threshold": gc.get_threshold()[0],
+                          "enabled": gc.isenabled()}))
+    """)
+    assert report["before"] == 0 and report["after"] > 10_000
+    assert report["threshold"] == CONVERT_YOUNG_THRESHOLD and report["enabled"] is True
