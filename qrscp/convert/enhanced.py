@@ -322,7 +322,7 @@ def _add_private_creators(frames: Sequence[Dataset], shared: Dataset, per_frame:
         for creator in sorted(creators):
             creator_tag = shared_tag(creator)
             if creator_tag not in elements and creator_tag in ds._dict:
-                attrs.put(item, copy.deepcopy(ds[creator_tag]))
+                attrs.put(item, attrs.reusable_element(ds, creator_tag))
 
 
 def _combined(values: list[str]) -> str:
