@@ -53,7 +53,9 @@ def defer_imports(names: Iterable[str]) -> None:
     ----------
     names : iterable of str
         Full module names, e.g. ``("requests", "urllib.request")``. A module that is not installed still
-        raises ``ImportError`` where it is imported.
+        raises ``ImportError`` where it is imported; one whose own imports fail (e.g. Pillow built without
+        its colour management library) raises it on first use instead, so defer only what the command
+        does not use.
     """
     pending = [name for name in names if name not in sys.modules]
     if pending and not any(isinstance(finder, _DeferringFinder) for finder in sys.meta_path):
