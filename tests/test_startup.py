@@ -65,3 +65,15 @@ def test_convert_command_freezes_imported_objects() -> None:
     """)
     assert report["before"] == 0 and report["after"] > 10_000
     assert report["threshold"] == CONVERT_YOUNG_THRESHOLD and report["enabled"] is True
+
+
+def test_server_freeze_keeps_the_collector_thresholds() -> None:
+    report = _in_fresh_process("""
+        import gc, json
+        threshold = gc.get_threshold()
+        from qrscp.startup import freeze_imported_objects
+        import qrscp.net.server
+        freeze_imported_objects(young_threshold=None)
+        print(json.dumps({"frozen": gc.get_freeze_count(), "same": gc.get_threshold() == threshold}))
+    """)
+    assert report["frozen"] > 10_000 and report["same"] is True
