@@ -19,10 +19,10 @@ from pydicom.tag import BaseTag, Tag
 from qrscp.convert.datasets import shared_tag
 from qrscp.convert.reader import _ITEM, _ITEM_END, _SEQUENCE_END, _UNDEFINED, element_header
 
-PIXEL_DATA = Tag(0x7FE0, 0x0010)
+PIXEL_DATA = shared_tag(0x7FE00010)
 #: Pixel data and trailing padding never compared nor copied as attributes.
 PIXEL_TAGS = frozenset(
-    Tag(t) for t in (0x7FE00010, 0x7FE00008, 0x7FE00009, 0x7FE00001, 0x7FE00002, 0x7FE00003, 0xFFFCFFFC)
+    shared_tag(t) for t in (0x7FE00010, 0x7FE00008, 0x7FE00009, 0x7FE00001, 0x7FE00002, 0x7FE00003, 0xFFFCFFFC)
 )
 
 #: Concatenation attributes: a converted instance is never part of a Concatenation (C.3.5).
@@ -33,8 +33,8 @@ CONCATENATION_KEYWORDS = (
     "InConcatenationTotalNumber",
     "ConcatenationFrameOffsetNumber",
 )
-CONCATENATION_TAGS = frozenset(Tag(k) for k in CONCATENATION_KEYWORDS)
-GRAPHIC_ANNOTATION_SEQUENCE = Tag("GraphicAnnotationSequence")
+CONCATENATION_TAGS = frozenset(shared_tag(Tag(k)) for k in CONCATENATION_KEYWORDS)
+GRAPHIC_ANNOTATION_SEQUENCE = shared_tag(Tag("GraphicAnnotationSequence"))
 
 
 def is_group_length(tag: BaseTag) -> bool:

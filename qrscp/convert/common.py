@@ -6,11 +6,10 @@ import copy
 from collections.abc import Sequence
 
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.tag import Tag
 from pydicom.uid import ExplicitVRLittleEndian
 
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from qrscp.convert.attributes import text
+from qrscp.convert.attributes import keyword_tag, text
 from qrscp.convert.functional_groups import code_item
 from qrscp.uids import ENHANCED_MULTIFRAME_CONVERSION_EQUIPMENT
 
@@ -72,7 +71,7 @@ def _equipment_key(item: Dataset) -> bytes:
     return sequence_fingerprint([stripped])
 
 
-_CONTRIBUTING_EQUIPMENT_SEQUENCE = Tag("ContributingEquipmentSequence")
+_CONTRIBUTING_EQUIPMENT_SEQUENCE = keyword_tag("ContributingEquipmentSequence")
 
 
 def contributing_equipment(sources: Sequence[Dataset], description: str, timestamp: tuple[str, str]) -> list[Dataset]:

@@ -246,7 +246,9 @@ def convert_group(
 
 def _sort_elements(item: Dataset) -> None:
     """Keep the elements of `item` in tag order (``Dataset.keys()`` gives them in insertion order)."""
-    item._dict = dict(sorted(item._dict.items()))
+    elements = item._dict
+    # int keys: BaseTag's comparisons are Python methods
+    item._dict = {tag: elements[tag] for tag in sorted(elements, key=int)}
 
 
 def _clear_embedded_overlays(frames: Sequence[Dataset], plan: PixelPlan) -> None:
@@ -354,11 +356,12 @@ def _set_generated(top: Dataset, frames: Sequence[Dataset], modality: str, targe
     else:
         top.ContentDate, top.ContentTime = timestamp
 
-    image_type = [_combined([str(ft.FrameType[i]) for ft in frame_types]) for i in range(4)]
+    distinct_types = list({id(ft): ft for ft in frame_types}.values())  # one item for all when shared
+    image_type = [_combined([str(ft.FrameType[i]) for ft in distinct_types]) for i in range(4)]
     if image_type[3] == "MIXED" and image_type[0] != "MIXED":
         image_type[3] = "MIXED"
     top.ImageType = image_type
-    top.PixelPresentation = _combined([str(ft.PixelPresentation) for ft in frame_types])
+    top.PixelPresentation = _combined([str(ft.PixelPresentation) for ft in distinct_types])
     top.VolumetricProperties = "VOLUME"
     top.VolumeBasedCalculationTechnique = "NONE"
     top.ContentQualification = _shared_value(frames, "ContentQualification") or "PRODUCT"

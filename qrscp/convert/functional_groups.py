@@ -85,11 +85,11 @@ def _copy_into(item: Dataset, source: Dataset, keywords: tuple[str, ...]) -> boo
     return found
 
 
-_FRAME_ACQUISITION_NUMBER = Tag("FrameAcquisitionNumber")
-_FRAME_ACQUISITION_DATETIME = Tag("FrameAcquisitionDateTime")
-_FRAME_REFERENCE_DATETIME = Tag("FrameReferenceDateTime")
-_REFERENCED_SOP_CLASS_UID = Tag("ReferencedSOPClassUID")
-_REFERENCED_SOP_INSTANCE_UID = Tag("ReferencedSOPInstanceUID")
+_FRAME_ACQUISITION_NUMBER = _tag("FrameAcquisitionNumber")
+_FRAME_ACQUISITION_DATETIME = _tag("FrameAcquisitionDateTime")
+_FRAME_REFERENCE_DATETIME = _tag("FrameReferenceDateTime")
+_REFERENCED_SOP_CLASS_UID = _tag("ReferencedSOPClassUID")
+_REFERENCED_SOP_INSTANCE_UID = _tag("ReferencedSOPInstanceUID")
 
 
 def frame_type(source: Dataset) -> list[str]:

@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from pydicom.dataset import Dataset
-from pydicom.tag import Tag
 
-from qrscp.convert.attributes import number_of_frames, text, value_key
+from qrscp.convert.attributes import keyword_tag, number_of_frames, text, value_key
 from qrscp.uids import CLASSIC_TO_LEGACY_CONVERTED
 
 GROUP_KEYWORDS = (
@@ -46,11 +45,11 @@ def is_convertible_classic(ds: Dataset) -> bool:
         and _PIXEL_DATA in elements and number_of_frames(ds) == 1
 
 
-_SOP_INSTANCE_UID = Tag("SOPInstanceUID")
-_PIXEL_DATA = Tag("PixelData")
+_SOP_INSTANCE_UID = keyword_tag("SOPInstanceUID")
+_PIXEL_DATA = keyword_tag("PixelData")
 
 
-_GROUP_TAGS = tuple(Tag(keyword) for keyword in GROUP_KEYWORDS)
+_GROUP_TAGS = tuple(keyword_tag(keyword) for keyword in GROUP_KEYWORDS)
 
 
 def group_key(ds: Dataset) -> tuple[bytes, ...]:

@@ -24,9 +24,8 @@ from pydicom import uid as uidmod
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_fragments, generate_frames
-from pydicom.tag import Tag
 
-from qrscp.convert.attributes import PIXEL_DATA, number_of_frames, text, unsigned
+from qrscp.convert.attributes import PIXEL_DATA, keyword_tag, number_of_frames, text, unsigned
 
 NATIVE_LITTLE_ENDIAN = (uidmod.ImplicitVRLittleEndian, uidmod.ExplicitVRLittleEndian,
                         uidmod.DeflatedExplicitVRLittleEndian)
@@ -42,7 +41,7 @@ def transfer_syntax_of(ds: Dataset) -> str:
     return uidmod.ExplicitVRLittleEndian
 
 
-_TRANSFER_SYNTAX_UID = Tag("TransferSyntaxUID")
+_TRANSFER_SYNTAX_UID = keyword_tag("TransferSyntaxUID")
 
 
 @functools.lru_cache(maxsize=64)

@@ -87,7 +87,7 @@ def read_explicit_little_endian(path: str | os.PathLike, *, defer_size: int | No
         if size < 144 or buf[128:132] != b"DICM":
             return None
         meta, position = _parse(buf, 132, len(buf), None, meta_only=True, file_size=size)
-        syntax_element = meta.get(BaseTag(0x00020010))
+        syntax_element = meta.get(_TRANSFER_SYNTAX_UID)
         if syntax_element is None or not syntax_element.value:
             return None
         syntax = syntax_element.value.rstrip(b"\x00 ").decode("ascii")
@@ -123,7 +123,8 @@ def _encodings_of(vr: str, value: bytes) -> str | tuple[str, ...]:
     return tuple(encodings) if isinstance(encodings, list) else encodings
 
 
-_SPECIFIC_CHARACTER_SET = BaseTag(0x00080005)
+_SPECIFIC_CHARACTER_SET = shared_tag(0x00080005)
+_TRANSFER_SYNTAX_UID = shared_tag(0x00020010)
 
 
 def parse_explicit_little_endian(data: bytes, *, stop_at: frozenset[int] = frozenset()) -> Dataset | None:
