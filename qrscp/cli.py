@@ -85,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_import(args)
     if args.command == "convert":
-        from qrscp.startup import UNUSED_BY_CONVERT, defer_imports, freeze_imported_objects
+        from qrscp.startup import UNUSED_BY_CONVERT, defer_imports, freeze_imported_objects, single_threaded_blas
 
+        single_threaded_blas()
         defer_imports(UNUSED_BY_CONVERT)
         from qrscp.convert.cli import run_convert
 

@@ -77,3 +77,19 @@ def test_server_freeze_keeps_the_collector_thresholds() -> None:
         print(json.dumps({"frozen": gc.get_freeze_count(), "same": gc.get_threshold() == threshold}))
     """)
     assert report["frozen"] > 10_000 and report["same"] is True
+
+
+def test_convert_asks_blas_for_one_thread_unless_told_otherwise() -> None:
+    code = """
+        import json, os
+        from qrscp.startup import single_threaded_blas
+        {setup}
+        single_threaded_blas()
+        import numpy
+        print(json.dumps({{"threads": len(os.listdir("/proc/self/task")),
+                          "openblas": os.environ["OPENBLAS_NUM_THREADS"]}}))
+    """
+    limited = _in_fresh_process(code.format(setup="pass"))
+    assert limited == {"threads": 1, "openblas": "1"}
+    chosen = _in_fresh_process(code.format(setup="os.environ['OPENBLAS_NUM_THREADS'] = '2'"))
+    assert chosen["openblas"] == "2"
