@@ -50,7 +50,7 @@ from qrscp.convert.functional_groups import (
 from qrscp.convert.grouping import group_for_enhanced
 from qrscp.convert.iod_tables import TOP_LEVEL, TYPE2_MANDATORY
 from qrscp.convert.model import ENHANCED, Conversion, FrameSource
-from qrscp.convert.pixels import PixelPlan, encapsulated_value, native_value, plan_for
+from qrscp.convert.pixels import PixelPlan, encapsulated_value, frame_length, native_value, plan_for
 from qrscp.convert.uids import UIDSource
 from qrscp.uids import View
 
@@ -63,7 +63,8 @@ GENERATED_KEYWORDS = (
     "ContentDate", "ContentTime", "InstanceCreationDate", "InstanceCreationTime", "ImageType",
     "ContributingEquipmentSequence", "QueryRetrieveView", "NumberOfFrames", "PixelPresentation",
     "VolumetricProperties", "VolumeBasedCalculationTechnique", "ContentQualification", "PresentationLUTShape",
-    "BurnedInAnnotation", "LossyImageCompression", "AcquisitionContextSequence",
+    "BurnedInAnnotation", "LossyImageCompression", "LossyImageCompressionMethod", "LossyImageCompressionRatio",
+    "AcquisitionContextSequence",
     "ReferencedImageEvidenceSequence", "SourceImageEvidenceSequence", "ReferencedPresentationStateSequence",
     "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence", "ConversionSourceAttributesSequence",
 )
@@ -71,7 +72,7 @@ GENERATED_TAGS = frozenset(int(Tag(k)) for k in GENERATED_KEYWORDS)
 #: Generated attributes that a recovered classic image never takes from the enhanced top level.
 ENHANCED_ONLY_KEYWORDS = tuple(k for k in GENERATED_KEYWORDS if k not in (
     "SeriesDate", "SeriesTime", "ContentDate", "ContentTime", "InstanceCreationDate", "InstanceCreationTime",
-    "BurnedInAnnotation", "LossyImageCompression"))
+    "BurnedInAnnotation", "LossyImageCompression", "LossyImageCompressionMethod", "LossyImageCompressionRatio"))
 CONSUMED_TAGS = frozenset(int(Tag(k)) for k in CONSUMED_KEYWORDS)
 _NOT_COPIED = frozenset(int(Tag(k)) for k in ("SOPInstanceUID", "SOPClassUID"))
 
@@ -219,9 +220,11 @@ def convert_group(
     _add_private_creators(frames, unassigned_shared, unassigned_per_frame)
     if len(unassigned_shared):
         shared_item.UnassignedSharedConvertedAttributesSequence = [unassigned_shared]
+    # The Unassigned Per-Frame macro is mandatory in every frame's item and dicom3tools checks its
+    # sequence as Type 2 (the supplement's text says 1C): a frame with nothing of its own (a one-image
+    # series, a frame equal to all others) gets the sequence empty rather than absent.
     for item, unassigned in zip(per_frame_items, unassigned_per_frame):
-        if len(unassigned):
-            item.UnassignedPerFrameConvertedAttributesSequence = [unassigned]
+        item.UnassignedPerFrameConvertedAttributesSequence = [unassigned]
 
     for keyword in TYPE2_MANDATORY[target_class]:
         if keyword not in top:
@@ -376,6 +379,16 @@ def _set_generated(top: Dataset, frames: Sequence[Dataset], modality: str, targe
     lossy_syntax = UID(plan.transfer_syntax).is_compressed and UID(plan.transfer_syntax) in _LOSSY_SYNTAXES
     top.LossyImageCompression = _shared_value(frames, "LossyImageCompression") or (
         "01" if "01" in lossy or lossy_syntax else "00")
+    if top.LossyImageCompression == "01":
+        # Type 1C in the enhanced image modules (Type 3 in the classic General Image module): the
+        # sources' own value, else the method of the lossy transfer syntax their frames are in.
+        method = _shared_value(frames, "LossyImageCompressionMethod") or _lossy_method(plan)
+        if method:
+            top.LossyImageCompressionMethod = method
+        ratio = _shared_value(frames, "LossyImageCompressionRatio") or (
+            _compression_ratio(plan, frame_length(first)) if isinstance(method, str) else None)  # one step
+        if ratio:
+            top.LossyImageCompressionRatio = ratio
     top.AcquisitionContextSequence = (copy.deepcopy(first.AcquisitionContextSequence)
                                       if _shared_value(frames, "AcquisitionContextSequence") else [])
     top.NumberOfFrames = str(len(frames))
@@ -395,6 +408,31 @@ def _shared_value(frames: Sequence[Dataset], keyword: str) -> object:
     if len(keys) == 1 and None not in keys:
         return frames[0][tag].value
     return None
+
+
+#: Lossy Image Compression Method (Defined Terms of PS3.3 C.7.6.1.1.5.1) by the lossy transfer syntax.
+_LOSSY_METHODS = {
+    "1.2.840.10008.1.2.4.50": "ISO_10918_1", "1.2.840.10008.1.2.4.51": "ISO_10918_1",
+    "1.2.840.10008.1.2.4.81": "ISO_14495_1", "1.2.840.10008.1.2.4.91": "ISO_15444_1",
+    "1.2.840.10008.1.2.4.203": "ISO_15444_15",
+    "1.2.840.10008.1.2.4.100": "ISO_13818_2", "1.2.840.10008.1.2.4.101": "ISO_13818_2",
+    **{f"1.2.840.10008.1.2.4.{n}": "ISO_14496_10" for n in range(102, 107)},
+}
+
+
+def _lossy_method(plan: PixelPlan) -> str | None:
+    """The one lossy method of the frames' transfer syntaxes (None: none, or several)."""
+    methods = {_LOSSY_METHODS.get(frame.transfer_syntax) for frame in plan.frames}
+    methods.discard(None)
+    return methods.pop() if len(methods) == 1 else None
+
+
+def _compression_ratio(plan: PixelPlan, frame_size: int) -> str | None:
+    """Uncompressed / compressed size of the frames (C.7.6.1.1.5.2: approximate), when all are lossy."""
+    if not plan.encapsulated or not frame_size or any(f.transfer_syntax not in _LOSSY_METHODS for f in plan.frames):
+        return None
+    compressed = sum(len(fragment) for frame in plan.frames for fragment in frame.read())
+    return f"{frame_size * len(plan.frames) / compressed:.2f}" if compressed else None
 
 
 _LOSSY_SYNTAXES = {
@@ -463,7 +501,7 @@ def attach_pixel_data(ds: Dataset, plan: PixelPlan) -> None:
             ds.ExtendedOffsetTable = eot
             ds.ExtendedOffsetTableLengths = eot_lengths
     else:
-        ds.PixelData = native_value([f.read() for f in plan.frames])
+        ds.PixelData = native_value([f.read() for f in plan.frames], frame_length(ds))
         ds["PixelData"].VR = "OW" if int(ds.get("BitsAllocated", 16) or 16) > 8 else "OB"
     ds["PixelData"].is_undefined_length = plan.encapsulated
 

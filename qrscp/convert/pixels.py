@@ -233,8 +233,10 @@ def encapsulated_value(frames: Sequence[list[bytes]]) -> tuple[bytes, bytes | No
     return b"\xfe\xff\x00\xe0\x00\x00\x00\x00" + b"".join(items), eot, eotl
 
 
-def native_value(frames: Sequence[bytes]) -> bytes:
-    value = b"".join(frames)
+def native_value(frames: Sequence[bytes], frame_size: int) -> bytes:
+    """Native Pixel Data of `frames`, each cut or zero-padded to `frame_size` bytes (a truncated source
+    slice must not shift the frames after it), padded to an even length."""
+    value = b"".join(frame[:frame_size].ljust(frame_size, b"\x00") for frame in frames)
     if len(value) % 2:
         value += b"\x00"
     return value

@@ -33,6 +33,8 @@ VARIANTS: dict[str, dict] = {
     "window-rescale": {"per_slice_window": True, "per_slice_rescale": True},
     "two-orientations": {"two_orientations": True},
     "invalid-and-missing": {"invalid_values": True, "missing_type2": True},
+    # nothing varies between frames: every frame's Unassigned Per-Frame item is empty
+    "one-image": {"slices": 1},
 }
 SLICES = 4
 SIZE = 32
@@ -49,7 +51,8 @@ def series_for(modality: str, variant: str) -> tuple[Dataset, ...]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return tuple(make_series(modality, slices=SLICES, rows=SIZE, columns=SIZE, seed=7, **VARIANTS[variant]))
+        arguments = {"slices": SLICES, "rows": SIZE, "columns": SIZE, "seed": 7, **VARIANTS[variant]}
+        return tuple(make_series(modality, **arguments))
 
 
 def error_subjects(path: str | Path) -> set[str]:
@@ -63,6 +66,7 @@ def error_subjects(path: str | Path) -> set[str]:
     for line in dciodvfy_errors(path):
         match = re.search(r"Element=<([^>]+)>", line) or re.search(r"attribute <([^>]+)>", line)
         match = match or re.search(r"\(0x[0-9a-f]{4},0x[0-9a-f]{4}\) [A-Z]{2} ([^-]+?) +[A-Z]{2} \[", line)
+        match = match or re.search(r"Illegal root for UID .* in \(0x[0-9a-f]{4},0x[0-9a-f]{4}\) (.+)$", line)
         if match:
             name = match.group(1).strip()
             subjects.add(_NAME_TO_KEYWORD.get(name, name))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 
 import numpy as np
 import pytest
@@ -277,3 +278,108 @@ def test_overlays_in_high_bits_are_extracted_and_cleared(tmp_path, uids):
         write_part10(c := conversions[number], tmp_path / "gsps.dcm")
         assert c.dataset is state
         assert new_errors(tmp_path / "gsps.dcm", paths) == set()
+
+
+LOSSY_METHODS = {"1.2.840.10008.1.2.4.91": "ISO_15444_1", "1.2.840.10008.1.2.4.81": "ISO_14495_1"}
+
+
+@needs_dciodvfy
+@pytest.mark.parametrize("transfer_syntax", sorted(LOSSY_METHODS))
+@pytest.mark.parametrize("modality", MODALITIES)
+def test_lossy_sources_without_a_method_get_the_method_of_their_syntax(modality, transfer_syntax, tmp_path, uids):
+    """Lossy Image Compression Method is Type 1C in the enhanced modules, Type 3 in the classic one."""
+    from pydicom.encaps import generate_frames
+
+    from qrscp.testing.encoding import is_available
+    from qrscp.testing.factory import make_series
+
+    if not is_available(transfer_syntax):
+        pytest.skip(f"no encoder for {transfer_syntax}")
+    sources = make_series(modality, slices=3, rows=32, columns=32, seed=9, transfer_syntax=transfer_syntax)
+    for ds in sources:  # as some archives' lossy compression leaves them
+        del ds.LossyImageCompressionMethod, ds.LossyImageCompressionRatio
+    paths = write_datasets(sources, tmp_path / "sources")
+    conversion = next(c for c in to_enhanced([reread(p) for p in paths], uids=uids) if c.kind == ENHANCED)
+    write_part10(conversion, tmp_path / "enhanced.dcm")
+    enhanced = reread(tmp_path / "enhanced.dcm")
+    assert (enhanced.LossyImageCompression, enhanced.LossyImageCompressionMethod) == (
+        "01", LOSSY_METHODS[transfer_syntax])
+    frames = generate_frames(enhanced.PixelData, number_of_frames=len(sources))
+    expected = len(sources) * 32 * 32 * 2 / sum(len(frame) for frame in frames)
+    assert float(enhanced.LossyImageCompressionRatio) == pytest.approx(expected, abs=0.01)
+    assert new_errors(tmp_path / "enhanced.dcm", paths) == set()
+    for recovered in to_classic(enhanced, uids=uids):  # the originals had neither
+        assert "LossyImageCompressionMethod" not in recovered.dataset
+        assert "LossyImageCompressionRatio" not in recovered.dataset
+
+
+def _pydicom_classic_images() -> list[str]:
+    import warnings
+
+    import pydicom
+
+    from qrscp.testing.files import testdata_files as pydicom_test_files
+
+    images = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in map(str, pydicom_test_files("*.dcm")):
+            try:
+                header = pydicom.dcmread(path, stop_before_pixels=True)
+            except Exception:  # noqa: BLE001 - pydicom's deliberately broken files
+                continue
+            if str(header.get("SOPClassUID", "")) in CLASSIC_TO_LEGACY_CONVERTED and "PixelData" in \
+                    pydicom.dcmread(path, specific_tags=["PixelData"]):
+                images.append(path)
+    return images
+
+
+def _explained_new_errors(source) -> set[str]:
+    """What the Legacy Converted IODs ask of values the conversion carries over unchanged (conformance
+    statement, known limitations): a CT Bits Stored other than 12 or 16, an attribute present with no
+    value, and an invalid SOP Instance UID, which is also invalid where the converted image references its
+    source."""
+    explained = set()
+    if source.Modality == "CT" and int(source.BitsStored) not in (12, 16):
+        explained |= {"BitsStored", "HighBit"}
+    # present with no value: valid where the source has it (Type 2), Type 1 or 1C where the enhanced IOD
+    # puts it (Manufacturer in Enhanced General Equipment, Slice Thickness in Pixel Measures)
+    explained |= {element.keyword for element in source if element.keyword and element.is_empty}
+    if not re.fullmatch(r"[0-9.]{1,64}", str(source.SOPInstanceUID)):
+        explained.add("ReferencedSOPInstanceUID")  # the invalid UID, now in Conversion Source Attributes
+    return explained
+
+
+@needs_dciodvfy
+@pytest.mark.parametrize("path", _pydicom_classic_images(), ids=lambda path: path.rsplit("/", 1)[-1])
+def test_pydicom_scanner_images_convert_without_new_errors(path, tmp_path, uids):
+    """Real scanner headers (pydicom's test files, one image each): converted, valid, and back."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        source = reread(path)
+        conversions = to_enhanced([source], uids=uids)
+        enhanced = [c for c in conversions if c.kind == ENHANCED]
+        assert len(enhanced) == 1
+        write_part10(enhanced[0], tmp_path / "enhanced.dcm")
+        assert new_errors(tmp_path / "enhanced.dcm", [path]) - _explained_new_errors(source) == set()
+        recovered = to_classic(reread(tmp_path / "enhanced.dcm"), uids=uids)
+        assert [c.dataset.SOPInstanceUID for c in recovered] == [source.SOPInstanceUID]
+
+
+@pytest.mark.parametrize("materialize_pixels", [True, False])
+def test_a_truncated_slice_is_zero_padded_without_shifting_the_next_frames(materialize_pixels, tmp_path, uids):
+    sources = [copy.deepcopy(ds) for ds in series_for("CT", "uncompressed")]
+    full = len(sources[1].PixelData)
+    sources[1].PixelData = sources[1].PixelData[: full // 2]  # a slice cut short in transfer
+    paths = write_datasets(sources, tmp_path / "sources")
+    conversion = to_enhanced([reread(p) for p in paths], uids=uids, materialize_pixels=materialize_pixels)[0]
+    write_part10(conversion, tmp_path / "enhanced.dcm")
+    enhanced = reread(tmp_path / "enhanced.dcm")
+    assert len(enhanced.PixelData) == full * len(sources)
+    by_uid = {ds.SOPInstanceUID: ds for ds in sources}
+    for number, item in enumerate(enhanced.PerFrameFunctionalGroupsSequence):
+        source = by_uid[item.ConversionSourceAttributesSequence[0].ReferencedSOPInstanceUID]
+        frame = enhanced.PixelData[number * full:(number + 1) * full]
+        assert frame == source.PixelData.ljust(full, b"\x00")
