@@ -50,7 +50,15 @@ from qrscp.convert.functional_groups import (
 from qrscp.convert.grouping import group_for_enhanced
 from qrscp.convert.iod_tables import TOP_LEVEL, TYPE2_MANDATORY
 from qrscp.convert.model import ENHANCED, Conversion, FrameSource
-from qrscp.convert.pixels import PixelPlan, encapsulated_value, frame_length, native_value, plan_for
+from qrscp.convert.pixels import (
+    FramePixels,
+    PixelPlan,
+    encapsulated_value,
+    frame_length,
+    native_value,
+    plan_for,
+    widen_native_frame,
+)
 from qrscp.convert.uids import UIDSource
 from qrscp.uids import View
 
@@ -64,7 +72,7 @@ GENERATED_KEYWORDS = (
     "ContributingEquipmentSequence", "QueryRetrieveView", "NumberOfFrames", "PixelPresentation",
     "VolumetricProperties", "VolumeBasedCalculationTechnique", "ContentQualification", "PresentationLUTShape",
     "BurnedInAnnotation", "LossyImageCompression", "LossyImageCompressionMethod", "LossyImageCompressionRatio",
-    "AcquisitionContextSequence",
+    "BitsStored", "HighBit", "AcquisitionContextSequence",
     "ReferencedImageEvidenceSequence", "SourceImageEvidenceSequence", "ReferencedPresentationStateSequence",
     "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence", "ConversionSourceAttributesSequence",
 )
@@ -72,7 +80,8 @@ GENERATED_TAGS = frozenset(int(Tag(k)) for k in GENERATED_KEYWORDS)
 #: Generated attributes that a recovered classic image never takes from the enhanced top level.
 ENHANCED_ONLY_KEYWORDS = tuple(k for k in GENERATED_KEYWORDS if k not in (
     "SeriesDate", "SeriesTime", "ContentDate", "ContentTime", "InstanceCreationDate", "InstanceCreationTime",
-    "BurnedInAnnotation", "LossyImageCompression", "LossyImageCompressionMethod", "LossyImageCompressionRatio"))
+    "BurnedInAnnotation", "LossyImageCompression", "LossyImageCompressionMethod", "LossyImageCompressionRatio",
+    "BitsStored", "HighBit"))
 CONSUMED_TAGS = frozenset(int(Tag(k)) for k in CONSUMED_KEYWORDS)
 _NOT_COPIED = frozenset(int(Tag(k)) for k in ("SOPInstanceUID", "SOPClassUID"))
 
@@ -180,6 +189,7 @@ def convert_group(
     _clear_embedded_overlays(frames, plan)
     _set_generated(top, frames, modality, target_class, new_uid, new_series, instance_number, view,
                    timestamp, plan, frame_type_items, locations or {})
+    _set_bits_stored(top, frames, plan, target_class)
 
     # 3. place every source attribute.
     all_tags: set[int] = set()
@@ -252,6 +262,38 @@ def _sort_elements(item: Dataset) -> None:
     elements = item._dict
     # int keys: BaseTag's comparisons are Python methods
     item._dict = {tag: elements[tag] for tag in sorted(elements, key=int)}
+
+
+#: Bits Stored that the enhanced image modules allow (PS3.3 C.8.15.2: CT 12 or 16; C.8.22.3: PET 16).
+_ALLOWED_BITS_STORED = {sop.LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE: (12, 16),
+                        sop.LEGACY_CONVERTED_ENHANCED_PET_IMAGE_STORAGE: (16,)}
+
+
+def _set_bits_stored(top: Dataset, frames: Sequence[Dataset], plan: PixelPlan, target_class: str) -> None:
+    """Bits Stored and High Bit of the group (one Image Pixel module: equal in every frame), or 16 and 15
+    when the target IOD does not allow the sources' value (e.g. a CT's 14).
+
+    C.3.5 allows a larger Bits Stored with the unused high bits masked: native frames are rewritten so
+    that every pixel keeps its value (masked, or sign-extended when signed); the original values go to
+    the Unassigned items like every replaced attribute. Encapsulated frames keep their bit stream, whose
+    precision is the sources' Bits Stored, and so keep the sources' value.
+    """
+    first = frames[0]
+    bits_stored = attrs.unsigned(first, "BitsStored", 0)
+    allowed = _ALLOWED_BITS_STORED.get(target_class)
+    if allowed is None or bits_stored in allowed or not 0 < bits_stored < 16 or plan.encapsulated \
+            or attrs.unsigned(first, "BitsAllocated", 0) != 16:
+        for keyword in ("BitsStored", "HighBit"):
+            tag = attrs.keyword_tag(keyword)
+            if tag in first._dict:
+                attrs.put(top, attrs.reusable_element(first, tag))
+        return
+    signed = attrs.unsigned(first, "PixelRepresentation", 0) == 1
+    for index, frame in enumerate(plan.frames):
+        plan.frames[index] = FramePixels(
+            frame.transfer_syntax, False,
+            lambda frame=frame: widen_native_frame(bytes(frame.read()), bits_stored, signed))
+    top.BitsStored, top.HighBit = 16, 15
 
 
 def _clear_embedded_overlays(frames: Sequence[Dataset], plan: PixelPlan) -> None:

@@ -233,6 +233,17 @@ def encapsulated_value(frames: Sequence[list[bytes]]) -> tuple[bytes, bytes | No
     return b"\xfe\xff\x00\xe0\x00\x00\x00\x00" + b"".join(items), eot, eotl
 
 
+def widen_native_frame(frame: bytes, bits_stored: int, signed: bool) -> bytes:
+    """A 16-bit native frame rewritten for Bits Stored 16: the bits above `bits_stored` cleared (unsigned)
+    or set from the sign bit (signed), so that every pixel keeps its value."""
+    even = len(frame) - len(frame) % 2
+    words = np.frombuffer(frame[:even], "<u2").astype(np.int32) & ((1 << bits_stored) - 1)
+    if signed:
+        sign = 1 << (bits_stored - 1)
+        words = (words ^ sign) - sign
+    return words.astype("<i2" if signed else "<u2").tobytes() + frame[even:]
+
+
 def native_value(frames: Sequence[bytes], frame_size: int) -> bytes:
     """Native Pixel Data of `frames`, each cut or zero-padded to `frame_size` bytes (a truncated source
     slice must not shift the frames after it), padded to an even length."""

@@ -336,11 +336,13 @@ def _pydicom_classic_images() -> list[str]:
 
 def _explained_new_errors(source) -> set[str]:
     """What the Legacy Converted IODs ask of values the conversion carries over unchanged (conformance
-    statement, known limitations): a CT Bits Stored other than 12 or 16, an attribute present with no
+    statement, known limitations): a CT Bits Stored other than 12 or 16 in compressed frames, an attribute
+    present with no
     value, and an invalid SOP Instance UID, which is also invalid where the converted image references its
     source."""
     explained = set()
-    if source.Modality == "CT" and int(source.BitsStored) not in (12, 16):
+    if source.Modality == "CT" and int(source.BitsStored) not in (12, 16) and source.file_meta.TransferSyntaxUID \
+            .is_compressed:  # native frames are widened to 16 bits; a bit stream keeps its precision
         explained |= {"BitsStored", "HighBit"}
     # present with no value: valid where the source has it (Type 2), Type 1 or 1C where the enhanced IOD
     # puts it (Manufacturer in Enhanced General Equipment, Slice Thickness in Pixel Measures)
@@ -348,6 +350,17 @@ def _explained_new_errors(source) -> set[str]:
     if not re.fullmatch(r"[0-9.]{1,64}", str(source.SOPInstanceUID)):
         explained.add("ReferencedSOPInstanceUID")  # the invalid UID, now in Conversion Source Attributes
     return explained
+
+
+def _pixels_as_sent(source):
+    """Pixel values of a source image; truncated Pixel Data zero-padded, as the conversion stores it."""
+    try:
+        return frame_pixels(source)
+    except ValueError:
+        padded = copy.deepcopy(source)
+        size = source.Rows * source.Columns * source.SamplesPerPixel * source.BitsAllocated // 8
+        padded.PixelData = source.PixelData.ljust(size, b"\x00")
+        return frame_pixels(padded)
 
 
 @needs_dciodvfy
@@ -364,8 +377,13 @@ def test_pydicom_scanner_images_convert_without_new_errors(path, tmp_path, uids)
         assert len(enhanced) == 1
         write_part10(enhanced[0], tmp_path / "enhanced.dcm")
         assert new_errors(tmp_path / "enhanced.dcm", [path]) - _explained_new_errors(source) == set()
-        recovered = to_classic(reread(tmp_path / "enhanced.dcm"), uids=uids)
+        enhanced_pixels = frame_pixels(reread(tmp_path / "enhanced.dcm"))
+        assert np.array_equal(enhanced_pixels[0].astype(np.int64), _pixels_as_sent(source)[0].astype(np.int64))
+        states = [c.dataset for c in conversions if c.kind == OVERLAY_GSPS]
+        recovered = to_classic(reread(tmp_path / "enhanced.dcm"), uids=uids, overlay_states=states)
         assert [c.dataset.SOPInstanceUID for c in recovered] == [source.SOPInstanceUID]
+        assert attribute_differences(source, recovered[0].dataset) == []
+        assert np.array_equal(frame_pixels(recovered[0].dataset), _pixels_as_sent(source))
 
 
 @pytest.mark.parametrize("materialize_pixels", [True, False])
@@ -383,3 +401,39 @@ def test_a_truncated_slice_is_zero_padded_without_shifting_the_next_frames(mater
         source = by_uid[item.ConversionSourceAttributesSequence[0].ReferencedSOPInstanceUID]
         frame = enhanced.PixelData[number * full:(number + 1) * full]
         assert frame == source.PixelData.ljust(full, b"\x00")
+
+
+@needs_dciodvfy
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
+def test_a_bits_stored_the_enhanced_ct_iod_rejects_is_widened_keeping_every_value(signed, tmp_path, uids):
+    """Bits Stored 14 is valid for CT Image, not for the Enhanced CT Image module (12 or 16): C.3.5 lets
+    the conversion use 16 with the unused high bits masked; conversion back restores 14."""
+    sources = [copy.deepcopy(ds) for ds in series_for("CT", "uncompressed")]
+    rng = np.random.default_rng(14)
+    expected = []
+    for index, ds in enumerate(sources):
+        low, high = (-(1 << 13), (1 << 13) - 1) if signed else (0, (1 << 14) - 1)
+        values = rng.integers(low, high, size=(ds.Rows, ds.Columns), endpoint=True)
+        words = values.astype(np.int64) & 0xFFFF  # two's complement, sign-extended to 16 bits
+        if index == 1:
+            words &= 0x3FFF  # a scanner that leaves the unused high bits zero
+        if index == 2:
+            words |= 0x8000  # or sets them
+        ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 14, 13, int(signed)
+        ds.PixelData = words.astype("<u2").tobytes()
+        expected.append(values)
+    paths = write_datasets(sources, tmp_path / "sources")
+    conversion = to_enhanced([reread(p) for p in paths], uids=uids)[0]
+    write_part10(conversion, tmp_path / "enhanced.dcm")
+    enhanced = reread(tmp_path / "enhanced.dcm")
+    assert (enhanced.BitsStored, enhanced.HighBit) == (16, 15)
+    assert new_errors(tmp_path / "enhanced.dcm", paths) == set()
+    by_uid = dict(zip([ds.SOPInstanceUID for ds in sources], expected))
+    pixels = frame_pixels(enhanced)
+    for number, item in enumerate(enhanced.PerFrameFunctionalGroupsSequence):
+        uid = item.ConversionSourceAttributesSequence[0].ReferencedSOPInstanceUID
+        assert np.array_equal(pixels[number].astype(np.int64), by_uid[uid])
+    for recovered in to_classic(enhanced, uids=uids):
+        assert (recovered.dataset.BitsStored, recovered.dataset.HighBit) == (14, 13)
+        original = by_uid[recovered.dataset.SOPInstanceUID]
+        assert np.array_equal(frame_pixels(recovered.dataset)[0].astype(np.int64), original)
