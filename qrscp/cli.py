@@ -85,13 +85,12 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_import(args)
     if args.command == "convert":
-        from qrscp.startup import UNUSED_BY_CONVERT, defer_imports, freeze_imported_objects, single_threaded_blas
+        from qrscp.startup import UNUSED_BY_CONVERT, defer_imports, single_threaded_blas
 
         single_threaded_blas()
         defer_imports(UNUSED_BY_CONVERT)
         from qrscp.convert.cli import run_convert
 
-        freeze_imported_objects()
         return run_convert(args)
     from qrscp.client import run_client
 

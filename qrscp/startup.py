@@ -1,6 +1,6 @@
-"""Start-up of processes: modules that libraries import eagerly but a command never uses, BLAS threads
-that it never needs, and the objects made at start-up exempted from garbage collection (``qrscp convert``
-and ``qrscp serve``).
+"""Start-up of processes: modules that libraries import eagerly but a command never uses and BLAS threads
+that it never needs (``qrscp convert``), and the objects made at start-up exempted from garbage
+collection (``qrscp serve``).
 
 pydicom imports ``requests`` when it is imported itself, only to download its test files if asked
 (``pydicom.data.download``): with its own dependencies that is ~0.1 s of the start of every process, a
@@ -64,28 +64,15 @@ def defer_imports(names: Iterable[str]) -> None:
         sys.meta_path.insert(0, _DeferringFinder(pending))
 
 
-#: Allocations between two collections of the youngest generation in ``qrscp convert`` (CPython: 700).
-CONVERT_YOUNG_THRESHOLD = 10_000
+def freeze_imported_objects() -> None:
+    """Exempt every object made so far (imported modules, start-up state) from cyclic garbage collection.
 
-
-def freeze_imported_objects(young_threshold: int | None = CONVERT_YOUNG_THRESHOLD) -> None:
-    """Exempt every object made so far (imported modules, start-up state) from cyclic garbage collection
-    and, with `young_threshold`, collect the youngest generation every `young_threshold` allocations.
-
-    Reading a series allocates ~100 tracked tuples (raw elements) per file header and keeps them all; with
-    CPython's defaults the collector runs every 700 allocations and its full collections keep rescanning
-    the imported modules and the headers read so far: ~20 ms of a 200-slice ``qrscp convert``, half the
-    reading time of a 500-slice one. Objects made later are still collected (:func:`gc.freeze`).
-
-    Parameters
-    ----------
-    young_threshold : int or None
-        Allocations (minus deallocations) of tracked objects between collections of generation 0; None
-        keeps the current threshold (the server, whose memory must stay flat for months).
+    A server keeps what its start-up made until it stops; without this, each full collection rescans the
+    ~10^5 objects of pynetdicom, pydicom, SQLAlchemy and numpy. Objects made later are still collected
+    (:func:`gc.freeze`); the thresholds are unchanged. (``qrscp convert`` turns the collector off while it
+    runs instead: it keeps every header it reads to the end.)
     """
     gc.freeze()
-    if young_threshold is not None:
-        gc.set_threshold(young_threshold, *gc.get_threshold()[1:])
 
 
 #: Environment variables that size the BLAS thread pools numpy's wheels start when numpy is imported.

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from qrscp.startup import CONVERT_YOUNG_THRESHOLD, UNUSED_BY_CONVERT
+from qrscp.startup import UNUSED_BY_CONVERT
 
 
 def _in_fresh_process(code: str) -> dict:
@@ -53,30 +53,19 @@ def test_deferred_module_equals_an_eager_import() -> None:
     assert deferred == eager and "urlopen" in deferred
 
 
-def test_convert_command_freezes_imported_objects() -> None:
-    report = _in_fresh_process("""
-        import gc, json
-        before = gc.get_freeze_count()
-        from qrscp.startup import freeze_imported_objects
-        import qrscp.convert.cli
-        freeze_imported_objects()
-        print(json.dumps({"before": before, "after": gc.get_freeze_count(), "threshold": gc.get_threshold()[0],
-                          "enabled": gc.isenabled()}))
-    """)
-    assert report["before"] == 0 and report["after"] > 10_000
-    assert report["threshold"] == CONVERT_YOUNG_THRESHOLD and report["enabled"] is True
-
-
-def test_server_freeze_keeps_the_collector_thresholds() -> None:
+def test_freeze_exempts_start_up_objects_and_keeps_the_thresholds() -> None:
     report = _in_fresh_process("""
         import gc, json
         threshold = gc.get_threshold()
+        before = gc.get_freeze_count()
         from qrscp.startup import freeze_imported_objects
         import qrscp.net.server
-        freeze_imported_objects(young_threshold=None)
-        print(json.dumps({"frozen": gc.get_freeze_count(), "same": gc.get_threshold() == threshold}))
+        freeze_imported_objects()
+        print(json.dumps({"before": before, "frozen": gc.get_freeze_count(),
+                          "same": gc.get_threshold() == threshold, "enabled": gc.isenabled()}))
     """)
-    assert report["frozen"] > 10_000 and report["same"] is True
+    assert report["before"] == 0 and report["frozen"] > 10_000
+    assert report["same"] is True and report["enabled"] is True
 
 
 def test_convert_asks_blas_for_one_thread_unless_told_otherwise() -> None:

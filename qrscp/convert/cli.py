@@ -14,7 +14,7 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pydicom.dataset import Dataset
@@ -23,7 +23,7 @@ from pydicom.uid import UID
 
 from qrscp.convert.classic import is_convertible_enhanced, to_classic
 from qrscp.convert.enhanced import to_enhanced
-from qrscp.convert.grouping import is_convertible_classic
+from qrscp.convert.grouping import classic_refusal, is_convertible_classic
 from qrscp.convert.io import read_source, write_part10
 from qrscp.convert.model import Conversion
 from qrscp.convert.uids import UIDSource
@@ -127,20 +127,28 @@ def _convert(args: argparse.Namespace) -> int:
                 print(f"skipped {path}: {result}", file=sys.stderr)
                 failed += 1
                 continue
-            supported = is_convertible_classic(result) if to == "enhanced" else is_convertible_enhanced(result)
-            if not supported:
-                kind = "a classic CT/MR/PET image" if to == "enhanced" else "an Enhanced CT/MR/PET image"
-                print(f"skipped {path}: {UID(str(result.SOPClassUID)).name} is not {kind}", file=sys.stderr)
+            if to == "enhanced":
+                refusal = None if is_convertible_classic(result) else classic_refusal(result)
+            elif not is_convertible_enhanced(result):
+                refusal = f"{UID(str(result.SOPClassUID)).name} is not an Enhanced CT/MR/PET image"
+            else:
+                refusal = None
+            if refusal:
+                print(f"skipped {path}: {refusal}", file=sys.stderr)
                 failed += 1
                 continue
             sources.append(result)
         conversions: list[Conversion] = []
         if to == "enhanced":
-            try:
-                conversions = to_enhanced(sources, uids=uids, materialize_pixels=False)
-            except Exception as exc:  # noqa: BLE001
-                print(f"error: conversion failed: {exc}", file=sys.stderr)
-                return 1
+            def report(frames: Sequence[Dataset], exc: Exception) -> None:
+                nonlocal failed
+                failed += len(frames)
+                files = ", ".join(str(getattr(ds, "filename", "?")) for ds in frames[:3])
+                more = f" and {len(frames) - 3} more" if len(frames) > 3 else ""
+                print(f"error: {len(frames)} images ({files}{more}) not converted: {exc.__class__.__name__}: "
+                      f"{exc}", file=sys.stderr)
+
+            conversions = to_enhanced(sources, uids=uids, materialize_pixels=False, on_error=report)
         task = progress.add_task("converting", total=len(sources) if to == "classic" else len(conversions))
         if to == "classic":
             for source in sources:

@@ -21,7 +21,7 @@ Overlay, Curve, Graphic Annotation and Concatenation attributes are removed; ove
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataelem import DataElement
@@ -92,6 +92,7 @@ def to_enhanced(
     uids: UIDSource,
     view: View | str = View.ENHANCED,
     materialize_pixels: bool = True,
+    on_error: Callable[[Sequence[Dataset], Exception], None] | None = None,
 ) -> list[Conversion]:
     """Convert classic CT/MR/PET images to Legacy Converted Enhanced images.
 
@@ -108,6 +109,9 @@ def to_enhanced(
     materialize_pixels : bool
         True: each output dataset holds its Pixel Data. False: Pixel Data is left out of the dataset and
         :func:`qrscp.convert.io.write_part10` streams the frames from the sources (low memory).
+    on_error : callable, optional
+        Called with a group's frames and the exception when that group cannot be converted; the other
+        groups are converted all the same. Without it the exception propagates.
 
     Returns
     -------
@@ -127,9 +131,15 @@ def to_enhanced(
     for frames in groups:
         series_key = attrs.text(frames[0], "SeriesInstanceUID")
         numbers[series_key] = numbers.get(series_key, 0) + 1
-        conversion = convert_group(frames, uids=uids, view=view_value, instance_number=numbers[series_key],
-                                   locations=locations, materialize_pixels=materialize_pixels)
-        gsps = overlay_presentation_states(frames, conversion, uids=uids, view=view_value)
+        try:
+            conversion = convert_group(frames, uids=uids, view=view_value, instance_number=numbers[series_key],
+                                       locations=locations, materialize_pixels=materialize_pixels)
+            gsps = overlay_presentation_states(frames, conversion, uids=uids, view=view_value)
+        except Exception as exc:
+            if on_error is None:
+                raise
+            on_error(frames, exc)
+            continue
         if gsps:
             _reference_presentation_states(conversion.dataset, gsps)
         conversions.append(conversion)

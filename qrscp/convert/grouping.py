@@ -45,6 +45,25 @@ def is_convertible_classic(ds: Dataset) -> bool:
         and _PIXEL_DATA in elements and number_of_frames(ds) == 1
 
 
+def classic_refusal(ds: Dataset) -> str | None:
+    """Why :func:`is_convertible_classic` says no, in words for a report (None: it says yes)."""
+    from pydicom.uid import UID
+
+    sop_class = text(ds, "SOPClassUID")
+    name = UID(sop_class).name if sop_class else "an instance without SOP Class UID"
+    if sop_class not in CLASSIC_TO_LEGACY_CONVERTED:
+        return f"{name} is not a classic CT/MR/PET image"
+    if _SOP_INSTANCE_UID not in ds._dict:
+        return f"{name} without SOP Instance UID"
+    if _PIXEL_DATA not in ds._dict:
+        return f"{name} without Pixel Data"
+    frames = number_of_frames(ds)
+    if frames != 1:
+        shown = frames if frames is not None else "unreadable"
+        return f"{name} with Number of Frames {shown} (classic images have one)"
+    return None
+
+
 _SOP_INSTANCE_UID = keyword_tag("SOPInstanceUID")
 _PIXEL_DATA = keyword_tag("PixelData")
 

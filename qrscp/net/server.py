@@ -266,7 +266,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return 1
     # What imports and start-up made lives as long as the server: the collector need not rescan it
     # (a view built during a C-GET of 500 slices: 2.5 -> 1.85 s).
-    freeze_imported_objects(young_threshold=None)
+    freeze_imported_objects()
     stop_requested = threading.Event()
 
     def _on_signal(signum: int, _frame: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 
@@ -62,3 +63,12 @@ def test_unsupported_inputs_are_reported(tmp_path):
     result = _run("--to", "classic", str(paths[0]), "-o", str(tmp_path / "out"), "--secret", "s")
     assert result.returncode == 1
     assert "is not an Enhanced CT/MR/PET image" in result.stderr
+
+
+def test_each_skipped_input_says_why(tmp_path):
+    image = copy.deepcopy(series_for("CT", "uncompressed")[0])
+    del image.PixelData
+    write_datasets([image], tmp_path / "in")
+    result = _run("--to", "enhanced", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--secret", "s")
+    assert result.returncode == 1
+    assert "CT Image Storage without Pixel Data" in result.stderr

@@ -437,3 +437,23 @@ def test_a_bits_stored_the_enhanced_ct_iod_rejects_is_widened_keeping_every_valu
         assert (recovered.dataset.BitsStored, recovered.dataset.HighBit) == (14, 13)
         original = by_uid[recovered.dataset.SOPInstanceUID]
         assert np.array_equal(frame_pixels(recovered.dataset)[0].astype(np.int64), original)
+
+
+def test_a_group_that_fails_is_reported_and_the_other_groups_converted(monkeypatch, uids):
+    from qrscp.convert import enhanced
+
+    ct, mr = list(series_for("CT", "uncompressed")), list(series_for("MR", "uncompressed"))
+    convert_group = enhanced.convert_group
+
+    def failing_for_mr(frames, **options):  # a fault injected into one group
+        if frames[0].Modality == "MR":
+            raise RuntimeError("broken group")
+        return convert_group(frames, **options)
+
+    monkeypatch.setattr(enhanced, "convert_group", failing_for_mr)
+    failures = []
+    conversions = to_enhanced(ct + mr, uids=uids, on_error=lambda frames, exc: failures.append((len(frames), str(exc))))
+    assert [c.dataset.Modality for c in conversions if c.kind == ENHANCED] == ["CT"]
+    assert failures == [(len(mr), "broken group")]
+    with pytest.raises(RuntimeError, match="broken group"):
+        to_enhanced(ct + mr, uids=uids)

@@ -65,3 +65,21 @@ def test_written_bytes_do_not_depend_on_the_process(tmp_path):
     assert first.read_bytes() == second.read_bytes()
     assert conversion.sop_instance_uid == UIDSource("fixed").derive(
         "ENHANCED", "instance", [ds.SOPInstanceUID for ds in series_for("CT", "uncompressed")])
+
+
+def test_the_reason_an_instance_is_not_converted_is_said():
+    from qrscp.convert.grouping import classic_refusal, is_convertible_classic
+    from qrscp.testing.factory import make_gsps
+
+    image = _copies("CT")[0]
+    assert classic_refusal(image) is None and is_convertible_classic(image)
+    without_pixels = copy.deepcopy(image)
+    del without_pixels.PixelData
+    assert classic_refusal(without_pixels) == "CT Image Storage without Pixel Data"
+    multi = copy.deepcopy(image)
+    multi.NumberOfFrames = "3"
+    assert "Number of Frames 3" in classic_refusal(multi)
+    state = make_gsps([image])
+    assert classic_refusal(state) == "Grayscale Softcopy Presentation State Storage is not a classic CT/MR/PET image"
+    for refused in (without_pixels, multi, state):
+        assert not is_convertible_classic(refused)
