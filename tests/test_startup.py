@@ -1,18 +1,21 @@
-"""Start-up of ``qrscp convert``: deferred modules behave as imported ones, the collector is tuned."""
+"""Start-up: deferred modules behave as imported ones, BLAS asked for one thread, start-up objects frozen."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
 
-from qrscp.startup import UNUSED_BY_CONVERT
+from qrscp.startup import BLAS_THREAD_VARIABLES, UNUSED_BY_CONVERT
 
 
-def _in_fresh_process(code: str) -> dict:
+def _in_fresh_process(code: str, *, without: tuple[str, ...] = ()) -> dict:
+    """Run `code` in a new interpreter (environment variables `without` removed); its last line, as JSON."""
+    environment = {name: value for name, value in os.environ.items() if name not in without}
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                            check=False, timeout=120)
+                            check=False, timeout=120, env=environment)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])
 
@@ -20,12 +23,14 @@ def _in_fresh_process(code: str) -> dict:
 def test_deferred_modules_are_not_executed_until_used() -> None:
     report = _in_fresh_process(f"""
         import json, sys
+        at_start = set(sys.modules)  # a site .pth file may import some of them before anything else
         from qrscp.startup import defer_imports
         defer_imports({UNUSED_BY_CONVERT!r})
         import qrscp.convert.cli  # imports pydicom, which imports what is deferred
         names = {UNUSED_BY_CONVERT!r}
-        lazy = {{name: type(sys.modules[name]).__name__ for name in names if name in sys.modules}}
-        loaded_early = [name for name in ("http.client", "ssl") if name in sys.modules]
+        lazy = {{name: type(sys.modules[name]).__name__ for name in names
+                 if name in sys.modules and name not in at_start}}
+        loaded_early = [name for name in ("http.client", "ssl") if name in sys.modules and name not in at_start]
         import urllib.request, PIL.ImageCms
         used = [urllib.request.urlopen.__name__, PIL.ImageCms.ImageCmsTransform.__name__]
         print(json.dumps({{"lazy": lazy, "early": loaded_early, "used": used,
@@ -78,7 +83,8 @@ def test_convert_asks_blas_for_one_thread_unless_told_otherwise() -> None:
         print(json.dumps({{"threads": len(os.listdir("/proc/self/task")),
                           "openblas": os.environ["OPENBLAS_NUM_THREADS"]}}))
     """
-    limited = _in_fresh_process(code.format(setup="pass"))
+    limited = _in_fresh_process(code.format(setup="pass"), without=BLAS_THREAD_VARIABLES)
     assert limited == {"threads": 1, "openblas": "1"}
-    chosen = _in_fresh_process(code.format(setup="os.environ['OPENBLAS_NUM_THREADS'] = '2'"))
+    chosen = _in_fresh_process(code.format(setup="os.environ['OPENBLAS_NUM_THREADS'] = '2'"),
+                               without=BLAS_THREAD_VARIABLES)
     assert chosen["openblas"] == "2"
