@@ -19,8 +19,7 @@ from pynetdicom import AE, evt
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from qrscp.config import Config, ConfigError, load_config, parse_peer
 from qrscp.index.database import create_engine_for, init_schema, session_factory
-from qrscp.net import fastdimse, fastencode, handlers, negotiation, pacing
-from qrscp.net import limits, tls
+from qrscp.net import fastdimse, fastencode, handlers, incomplete, limits, negotiation, pacing, tls
 from qrscp.net.access import AccessPolicy, handle_requested
 from qrscp.net.amendments import handle_dimse_sent
 from qrscp.net.contexts import handle_requested_peer_order, supported_contexts
@@ -283,8 +282,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
 # Fast paths for every association of this process (see the modules): no per-message debug formatting,
 # flat command sets and identifiers encoded without pydicom's general writer, Pending C-FIND responses in
-# one PDU, short polling naps while an association is busy.
+# one PDU, short polling naps while an association is busy; and an answer to every incomplete request.
 quiet_pynetdicom()
 fastencode.install()
 fastdimse.install()
 pacing.install()
+incomplete.install()
