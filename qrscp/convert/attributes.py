@@ -301,6 +301,15 @@ def put(item: Dataset, elem: DataElement | RawDataElement) -> None:
     item._dict[elem.tag] = elem
 
 
+def add_moved(item: Dataset, elem: DataElement | RawDataElement) -> None:
+    """Add an element moved from a source: a sequence through pydicom (``Dataset.add``), any other as it
+    is (:func:`put`)."""
+    if elem.VR == "SQ":
+        item.add(elem)
+    else:
+        put(item, elem)
+
+
 def generated_element(tag: BaseTag, vr: str, value: object) -> DataElement | RawDataElement:
     """A new element with a value the conversion made or took from a source, not validated: a source's
     invalid value is carried over unchanged.

@@ -23,7 +23,7 @@ from pydicom.uid import UID
 
 from qrscp.convert.classic import is_convertible_enhanced, to_classic
 from qrscp.convert.enhanced import to_enhanced
-from qrscp.convert.grouping import classic_refusal, is_convertible_classic
+from qrscp.convert.grouping import classic_refusal
 from qrscp.convert.io import read_source, write_part10
 from qrscp.convert.model import Conversion
 from qrscp.convert.uids import UIDSource
@@ -128,7 +128,7 @@ def _convert(args: argparse.Namespace) -> int:
                 failed += 1
                 continue
             if to == "enhanced":
-                refusal = None if is_convertible_classic(result) else classic_refusal(result)
+                refusal = classic_refusal(result)
             elif not is_convertible_enhanced(result):
                 refusal = f"{UID(str(result.SOPClassUID)).name} is not an Enhanced CT/MR/PET image"
             else:

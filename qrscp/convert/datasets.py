@@ -65,7 +65,6 @@ def _explicit_little_file_dataset() -> FileDataset:
 
 
 _FILE_STATE, _FILE_MUTABLE = _state_of(_explicit_little_file_dataset())
-_FILE_MUTABLE = tuple(name for name in _FILE_MUTABLE if name != "file_meta")
 _new = object.__new__
 
 

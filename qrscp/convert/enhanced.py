@@ -27,7 +27,6 @@ from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
-from pydicom.uid import UID
 
 from qrscp import uids as sop
 from qrscp.convert import attributes as attrs
@@ -233,7 +232,7 @@ def convert_group(
         shared = len(set(keys)) == 1
         if shared and keyword in top_level_keywords and tag.group % 2 == 0:
             if tag not in top._dict:
-                _add(top, _first_element(frames, tag))
+                attrs.add_moved(top, _first_element(frames, tag))
             continue
         _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, markers=False)
 
@@ -341,23 +340,14 @@ def _place_unassigned(tag: BaseTag, frames: Sequence[Dataset], keys: list[bytes 
             vr = _vr_of(frames, tag)
             shared.add(attrs.empty_element(tag, vr))
         else:
-            _add(shared, _first_element(frames, tag))
+            attrs.add_moved(shared, _first_element(frames, tag))
         return
     vr = _vr_of(frames, tag)
-    add = Dataset.add if vr == "SQ" else attrs.put
     for ds, item in zip(frames, per_frame):
         if tag in ds._dict:
-            add(item, attrs.reusable_element(ds, tag))
+            attrs.add_moved(item, attrs.reusable_element(ds, tag))
         elif markers:
-            add(item, attrs.empty_element(tag, vr))
-
-
-def _add(ds: Dataset, elem: DataElement) -> None:
-    """Add an element moved from a source: sequences through pydicom, the others as they are."""
-    if elem.VR == "SQ":
-        ds.add(elem)
-    else:
-        attrs.put(ds, elem)
+            attrs.add_moved(item, attrs.empty_element(tag, vr))
 
 
 def _vr_of(frames: Sequence[Dataset], tag: BaseTag) -> str:
@@ -428,7 +418,7 @@ def _set_generated(top: Dataset, frames: Sequence[Dataset], modality: str, targe
     burned = [attrs.text(ds, "BurnedInAnnotation") for ds in frames]
     top.BurnedInAnnotation = _shared_value(frames, "BurnedInAnnotation") or ("YES" if "YES" in burned else "NO")
     lossy = [attrs.text(ds, "LossyImageCompression") for ds in frames]
-    lossy_syntax = UID(plan.transfer_syntax).is_compressed and UID(plan.transfer_syntax) in _LOSSY_SYNTAXES
+    lossy_syntax = plan.transfer_syntax in _LOSSY_METHODS
     top.LossyImageCompression = _shared_value(frames, "LossyImageCompression") or (
         "01" if "01" in lossy or lossy_syntax else "00")
     if top.LossyImageCompression == "01":
@@ -487,11 +477,6 @@ def _compression_ratio(plan: PixelPlan, frame_size: int) -> str | None:
     return f"{frame_size * len(plan.frames) / compressed:.2f}" if compressed else None
 
 
-_LOSSY_SYNTAXES = {
-    "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.91",
-    "1.2.840.10008.1.2.4.100", "1.2.840.10008.1.2.4.101", "1.2.840.10008.1.2.4.102", "1.2.840.10008.1.2.4.103",
-    "1.2.840.10008.1.2.4.104", "1.2.840.10008.1.2.4.105", "1.2.840.10008.1.2.4.106", "1.2.840.10008.1.2.4.203",
-}
 
 
 def hierarchical_references(references: Sequence[Dataset], context: Dataset,

@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 
-from qrscp.convert.attributes import generated_element, put, reusable_element, text, value_key
+from qrscp.convert.attributes import add_moved, generated_element, put, reusable_element, text, value_key
 from qrscp.convert.attributes import keyword_tag as _tag
 from qrscp.convert.datasets import new_dataset
 from qrscp.convert.iod_tables import ANATOMIC_REGIONS
@@ -76,11 +76,7 @@ def _copy_into(item: Dataset, source: Dataset, keywords: tuple[str, ...]) -> boo
     for keyword in keywords:
         tag = _tag(keyword)
         if tag in elements:
-            elem = reusable_element(source, tag)
-            if elem.VR == "SQ":
-                item.add(elem)
-            else:
-                put(item, elem)
+            add_moved(item, reusable_element(source, tag))
             found = True
     return found
 

@@ -40,28 +40,29 @@ GROUP_KEYWORDS = (
 
 def is_convertible_classic(ds: Dataset) -> bool:
     """True for CT/MR/PET Image Storage instances with pixel data (the classic images C.3.5 converts)."""
-    elements = ds._dict
-    return text(ds, "SOPClassUID") in CLASSIC_TO_LEGACY_CONVERTED and _SOP_INSTANCE_UID in elements \
-        and _PIXEL_DATA in elements and number_of_frames(ds) == 1
+    return classic_refusal(ds) is None
 
 
 def classic_refusal(ds: Dataset) -> str | None:
-    """Why :func:`is_convertible_classic` says no, in words for a report (None: it says yes)."""
-    from pydicom.uid import UID
-
+    """Why `ds` is not a classic image to convert, in words for a report (None: it is one)."""
     sop_class = text(ds, "SOPClassUID")
-    name = UID(sop_class).name if sop_class else "an instance without SOP Class UID"
     if sop_class not in CLASSIC_TO_LEGACY_CONVERTED:
-        return f"{name} is not a classic CT/MR/PET image"
+        return f"{_class_name(sop_class)} is not a classic CT/MR/PET image"
     if _SOP_INSTANCE_UID not in ds._dict:
-        return f"{name} without SOP Instance UID"
+        return f"{_class_name(sop_class)} without SOP Instance UID"
     if _PIXEL_DATA not in ds._dict:
-        return f"{name} without Pixel Data"
+        return f"{_class_name(sop_class)} without Pixel Data"
     frames = number_of_frames(ds)
     if frames != 1:
         shown = frames if frames is not None else "unreadable"
-        return f"{name} with Number of Frames {shown} (classic images have one)"
+        return f"{_class_name(sop_class)} with Number of Frames {shown} (classic images have one)"
     return None
+
+
+def _class_name(sop_class: str) -> str:
+    from pydicom.uid import UID
+
+    return UID(sop_class).name if sop_class else "an instance without SOP Class UID"
 
 
 _SOP_INSTANCE_UID = keyword_tag("SOPInstanceUID")
