@@ -43,6 +43,7 @@ from pydicom.uid import UID
 
 from qrscp import uids as sop
 from qrscp.convert import attributes as attrs
+from qrscp.convert.absence import absent_tags, marker_tags
 from qrscp.convert.common import (
     CLASSIC_FROM_ENHANCED,
     contributing_equipment,
@@ -142,7 +143,7 @@ def to_classic(
             continue
         shareable = explicit_le and raw.VR not in (None, "SQ") and raw.value is not None
         base[tag] = raw if shareable else source[tag]
-    shared_unassigned = _unassigned(shared, explicit_le)
+    shared_unassigned, shared_absent = _unassigned(shared, explicit_le)
 
     conversions: list[Conversion] = []
     recovered: list[Dataset] = []
@@ -156,12 +157,12 @@ def to_classic(
             ds._dict[elem.tag] = _own(elem)
         if not is_legacy:
             _flatten_true_enhanced(ds, [shared, item], classic_keywords)
-        # Unassigned values last (the frame's over the shared ones); an empty one means "absent".
-        for tag, elem in {**shared_unassigned, **_unassigned(item, explicit_le)}.items():
-            if _is_empty(elem):
-                ds._dict.pop(tag, None)
-            else:
-                ds._dict[tag] = _own(elem)
+        # Unassigned values last (the frame's over the shared ones), then what the source lacked.
+        frame_unassigned, frame_absent = _unassigned(item, explicit_le)
+        for tag, elem in {**shared_unassigned, **frame_unassigned}.items():
+            ds._dict[tag] = _own(elem)
+        for tag in (shared_absent - frame_unassigned.keys()) | frame_absent:
+            ds._dict.pop(tag, None)
         original = _conversion_source(item)
         if is_legacy and recover_originals and original is not None and original[0] in sop.CLASSIC_TO_LEGACY_CONVERTED:
             ds.SOPClassUID, ds.SOPInstanceUID = original
@@ -187,24 +188,22 @@ def to_classic(
     return conversions
 
 
-def _unassigned(group: Dataset, raw_ok: bool) -> dict:
-    """Elements of a group's Unassigned Shared and Per-Frame items in item order; undecoded when the
-    source is Explicit VR Little Endian (the bytes can be written as they are)."""
+def _unassigned(group: Dataset, raw_ok: bool) -> tuple[dict, set[int]]:
+    """Elements of a group's Unassigned Shared and Per-Frame items in item order, undecoded when the
+    source is Explicit VR Little Endian (the bytes can be written as they are), and the tags they record
+    as absent from the source (:mod:`qrscp.convert.absence`)."""
     found: dict = {}
+    absent: set[int] = set()
     for keyword in _UNASSIGNED:
         if keyword in group:
             for unassigned in group[keyword].value:
+                ours = marker_tags(unassigned)
+                absent.update(absent_tags(unassigned))
                 if raw_ok:
-                    found.update(unassigned._dict)
+                    found.update((tag, elem) for tag, elem in unassigned._dict.items() if tag not in ours)
                 else:
-                    found.update({tag: unassigned[tag] for tag in unassigned._dict})
-    return found
-
-
-def _is_empty(elem) -> bool:
-    if type(elem) is RawDataElement:
-        return elem.length == 0
-    return elem.is_empty
+                    found.update({tag: unassigned[tag] for tag in unassigned._dict if tag not in ours})
+    return found, absent
 
 
 def _own(elem):

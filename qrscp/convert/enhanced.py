@@ -30,6 +30,7 @@ from pydicom.tag import BaseTag, Tag
 
 from qrscp import uids as sop
 from qrscp.convert import attributes as attrs
+from qrscp.convert.absence import EMPTY, mark_absent, presence_key
 from qrscp.convert.common import (
     LEGACY_FROM_CLASSIC,
     contributing_equipment,
@@ -37,6 +38,7 @@ from qrscp.convert.common import (
     earliest,
     file_meta_for,
 )
+from qrscp.convert.conditions import allowed_at_top, nested_items, nested_macro_items
 from qrscp.convert.datasets import new_dataset, shared_tag
 from qrscp.convert.functional_groups import (
     CONSUMED_KEYWORDS,
@@ -160,7 +162,8 @@ def convert_group(
     sop_class = str(first.SOPClassUID)
     modality = MODALITY_OF[sop_class]
     target_class = sop.CLASSIC_TO_LEGACY_CONVERTED[sop_class]
-    top_level_keywords = TOP_LEVEL[target_class]
+    # Top level: what both IODs put there (an attribute the classic IOD lacks would not come back).
+    top_level_keywords = TOP_LEVEL[target_class] & TOP_LEVEL[sop_class]
     n = len(frames)
     source_uids = [attrs.text(ds, "SOPInstanceUID") for ds in frames]
     original_series = sorted({attrs.text(ds, "SeriesInstanceUID") for ds in frames})
@@ -191,6 +194,11 @@ def convert_group(
                 if name == "FrameTypeSequence":
                     frame_type_items.append(elem.value[0])
 
+    nested_macros = nested_macro_items(frames, [shared_item, *per_frame_items])
+    for keyword in nested_macros:
+        for item in per_frame_items:  # per frame: in the Shared item it would call for evidence
+            item.add(attrs.empty_element(Tag(keyword), "SQ"))
+
     # 2. top-level values the conversion generates.
     top = new_dataset()
     timestamp = derived_timestamp(frames)
@@ -199,6 +207,8 @@ def convert_group(
     _set_generated(top, frames, modality, target_class, new_uid, new_series, instance_number, view,
                    timestamp, plan, frame_type_items, locations or {})
     _set_bits_stored(top, frames, plan, target_class)
+    if "ReferencedImageSequence" in nested_macros:
+        _add_nested_evidence(top, frames, locations or {})
 
     # 3. place every source attribute.
     all_tags: set[int] = set()
@@ -208,6 +218,7 @@ def convert_group(
     all_tags.update(map(int, CONSUMED_TAGS | (GENERATED_TAGS - _NOT_COPIED)))
     unassigned_shared = new_dataset()
     unassigned_per_frame = [new_dataset() for _ in frames]
+    absent: dict[int, set[int]] = {}  # Unassigned item (-1: shared, else frame index) -> tags the source lacked
     shared_recovered = flattened_keys([shared_item])
     per_frame_recovered = [flattened_keys([item]) for item in per_frame_items]
 
@@ -215,28 +226,37 @@ def convert_group(
         tag = shared_tag(int_tag)
         if tag in _NOT_COPIED or attrs.is_removed_for_enhanced(tag):
             continue
-        keys = [fk.get(int_tag) for fk in frame_keys]
+        keys = [presence_key(ds, int_tag, fk.get(int_tag)) for ds, fk in zip(frames, frame_keys)]
         if tag in GENERATED_TAGS or tag in CONSUMED_TAGS:
             if tag in GENERATED_TAGS:
                 keyword = keyword_for_tag(tag)
-                kept = None if keyword in ENHANCED_ONLY_KEYWORDS else attrs.value_key(top, tag)
+                kept = None if keyword in ENHANCED_ONLY_KEYWORDS else presence_key(top, int_tag, attrs.value_key(top, tag))
                 recovered = [kept] * n
             else:
                 shared_key = shared_recovered.get(int_tag)
                 recovered = [flat[int_tag] if int_tag in flat else shared_key for flat in per_frame_recovered]
             if keys == recovered:
                 continue
-            _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, markers=True)
+            _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, absent, markers=True)
             continue
         keyword = keyword_for_tag(tag)
         shared = len(set(keys)) == 1
-        if shared and keyword in top_level_keywords and tag.group % 2 == 0:
+        if shared and keyword in top_level_keywords and tag.group % 2 == 0 and allowed_at_top(
+                keyword, keys[0] == EMPTY, [shared_item, *per_frame_items]):
             if tag not in top._dict:
                 attrs.add_moved(top, _first_element(frames, tag))
             continue
-        _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, markers=False)
+        _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, absent, markers=False)
 
     _add_private_creators(frames, unassigned_shared, unassigned_per_frame)
+    for keyword in TYPE2_MANDATORY[target_class]:
+        if keyword not in top:
+            tag = Tag(keyword)
+            top.add(attrs.empty_element(tag, dictionary_VR(keyword)))
+            _place_unassigned(tag, frames, [presence_key(ds, int(tag), fk.get(int(tag)))
+                                            for ds, fk in zip(frames, frame_keys)],
+                              unassigned_shared, unassigned_per_frame, absent, markers=True, only_absent=True)
+    _write_absent(absent, unassigned_shared, unassigned_per_frame)
     if len(unassigned_shared):
         shared_item.UnassignedSharedConvertedAttributesSequence = [unassigned_shared]
     # The Unassigned Per-Frame macro is mandatory in every frame's item and dicom3tools checks its
@@ -244,10 +264,6 @@ def convert_group(
     # series, a frame equal to all others) gets the sequence empty rather than absent.
     for item, unassigned in zip(per_frame_items, unassigned_per_frame):
         item.UnassignedPerFrameConvertedAttributesSequence = [unassigned]
-
-    for keyword in TYPE2_MANDATORY[target_class]:
-        if keyword not in top:
-            top.add(attrs.empty_element(Tag(keyword), dictionary_VR(keyword)))
 
     for item in (shared_item, *per_frame_items):
         _sort_elements(item)
@@ -329,25 +345,34 @@ def _first_element(frames: Sequence[Dataset], tag: BaseTag) -> DataElement:
 
 
 def _place_unassigned(tag: BaseTag, frames: Sequence[Dataset], keys: list[bytes | None], shared: Dataset,
-                      per_frame: list[Dataset], *, markers: bool) -> None:
+                      per_frame: list[Dataset], absent: dict[int, set[int]], *, markers: bool,
+                      only_absent: bool = False) -> None:
     """Put the original element in the Unassigned Shared item when all frames agree, else per frame.
 
-    With `markers`, a frame lacking the attribute gets an empty element (the attribute was replaced or
-    added by the conversion, so its absence must be recorded to be restored).
+    With `markers`, a frame lacking the attribute gets it recorded as absent (the attribute was replaced
+    or added by the conversion, so its absence must be recorded to be restored): see
+    :mod:`qrscp.convert.absence`. With `only_absent`, frames that have the attribute are left alone.
     """
     if len(set(keys)) == 1:
         if keys[0] is None:
-            vr = _vr_of(frames, tag)
-            shared.add(attrs.empty_element(tag, vr))
-        else:
+            if markers:
+                absent.setdefault(-1, set()).add(int(tag))
+        elif not only_absent:
             attrs.add_moved(shared, _first_element(frames, tag))
         return
-    vr = _vr_of(frames, tag)
-    for ds, item in zip(frames, per_frame):
+    for index, (ds, item) in enumerate(zip(frames, per_frame)):
         if tag in ds._dict:
-            attrs.add_moved(item, attrs.reusable_element(ds, tag))
+            if not only_absent:
+                attrs.add_moved(item, attrs.reusable_element(ds, tag))
         elif markers:
-            attrs.add_moved(item, attrs.empty_element(tag, vr))
+            absent.setdefault(index, set()).add(int(tag))
+
+
+def _write_absent(absent: dict[int, set[int]], shared: Dataset, per_frame: list[Dataset]) -> None:
+    """Record the absent tags (key -1: the shared item, else the frame index) in the Unassigned items,
+    after the private creators of the sources, whose block numbers they must not take."""
+    for index, tags in absent.items():
+        mark_absent(shared if index < 0 else per_frame[index], tags)
 
 
 def _vr_of(frames: Sequence[Dataset], tag: BaseTag) -> str:
@@ -513,6 +538,16 @@ def hierarchical_references(references: Sequence[Dataset], context: Dataset,
         study_item.ReferencedSeriesSequence = series_items
         items.append(study_item)
     return items
+
+
+def _add_nested_evidence(top: Dataset, frames: Sequence[Dataset], locations: dict[str, tuple[str, str]]) -> None:
+    """Referenced Image Evidence also for the images that vendor sequences of the sources reference (they
+    are references of this instance, kept in its Unassigned items)."""
+    tag = attrs.keyword_tag("ReferencedImageSequence")
+    references = [ref for ds in frames if tag in ds._dict for ref in (ds[tag].value or [])]
+    references += [ref for ds in frames for ref in nested_items(ds, "ReferencedImageSequence")]
+    if references:
+        top.ReferencedImageEvidenceSequence = hierarchical_references(references, frames[0], locations)
 
 
 def _reference_presentation_states(ds: Dataset, gsps: list[Conversion]) -> None:

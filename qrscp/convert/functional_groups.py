@@ -17,6 +17,7 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 
 from qrscp.convert.attributes import add_moved, generated_element, put, reusable_element, text, value_key
+from qrscp.convert.absence import presence_key
 from qrscp.convert.attributes import keyword_tag as _tag
 from qrscp.convert.datasets import new_dataset
 from qrscp.convert.iod_tables import ANATOMIC_REGIONS
@@ -40,7 +41,8 @@ MACRO_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 #: Classic keywords whose values live in functional groups of the converted image.
 CONSUMED_KEYWORDS: tuple[str, ...] = tuple(
     k for values in MACRO_ATTRIBUTES.values() for k in values
-) + ("ReferencedImageSequence", "SourceImageSequence", "DerivationDescription", "DerivationCodeSequence")
+) + ("ReferencedImageSequence", "SourceImageSequence", "DerivationDescription", "DerivationCodeSequence",
+     "RealWorldValueMappingSequence")
 
 LOCALIZER_PURPOSE = ("121311", "DCM", "Localizer")
 SOURCE_IMAGE_PURPOSE = ("121322", "DCM", "Source image for image processing operation")
@@ -209,6 +211,32 @@ def _derivation_image(source: Dataset, modality: str) -> list[Dataset] | None:
     return [item]
 
 
+#: Attributes every Real World Value Mapping item needs (C.7.6.16.2.11): Type 1, and one of each
+#: alternative pair of Type 1C (first/last value mapped as US/SS or FD; a LUT or slope and intercept).
+_RWVM_REQUIRED = ("LUTExplanation", "LUTLabel", "MeasurementUnitsCodeSequence")
+_RWVM_ALTERNATIVES = ((("RealWorldValueFirstValueMapped", "RealWorldValueLastValueMapped"),
+                       ("DoubleFloatRealWorldValueFirstValueMapped", "DoubleFloatRealWorldValueLastValueMapped")),
+                      (("RealWorldValueLUTData",), ("RealWorldValueIntercept", "RealWorldValueSlope")))
+
+
+def _real_world_value_mapping(source: Dataset, modality: str) -> list[Dataset] | None:
+    """The source's mapping items as the functional group, only when every item is complete: a macro
+    made from incomplete data would be invalid, so the source's attribute then stays Unassigned."""
+    items = source.get("RealWorldValueMappingSequence") or []
+    if not items or not all(_complete_mapping(item) for item in items):
+        return None
+    return list(copy.deepcopy(items))
+
+
+def _complete_mapping(item: Dataset) -> bool:
+    if not all(_has(item, keyword) for keyword in _RWVM_REQUIRED):
+        return False
+    units = item.MeasurementUnitsCodeSequence
+    if len(units) != 1 or not all(_has(units[0], k) for k in ("CodeValue", "CodingSchemeDesignator", "CodeMeaning")):
+        return False
+    return all(any(all(_has(item, k) for k in pair) for pair in alternatives) for alternatives in _RWVM_ALTERNATIVES)
+
+
 def _contrast_bolus_usage(source: Dataset, modality: str) -> list[Dataset] | None:
     # The Enhanced Contrast/Bolus module of a source makes the usage macro required.
     agents = [a for a in (source.ContrastBolusAgentSequence if "ContrastBolusAgentSequence" in source else [])
@@ -272,6 +300,7 @@ MACROS: dict[str, tuple[tuple[str, ...], object]] = {
     "DerivationImageSequence": (("SourceImageSequence", "DerivationDescription", "DerivationCodeSequence"),
                                 _derivation_image),
     "ContrastBolusUsageSequence": (("ContrastBolusAgentSequence",), _contrast_bolus_usage),
+    "RealWorldValueMappingSequence": (("RealWorldValueMappingSequence",), _real_world_value_mapping),
     "FrameAnatomySequence": (("AnatomicRegionSequence", "BodyPartExamined", "ImageLaterality", "Laterality"),
                              _anatomy),
     "IrradiationEventIdentificationSequence": (("IrradiationEventUID",), _irradiation_event),
@@ -359,7 +388,7 @@ def _carried(items: list[Dataset]) -> Iterator[tuple[Dataset, BaseTag]]:
 def flattened_keys(items: list[Dataset]) -> dict[int, bytes | None]:
     """:func:`~qrscp.convert.attributes.value_key` of every classic attribute that :func:`flatten_groups`
     would give for `items`, keyed by plain ``int`` tag, without building the flattened Dataset."""
-    return {int(tag): value_key(holder, tag) for holder, tag in _carried(items)}
+    return {int(tag): presence_key(holder, int(tag), value_key(holder, tag)) for holder, tag in _carried(items)}
 
 
 def flatten_groups(items: list[Dataset], *, copy_values: bool = True) -> Dataset:
@@ -378,6 +407,7 @@ def flatten_groups(items: list[Dataset], *, copy_values: bool = True) -> Dataset
 _FLATTENED: tuple[tuple[str, tuple[str, ...]], ...] = (
     *MACRO_ATTRIBUTES.items(),
     ("ReferencedImageSequence", ()),
+    ("RealWorldValueMappingSequence", ()),
     ("DerivationImageSequence", ("DerivationDescription", "DerivationCodeSequence", "SourceImageSequence")),
 )
 
