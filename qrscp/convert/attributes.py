@@ -414,6 +414,11 @@ def reusable_element(ds: Dataset, tag: int) -> DataElement | RawDataElement:
     if type(raw) is RawDataElement and raw.VR and raw.VR != "SQ" and raw.value is not None \
             and _explicit_little_endian(ds):
         return raw
+    if type(raw) is RawDataElement and raw.VR is None and raw.value is not None \
+            and (getattr(ds, "original_encoding", None) or (None, None))[1] is True:
+        vr = _dictionary_vr(raw.tag)  # Implicit VR Little Endian: the same bytes under the dictionary VR
+        if len(vr) == 2 and vr not in ("SQ", "UN"):
+            return raw._replace(VR=vr, is_implicit_VR=False)
     elem = ds[tag]
     return copy.deepcopy(elem) if elem.VR == "SQ" else copy.copy(elem)
 

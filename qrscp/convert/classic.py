@@ -49,6 +49,7 @@ from qrscp.convert.common import (
     contributing_equipment,
     file_meta_for,
 )
+from qrscp.convert.conditions import apply_classic_conditions
 from qrscp.convert.datasets import new_dataset
 from qrscp.convert.enhanced import ENHANCED_ONLY_KEYWORDS
 from qrscp.convert.functional_groups import (
@@ -61,6 +62,7 @@ from qrscp.convert.model import CLASSIC, RECOVERED, Conversion, FrameSource
 from qrscp.convert.overlays import restore_overlays
 from qrscp.convert.pixels import source_frames
 from qrscp.convert.uids import UIDSource
+from qrscp.convert.vocabulary import apply_classic_vocabulary, find_enhanced, scanning_sequence
 from qrscp.uids import View
 
 LEGACY_CONVERTED = (sop.LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE, sop.LEGACY_CONVERTED_ENHANCED_MR_IMAGE_STORAGE,
@@ -169,7 +171,9 @@ def to_classic(
             kind = RECOVERED
         else:
             _as_new_instance(ds, source, number, classic_class, new_series, uids, view_value)
+            _classic_terms(ds, source, classic_class, [shared, item])
             _fill_classic_requirements(ds, classic_class, is_legacy)
+            apply_classic_conditions(ds, classic_class)
             kind = CLASSIC
         _attach_frame(ds, frames[number - 1] if number - 1 < len(frames) else None, syntax)
         ds.file_meta = file_meta_for(ds, syntax)
@@ -279,11 +283,20 @@ def _as_new_instance(ds: Dataset, source: Dataset, number: int, classic_class: s
     ds.ConversionSourceAttributesSequence = [ref]
 
 
+def _classic_terms(ds: Dataset, source: Dataset, classic_class: str, groups: list[Dataset]) -> None:
+    """Values in the classic vocabulary (:mod:`qrscp.convert.vocabulary`); an MR Scanning Sequence the
+    frame lacks is derived from Echo Pulse Sequence, Inversion Recovery and Echo Planar Pulse Sequence."""
+    apply_classic_vocabulary(ds, groups)
+    if classic_class == sop.MR_IMAGE_STORAGE and not ds.get("ScanningSequence") and source.get("EchoPulseSequence"):
+        ds.ScanningSequence = scanning_sequence(str(source.EchoPulseSequence),
+                                                find_enhanced(groups, "InversionRecovery"),
+                                                str(source.get("EchoPlanarPulseSequence", "") or ""))
+
+
 _PALETTE_KEYWORDS = tuple(f"{c}PaletteColorLookupTable{p}" for c in ("Red", "Green", "Blue", "Alpha")
                          for p in ("Descriptor", "Data")) + ("SegmentedRedPaletteColorLookupTableData",
                                                             "SegmentedGreenPaletteColorLookupTableData",
                                                             "SegmentedBluePaletteColorLookupTableData")
-_MR_SCANNING_SEQUENCE = {"SPIN": ["SE"], "GRADIENT": ["GR"], "BOTH": ["SE", "GR"]}
 
 
 def _fill_classic_requirements(ds: Dataset, classic_class: str, is_legacy: bool) -> None:
@@ -303,7 +316,7 @@ def _fill_classic_requirements(ds: Dataset, classic_class: str, is_legacy: bool)
                 delattr(ds, keyword)
     if classic_class == sop.MR_IMAGE_STORAGE:
         if not ds.get("ScanningSequence"):
-            ds.ScanningSequence = _MR_SCANNING_SEQUENCE.get(str(ds.get("EchoPulseSequence", "")), ["RM"])
+            ds.ScanningSequence = scanning_sequence(str(ds.get("EchoPulseSequence", "") or ""))
         if not ds.get("SequenceVariant"):
             ds.SequenceVariant = "NONE"
         if "RepetitionTime" not in ds:

@@ -7,6 +7,9 @@ attributes are forbidden next to others. Each rule here is general (a class of d
 - :data:`VALUE_REQUIRED`: top-level attributes of the Legacy Converted Enhanced IODs that are Type 1 or 1C
   in some module, not Type 2 in a Mandatory one, and not Type 1/1C in the classic IOD. A source that sends one empty cannot have it at
   the top level (the module would be incomplete); it stays in the Unassigned items (C.7.6.16.2.FG).
+- :data:`OPTIONAL_MODULES`: a User-optional module of the enhanced IOD (Enhanced General Equipment,
+  Synchronization, ...) whose Type 1 attributes the sources do not all fill is left out: its attributes
+  that no Mandatory module requires go to the Unassigned items.
 - :data:`FORBIDDEN_WITH`: attributes that shall not be present when another is (PS3.3 C.7.6.3.1.7:
   Pixel Aspect Ratio not with the Pixel Measures Sequence); they stay in the Unassigned items.
 - :func:`apply_classic_conditions`: the 1C/2C attributes of the classic CT/MR/PET IODs that a new
@@ -71,6 +74,59 @@ def allowed_at_top(keyword: str, empty: bool, groups: list[Dataset]) -> bool:
         return False
     context = FORBIDDEN_WITH.get(keyword)
     return context is None or not any(context in item for item in groups)
+
+
+#: (Type 1 keywords, keywords that may leave the top level) of each User-optional or Conditional module
+#: of the Legacy Converted Enhanced CT/MR/PET IODs with Type 1 attributes; the second are the module's
+#: attributes that no Mandatory module requires (generated from highdicom's tables of PS3.3).
+OPTIONAL_MODULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    # clinical-trial-subject
+    (('ClinicalTrialProtocolID', 'ClinicalTrialSponsorName'),
+     ('ClinicalTrialProtocolEthicsCommitteeApprovalNumber', 'ClinicalTrialProtocolEthicsCommitteeName',
+      'ClinicalTrialProtocolID', 'ClinicalTrialProtocolName', 'ClinicalTrialSiteID', 'ClinicalTrialSiteName',
+      'ClinicalTrialSponsorName', 'ClinicalTrialSubjectID', 'ClinicalTrialSubjectReadingID',
+      'IssuerOfClinicalTrialProtocolID', 'IssuerOfClinicalTrialSiteID', 'IssuerOfClinicalTrialSubjectID',
+      'IssuerOfClinicalTrialSubjectReadingID', 'OtherClinicalTrialProtocolIDsSequence')),
+    # device
+    (('DeviceSequence',),
+     ('DeviceSequence',)),
+    # enhanced-contrast-bolus
+    (('ContrastBolusAgentSequence',),
+     ('ContrastBolusAgentSequence',)),
+    # enhanced-general-equipment
+    (('DeviceSerialNumber', 'Manufacturer', 'ManufacturerModelName', 'SoftwareVersions'),
+     ('DeviceSerialNumber', 'ManufacturerModelName', 'SoftwareVersions')),
+    # enhanced-patient-orientation
+    (('PatientEquipmentRelationshipCodeSequence', 'PatientOrientationCodeSequence'),
+     ('PatientEquipmentRelationshipCodeSequence', 'PatientOrientationCodeSequence')),
+    # frame-extraction
+    (('FrameExtractionSequence',),
+     ('FrameExtractionSequence',)),
+    # multi-frame-dimension
+    (('DimensionOrganizationSequence',),
+     ('DimensionIndexSequence', 'DimensionOrganizationSequence', 'DimensionOrganizationType')),
+    # specimen
+    (('ContainerIdentifier', 'SpecimenDescriptionSequence'),
+     ('AlternateContainerIdentifierSequence', 'ContainerComponentSequence', 'ContainerDescription',
+      'ContainerIdentifier', 'ContainerTypeCodeSequence', 'IssuerOfTheContainerIdentifierSequence',
+      'SpecimenDescriptionSequence')),
+    # synchronization
+    (('AcquisitionTimeSynchronized', 'SynchronizationFrameOfReferenceUID', 'SynchronizationTrigger'),
+     ('AcquisitionTimeSynchronized', 'NTPSourceAddress', 'SynchronizationChannel',
+      'SynchronizationFrameOfReferenceUID', 'SynchronizationTrigger', 'TimeDistributionProtocol', 'TimeSource',
+      'TriggerSourceOrType')),
+)
+
+
+def incomplete_modules(top: Dataset) -> list[str]:
+    """Keywords to take off the top level: those of optional modules that `top` holds only partly (a
+    Type 1 attribute absent or empty), so that such a module is absent rather than incomplete."""
+    withheld = []
+    for required, movable in OPTIONAL_MODULES:
+        present = [k for k in movable if k in top]
+        if present and not all(k in top and not top[k].is_empty for k in required):
+            withheld.extend(present)
+    return sorted(set(withheld))
 
 
 #: Functional group macro sequence -> whether it is Type 2 (an empty sequence is a complete macro).

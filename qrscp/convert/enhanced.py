@@ -27,6 +27,7 @@ from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
+from pydicom.uid import ExplicitVRLittleEndian
 
 from qrscp import uids as sop
 from qrscp.convert import attributes as attrs
@@ -38,7 +39,7 @@ from qrscp.convert.common import (
     earliest,
     file_meta_for,
 )
-from qrscp.convert.conditions import allowed_at_top, nested_items, nested_macro_items
+from qrscp.convert.conditions import allowed_at_top, incomplete_modules, nested_items, nested_macro_items
 from qrscp.convert.datasets import new_dataset, shared_tag
 from qrscp.convert.functional_groups import (
     CONSUMED_KEYWORDS,
@@ -51,9 +52,11 @@ from qrscp.convert.functional_groups import (
 from qrscp.convert.grouping import group_for_enhanced
 from qrscp.convert.iod_tables import TOP_LEVEL, TYPE2_MANDATORY
 from qrscp.convert.model import ENHANCED, Conversion, FrameSource
+from qrscp.convert.overlays import overlay_groups_kept
 from qrscp.convert.pixels import (
     FramePixels,
     PixelPlan,
+    decoded_frame,
     encapsulated_value,
     frame_length,
     native_value,
@@ -222,9 +225,10 @@ def convert_group(
     shared_recovered = flattened_keys([shared_item])
     per_frame_recovered = [flattened_keys([item]) for item in per_frame_items]
 
+    kept_overlays = overlay_groups_kept(frames)
     for int_tag in sorted(all_tags):
         tag = shared_tag(int_tag)
-        if tag in _NOT_COPIED or attrs.is_removed_for_enhanced(tag):
+        if tag in _NOT_COPIED or (attrs.is_removed_for_enhanced(tag) and tag.group not in kept_overlays):
             continue
         keys = [presence_key(ds, int_tag, fk.get(int_tag)) for ds, fk in zip(frames, frame_keys)]
         if tag in GENERATED_TAGS or tag in CONSUMED_TAGS:
@@ -248,6 +252,8 @@ def convert_group(
             continue
         _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, absent, markers=False)
 
+    for keyword in incomplete_modules(top):  # a module complete or absent: the rest goes Unassigned
+        attrs.add_moved(unassigned_shared, top._dict.pop(Tag(keyword)))
     _add_private_creators(frames, unassigned_shared, unassigned_per_frame)
     for keyword in TYPE2_MANDATORY[target_class]:
         if keyword not in top:
@@ -300,13 +306,13 @@ def _set_bits_stored(top: Dataset, frames: Sequence[Dataset], plan: PixelPlan, t
 
     C.3.5 allows a larger Bits Stored with the unused high bits masked: native frames are rewritten so
     that every pixel keeps its value (masked, or sign-extended when signed); the original values go to
-    the Unassigned items like every replaced attribute. Encapsulated frames keep their bit stream, whose
-    precision is the sources' Bits Stored, and so keep the sources' value.
+    the Unassigned items like every replaced attribute. Encapsulated frames, whose bit stream has the
+    sources' precision, are decoded first (the output is then Explicit VR Little Endian).
     """
     first = frames[0]
     bits_stored = attrs.unsigned(first, "BitsStored", 0)
     allowed = _ALLOWED_BITS_STORED.get(target_class)
-    if allowed is None or bits_stored in allowed or not 0 < bits_stored < 16 or plan.encapsulated \
+    if allowed is None or bits_stored in allowed or not 0 < bits_stored < 16 \
             or attrs.unsigned(first, "BitsAllocated", 0) != 16:
         for keyword in ("BitsStored", "HighBit"):
             tag = attrs.keyword_tag(keyword)
@@ -314,6 +320,9 @@ def _set_bits_stored(top: Dataset, frames: Sequence[Dataset], plan: PixelPlan, t
                 attrs.put(top, attrs.reusable_element(first, tag))
         return
     signed = attrs.unsigned(first, "PixelRepresentation", 0) == 1
+    if plan.encapsulated:  # a bit stream keeps its precision: decoded (lossless), then widened
+        plan.frames[:] = [FramePixels(ExplicitVRLittleEndian, False, lambda ds=ds: decoded_frame(ds, 0)) for ds in frames]
+        plan.transfer_syntax = ExplicitVRLittleEndian
     for index, frame in enumerate(plan.frames):
         plan.frames[index] = FramePixels(
             frame.transfer_syntax, False,

@@ -21,6 +21,7 @@ from qrscp.convert.absence import presence_key
 from qrscp.convert.attributes import keyword_tag as _tag
 from qrscp.convert.datasets import new_dataset
 from qrscp.convert.iod_tables import ANATOMIC_REGIONS
+from qrscp.convert.vocabulary import frame_laterality
 
 PER_FRAME_ONLY = ("FrameContentSequence", "ConversionSourceAttributesSequence",
                   "UnassignedPerFrameConvertedAttributesSequence")
@@ -133,8 +134,11 @@ def _default_rescale_type(modality: str, source: Dataset) -> str:
 
 
 def _pixel_measures(source: Dataset, modality: str) -> list[Dataset] | None:
+    # Slice Thickness is Type 1C here (Type 2 in the classic Image Plane module): an empty one stays
+    # Unassigned rather than making the macro invalid.
     item = new_dataset()
-    _copy_into(item, source, MACRO_ATTRIBUTES["PixelMeasuresSequence"])
+    _copy_into(item, source, tuple(k for k in MACRO_ATTRIBUTES["PixelMeasuresSequence"]
+                                   if value_key(source, _tag(k)) is not None))
     return [item]
 
 
@@ -346,7 +350,7 @@ def _frame_anatomy(source: Dataset) -> Dataset | None:
         scheme, value, meaning = code
         item.AnatomicRegionSequence = [code_item(value, scheme, meaning)]
     laterality = (text(source, "ImageLaterality") or text(source, "Laterality")).upper()
-    _put_new(item, "FrameLaterality", "CS", laterality if laterality in ("R", "L", "B") else "U")
+    _put_new(item, "FrameLaterality", "CS", frame_laterality(laterality))
     return item
 
 

@@ -46,6 +46,20 @@ def _overlay_groups(ds: Dataset) -> set[int]:
     return {g for g in _OVERLAY_GROUPS if (g << 16 | 0x0010) in elements or (g << 16 | 0x3000) in elements}
 
 
+def overlay_groups_kept(frames: Sequence[Dataset]) -> frozenset[int]:
+    """Overlay groups that no presentation state can carry: no Overlay Data and no bits taken out of
+    native pixel data (an overlay without data, or embedded in compressed pixels). Their attributes stay
+    in the Unassigned items, so that the round trip gives them back."""
+    moved: set[int] = set()
+    present: set[int] = set()
+    for ds in frames:
+        groups = _overlay_groups(ds)
+        present.update(groups)
+        moved.update(group for group in groups if (group << 16 | 0x3000) in ds._dict)
+        moved.update(embedded_overlay_bits(ds))
+    return frozenset(present - moved)
+
+
 def embedded_overlay_bits(ds: Dataset) -> dict[int, int]:
     """Overlay group -> bit position, for overlays embedded in unused high bits of native pixel data."""
     from pydicom.uid import UID

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import functools
-import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
-from pydicom.datadict import DicomDictionary
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
 from qrscp.convert.attributes import PIXEL_TAGS, is_group_length, value_key
+from qrscp.services import validation
 from qrscp.testing.dcmtk import dciodvfy_errors, dciodvfy_path
 
 MODALITIES = ["CT", "MR", "PET"]
@@ -41,8 +40,6 @@ SIZE = 32
 
 needs_dciodvfy = pytest.mark.skipif(dciodvfy_path() is None, reason="dciodvfy (dicom3tools) not installed")
 
-_NAME_TO_KEYWORD = {entry[2]: entry[4] for entry in DicomDictionary.values()}
-
 
 @functools.cache
 def series_for(modality: str, variant: str) -> tuple[Dataset, ...]:
@@ -55,34 +52,14 @@ def series_for(modality: str, variant: str) -> tuple[Dataset, ...]:
         return tuple(make_series(modality, **arguments))
 
 
-def error_subjects(path: str | Path) -> set[str]:
-    """dciodvfy errors of a file, reduced to the attribute (keyword) they are about.
-
-    Two messages about the same attribute ("Missing Type 2 Manufacturer" in the classic image, "Empty
-    Type 1 Manufacturer" in the Enhanced General Equipment of the converted one) are the same defect
-    of the source data, carried over as the issue requires.
-    """
-    subjects = set()
-    for line in dciodvfy_errors(path):
-        match = re.search(r"Element=<([^>]+)>", line) or re.search(r"attribute <([^>]+)>", line)
-        match = match or re.search(r"\(0x[0-9a-f]{4},0x[0-9a-f]{4}\) [A-Z]{2} ([^-]+?) +[A-Z]{2} \[", line)
-        match = match or re.search(r"Illegal root for UID .* in \(0x[0-9a-f]{4},0x[0-9a-f]{4}\) (.+)$", line)
-        if match:
-            name = match.group(1).strip()
-            subjects.add(_NAME_TO_KEYWORD.get(name, name))
-        elif "invalid data values for Value Representations" in line:
-            subjects.add("<invalid VR values>")
-        else:
-            subjects.add(line)
-    return subjects
-
-
 def new_errors(output: str | Path, sources: list[str | Path]) -> set[str]:
-    """dciodvfy errors of `output` about attributes that no source file already had an error about."""
-    known: set[str] = set()
+    """Subjects (attribute keywords, ...) of the dciodvfy errors of `output` that no source file already
+    had (:func:`qrscp.services.validation.new_errors`)."""
+    known: list[str] = []
     for source in sources:
-        known |= error_subjects(source)
-    return error_subjects(output) - known
+        known += dciodvfy_errors(source)
+    lines = validation.new_errors(dciodvfy_errors(output), known)
+    return {s for s in validation.error_subjects(lines) if not s.startswith("module:")}
 
 
 def attribute_differences(original: Dataset, recovered: Dataset) -> list[str]:
