@@ -1,4 +1,4 @@
-"""The ``qrscp`` command: serve, import, convert, and the find/get/move client.
+"""The ``qrscp`` command: serve, import, convert, check, and the find/get/move client.
 
 Each sub-command's work lives in its own module; this module only parses arguments.
 """
@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(subparsers)
     _add_import(subparsers)
     _add_convert(subparsers)
+    from qrscp.check_cli import add_check
+
+    add_check(subparsers)
     _add_client(subparsers, "find", "C-FIND against an archive")
     _add_client(subparsers, "get", "C-GET from an archive")
     _add_client(subparsers, "move", "C-MOVE from an archive")
@@ -84,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         from qrscp.services.importer import run_import
 
         return run_import(args)
+    if args.command == "check":
+        from qrscp.check_cli import run_check
+
+        return run_check(args)
     if args.command == "convert":
         from qrscp.startup import UNUSED_BY_CONVERT, defer_imports, single_threaded_blas
 
