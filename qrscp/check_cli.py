@@ -14,6 +14,7 @@ import gc
 import json
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,7 +48,8 @@ def run_check(args: argparse.Namespace) -> int:
     collecting = gc.isenabled()
     gc.disable()  # as in ``qrscp convert``: the sources' headers stay alive, the collector frees nothing
     try:
-        with tempfile.TemporaryDirectory(prefix="qrscp-check-get-") as received:
+        with tempfile.TemporaryDirectory(prefix="qrscp-check-get-") as received, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom's warnings about source values: the rows report them
             paths = list(input_files(args.paths))
             if args.source:
                 host, port = args.source[0], int(args.source[1])
