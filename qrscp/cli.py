@@ -88,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_import(args)
     if args.command == "check":
+        from qrscp.startup import UNUSED_BY_CONVERT, defer_imports, single_threaded_blas
+
+        single_threaded_blas()
+        defer_imports(UNUSED_BY_CONVERT)
         from qrscp.check_cli import run_check
 
         return run_check(args)

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from pydicom.datadict import keyword_for_tag
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 from qrscp.convert import ENHANCED, OVERLAY_GSPS, UIDSource, read_source, to_classic, to_enhanced, write_part10
@@ -133,18 +135,18 @@ class Checker:
             result.converted = True
             result.frames += int(conversion.dataset.NumberOfFrames)
             enhanced = read_source(path, defer=False)
+            read = {s.sop_instance_uid: read_source(originals[s.sop_instance_uid][0], defer=False)
+                    for s in conversion.sources}
             for recovered in to_classic(enhanced, uids=self.uids, overlay_states=states):
                 uid = str(recovered.dataset.SOPInstanceUID)
-                if uid not in originals:
+                if uid not in read:
                     result.round_trip_differences.append(f"{uid}: not an original instance")
                     continue
-                original = read_source(originals[uid][0], defer=False)
-                for line in round_trip_differences(original, recovered.dataset):
+                for line in round_trip_differences(read[uid], recovered.dataset):
                     result.round_trip_differences.append(f"{uid}: {line}")
-                if not _same_pixels(original, recovered.dataset):
+                if not _same_pixels(read[uid], recovered.dataset):
                     result.round_trip_differences.append(f"{uid}: pixel data differ")
-            _same_frames(result, enhanced, [read_source(originals[s.sop_instance_uid][0], defer=False)
-                                            for s in conversion.sources])
+            _same_frames(result, enhanced, [read[s.sop_instance_uid] for s in conversion.sources])
         result.new_errors = self._new_errors(outputs, [p for p, _ in instances], [ds for _, ds in instances])
 
     def _enhanced(self, result: SeriesCheck, instances: Sequence[tuple[Path, Dataset]]) -> None:
@@ -173,17 +175,16 @@ class Checker:
         output_errors = sorted({e for errors in self.pool.map(validation.dciodvfy_errors, outputs) for e in errors})
         if not output_errors:
             return []
-        empty = _empty_in_all(datasets)
         unexplained = output_errors
         known: list[str] = []
         batch = self.workers
         for start in range(0, len(sources), batch):  # stop once the sources explain everything
             for errors in self.pool.map(validation.dciodvfy_errors, sources[start:start + batch]):
                 known += errors
-            unexplained = validation.new_errors(output_errors, known, empty_in_source=empty)
+            unexplained = validation.new_errors(output_errors, known)
             if not unexplained:
-                break
-        return unexplained
+                return []
+        return validation.new_errors(output_errors, known, empty_in_source=_empty_in_all(datasets))
 
 
 def _location(instances: Sequence[tuple[Path, Dataset]]) -> str:
@@ -194,9 +195,10 @@ def _location(instances: Sequence[tuple[Path, Dataset]]) -> str:
 def _empty_in_all(datasets: Sequence[Dataset]) -> set[str]:
     """Keywords every dataset has with no value."""
     sets = []
-    for ds in datasets:
-        sets.append({elem.keyword for elem in ds.iterall() if elem.keyword and elem.VR != "SQ" and elem.is_empty})
-    return set.intersection(*sets) if sets else set()
+    for ds in datasets:  # top level, from the raw lengths: nothing decoded
+        sets.append({keyword_for_tag(tag) for tag, elem in ds._dict.items()
+                     if (elem.length == 0 if type(elem) is RawDataElement else elem.VR != "SQ" and elem.is_empty)})
+    return set.intersection(*sets) - {""} if sets else set()
 
 
 def _frames(ds: Dataset) -> np.ndarray:
@@ -204,9 +206,22 @@ def _frames(ds: Dataset) -> np.ndarray:
     return array[np.newaxis] if int(ds.get("NumberOfFrames", 1) or 1) == 1 else array
 
 
+def _native_bytes(ds: Dataset) -> bytes | None:
+    """The Pixel Data bytes of a native little-endian image (None: compressed or big endian)."""
+    from qrscp.convert.pixels import transfer_syntax_of
+
+    syntax = transfer_syntax_of(ds)
+    if syntax not in ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1") or "PixelData" not in ds:
+        return None
+    return bytes(ds.PixelData)
+
+
 def _same_pixels(original: Dataset, recovered: Dataset) -> bool:
     if "PixelData" not in original:
         return "PixelData" not in recovered
+    fast = _native_bytes(original), _native_bytes(recovered)
+    if None not in fast and fast[0] == fast[1] and original.get("BitsStored") == recovered.get("BitsStored"):
+        return True  # the same bytes under the same Image Pixel module: the same values
     try:
         return bool(np.array_equal(_frames(original).astype(np.int64), _frames(recovered).astype(np.int64)))
     except ValueError:  # a truncated source slice: the conversion zero-pads it
