@@ -6,7 +6,7 @@ Fixture API (stable; other test packages rely on it)
 ``archive_config`` -> :class:`qrscp.config.Config`
     127.0.0.1, port 0, AE title QRSCP, SQLite index and store under ``tmp_path/archive``, fsync off.
     Change it before requesting ``archive`` (``archive_config.server.max_associations = 1``).
-``archive`` -> :class:`qrscp.net.server.Archive` (started)
+``archive`` -> :class:`qrscp.app.Archive` (started)
     ``.port``, ``.ae_title``, ``.data_dir``, ``.config``, ``.sessions`` (sessionmaker), ``.file_store``,
     ``.storage``, ``.query``, ``.retrieve``, ``.engine``; ``.config.peers`` may be changed while running.
 ``make_archive(configure=None)`` -> callable starting more archives (each in its own directory).
@@ -74,7 +74,7 @@ def archive_config(tmp_path: Path) -> Config:
 @pytest.fixture
 def archive(archive_config: Config) -> Iterator[Any]:
     """A started in-process archive on 127.0.0.1 (port 0, SQLite file, fsync off)."""
-    from qrscp.net.server import Archive
+    from qrscp.app import Archive
 
     server = Archive(archive_config)
     server.start()
@@ -88,7 +88,7 @@ def archive(archive_config: Config) -> Iterator[Any]:
 @pytest.fixture
 def make_archive(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Start extra archives: ``make_archive(configure=lambda config: ...)``; all stopped at teardown."""
-    from qrscp.net.server import Archive
+    from qrscp.app import Archive
 
     started: list[Any] = []
 

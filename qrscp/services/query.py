@@ -8,7 +8,7 @@ answer. ``QueryService.locate`` lists the instances a C-MOVE/C-GET must send.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from pydicom.config import IGNORE
@@ -32,6 +32,7 @@ from qrscp.index.keys import (
 )
 from qrscp.index.models import Instance, Patient, Study
 from qrscp.index.values import VALUE_SEPARATOR, sequence_from_json
+from qrscp.services.protocols import ViewEnsurer
 from qrscp.status import Status
 from qrscp.uids import (
     COMPOSITE_INSTANCE_RETRIEVE_WITHOUT_BULK_DATA_GET,
@@ -146,7 +147,7 @@ class FindResults:
     caller can answer Pending ``FF01`` instead of ``FF00`` (PS3.4 C.4.1.1.4) when it is not empty.
     """
 
-    def __init__(self, matches: Iterator[Dataset], unsupported_keys: Sequence[str]) -> None:
+    def __init__(self, matches: Iterator[Dataset], unsupported_keys: Iterable[str]) -> None:
         self._matches = matches
         self.unsupported_keys = tuple(unsupported_keys)
 
@@ -219,13 +220,15 @@ class QueryService:
         ``query.max_matches``.
     sessions : sessionmaker
         Sessions of the index.
-    view_builder : object, optional
+    view_builder : qrscp.services.protocols.ViewEnsurer, optional
         Anything with ``ensure(session_or_none, identifier, view)``; called before a query or retrieve
         of the CLASSIC or ENHANCED view so that the view exists (we pass None: the builder commits with
         its own sessions before we read).
     """
 
-    def __init__(self, config: Config, sessions: sessionmaker[Session], view_builder=None) -> None:
+    def __init__(
+        self, config: Config, sessions: sessionmaker[Session], view_builder: ViewEnsurer | None = None
+    ) -> None:
         self.config = config
         self.sessions = sessions
         self.view_builder = view_builder

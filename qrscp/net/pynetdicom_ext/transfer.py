@@ -14,7 +14,6 @@ checkpoint), the same ones its own ``STORE_SEND_CHUNKED_DATASET`` path uses.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 import types
@@ -25,32 +24,19 @@ from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import split_dataset
 
-from qrscp.net.fastdimse import StoreRequest, store_request_messages
+from qrscp.net.pynetdicom_ext.fastdimse import StoreRequest, store_request_messages
 from qrscp.net.logs import peer_label
-from qrscp.net.pacing import track_activity
+from qrscp.net.pynetdicom_ext.pacing import track_activity
 from qrscp.services.retrieve import StoredInstance, decode_for_transcoding
 
 logger = logging.getLogger(__name__)
 
 
-def set_tcp_nodelay(assoc: Association) -> None:
-    """Set TCP_NODELAY on the socket of `assoc`: no DIMSE message waits for a delayed ACK."""
-    transport = getattr(assoc.dul, "socket", None)
-    sock = getattr(transport, "socket", None)
-    if sock is None:
-        return
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError as exc:  # e.g. a socket already closed by the peer
-        logger.debug("%s: cannot set TCP_NODELAY: %s", peer_label(assoc), exc)
-
-
 def handle_connection_open(event: Any, move_originator: str | None = None) -> None:
-    """EVT_CONN_OPEN handler: TCP_NODELAY, adaptive polling and stored-file sending on every new connection.
+    """EVT_CONN_OPEN handler: adaptive polling and stored-file sending on every new connection.
 
     `move_originator` is the AE title of the C-MOVE requester, for the C-MOVE sub-association.
     """
-    set_tcp_nodelay(event.assoc)
     track_activity(event.assoc)
     enable_stored_sending(event.assoc, move_originator)
 

@@ -1,22 +1,19 @@
 """A fast encoder for the small flat datasets of DIMSE traffic: command sets and C-FIND identifiers.
 
-pynetdicom encodes every command set twice (once for its group length) and every C-FIND response
-identifier once, through pydicom's general writer; on a 500-match C-FIND that was the largest cost in the
-server (py-spy). Those datasets are flat lists of short ASCII strings and integers, which this module
-writes directly. Anything else (sequences, non-ASCII text, binary VRs other than the integer ones,
-big endian) goes to the original pydicom/pynetdicom encoder, so the output is always what pydicom writes;
-``tests/net/test_fastencode.py`` checks both give the same bytes.
-
-:func:`install` replaces the ``encode`` used by pynetdicom's service classes and DIMSE messages.
+Those datasets are flat lists of short ASCII strings and integers, which :func:`encode_flat` writes
+directly, little endian, implicit or explicit VR. Anything else (sequences, non-ASCII text, binary VRs
+other than the integer ones) raises :class:`NotFlat` and goes to pydicom's general writer, so the output
+is always what pydicom writes; ``tests/net/pynetdicom_ext/test_fastencode.py`` checks both give the same bytes.
+:func:`ascii_compatible` says whether a dataset's Specific Character Set allows the fast path.
 """
 
 from __future__ import annotations
 
 import struct
+
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-from pynetdicom.dsutils import encode as pynetdicom_encode
 
 _STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
                          "UR", "UT"})
@@ -30,7 +27,7 @@ _ASCII_COMPATIBLE_CHARSETS = frozenset({
 })
 
 
-class _NotFlat(Exception):
+class NotFlat(Exception):
     """The dataset needs pydicom's general writer."""
 
 
@@ -44,7 +41,7 @@ def _string_value(elem: DataElement) -> bytes:
     else:
         text = str(value)
     if not text.isascii():
-        raise _NotFlat
+        raise NotFlat
     data = text.encode("ascii")
     if len(data) % 2:
         data += b"\x00" if elem.VR == "UI" else b" "
@@ -74,12 +71,12 @@ def _at_value(elem: DataElement) -> bytes:
 
 
 def encode_flat(ds: Dataset, is_implicit_vr: bool) -> bytes:
-    """Encode a flat little endian dataset; raise :class:`_NotFlat` when it is not one."""
+    """Encode a flat little endian dataset; raise :class:`NotFlat` when it is not one."""
     out = bytearray()
     for tag in sorted(ds.keys()):
         elem = ds.get_item(tag)
         if not isinstance(elem, DataElement):
-            raise _NotFlat  # a raw element: keep pydicom's handling of its original encoding
+            raise NotFlat  # a raw element: keep pydicom's handling of its original encoding
         vr = elem.VR
         if vr in _STRING_VRS:
             data = _string_value(elem)
@@ -88,7 +85,7 @@ def encode_flat(ds: Dataset, is_implicit_vr: bool) -> bytes:
         elif vr == "AT":
             data = _at_value(elem)
         else:
-            raise _NotFlat
+            raise NotFlat
         group, element = tag >> 16, tag & 0xFFFF
         if is_implicit_vr:
             out += struct.pack("<HHI", group, element, len(data))
@@ -96,13 +93,14 @@ def encode_flat(ds: Dataset, is_implicit_vr: bool) -> bytes:
             out += struct.pack("<HH2sHI", group, element, vr.encode(), 0, len(data))
         else:
             if len(data) > 0xFFFF:
-                raise _NotFlat
+                raise NotFlat
             out += struct.pack("<HH2sH", group, element, vr.encode(), len(data))
         out += data
     return bytes(out)
 
 
-def _ascii_compatible(ds: Dataset) -> bool:
+def ascii_compatible(ds: Dataset) -> bool:
+    """True when an ASCII-only value of `ds` encodes as ASCII in its Specific Character Set."""
     elem = ds.get_item(0x00080005) if 0x00080005 in ds else None
     if elem is None:
         return True
@@ -111,29 +109,3 @@ def _ascii_compatible(ds: Dataset) -> bool:
         return isinstance(elem, DataElement)
     terms = value if isinstance(value, (list, tuple, MultiValue)) else [value]
     return all(str(term).strip() in _ASCII_COMPATIBLE_CHARSETS for term in terms)
-
-
-def encode(ds: Dataset, is_implicit_vr: bool, is_little_endian: bool, deflated: bool = False) -> bytes | None:
-    """Drop-in for :func:`pynetdicom.dsutils.encode` with the flat fast path."""
-    if is_little_endian and not deflated and _ascii_compatible(ds):
-        try:
-            return encode_flat(ds, is_implicit_vr)
-        except _NotFlat:
-            pass
-    return pynetdicom_encode(ds, is_implicit_vr, is_little_endian, deflated)
-
-
-def install() -> None:
-    """Make pynetdicom's service classes and DIMSE messages use :func:`encode` (idempotent)."""
-    from pynetdicom import dimse_messages, service_class
-
-    service_class.encode = encode  # type: ignore[assignment]
-    dimse_messages.encode = encode  # type: ignore[assignment]
-
-
-def uninstall() -> None:
-    """Restore pynetdicom's own encoder."""
-    from pynetdicom import dimse_messages, service_class
-
-    service_class.encode = pynetdicom_encode  # type: ignore[assignment]
-    dimse_messages.encode = pynetdicom_encode  # type: ignore[assignment]

@@ -11,7 +11,7 @@ Fast messages: C-STORE-RQ (the sub-operations of C-MOVE/C-GET, data set from a s
 C-STORE-RSP, Pending C-FIND-RSP, Pending C-GET-RSP and C-MOVE-RSP. Everything else (final responses, which qrscp may
 amend in ``EVT_DIMSE_SENT``; other messages; a value this encoder does not write; pynetdicom's
 standard DIMSE logging) goes through pynetdicom unchanged. The fast path does not trigger
-``EVT_DIMSE_SENT``. ``tests/net/test_fastdimse.py`` checks the PDVs are those pynetdicom would send.
+``EVT_DIMSE_SENT``. ``tests/net/pynetdicom_ext/test_fastdimse.py`` checks the PDVs are those pynetdicom would send.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from pynetdicom.dimse_primitives import C_FIND, C_STORE
 from pynetdicom.dimse_messages import C_FIND_RSP, C_STORE_RQ
 from pynetdicom.dsutils import encode as pydicom_encode
 
-from qrscp.net.fastencode import encode
+from qrscp.net.pynetdicom_ext.fastencode import encode
 from qrscp.testing.factory import make_series
 
 
@@ -81,7 +81,7 @@ def test_big_endian_and_sequences_go_to_pydicom():
 
 
 def test_flat_datasets_take_the_fast_path():
-    from qrscp.net.fastencode import encode_flat
+    from qrscp.dicom.flat import encode_flat
 
     assert encode_flat(_identifier(), True) == pydicom_encode(_identifier(), True, True)
     for ds in make_series("CT", slices=1, seed=4, invalid_values=True):

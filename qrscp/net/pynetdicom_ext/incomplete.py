@@ -58,3 +58,8 @@ def _serve_request(self: Association, msg: Any, context_id: int) -> None:
 def install() -> None:
     """Answer incomplete requests on every association of this process (idempotent)."""
     Association._serve_request = _serve_request  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """Give pynetdicom back its own ``_serve_request``."""
+    Association._serve_request = _original_serve_request  # type: ignore[method-assign]

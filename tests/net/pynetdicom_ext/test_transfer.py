@@ -8,7 +8,7 @@ from qrscp.testing.factory import make_series
 def test_dataset_offset_matches_pydicom(tmp_path):
     from pynetdicom.dsutils import split_dataset
 
-    from qrscp.net.transfer import dataset_offset
+    from qrscp.net.pynetdicom_ext.transfer import dataset_offset
     from qrscp.testing.factory import write_datasets
 
     [path] = write_datasets(make_series("CT", slices=1, seed=9), tmp_path)
@@ -25,17 +25,17 @@ def test_c_move_sub_association_has_tcp_nodelay(archive, dicom_client, storage_s
 
     from pydicom.dataset import Dataset
 
-    import qrscp.net.transfer as transfer
+    import qrscp.net.sockets as sockets
 
     seen: list[int] = []
-    original = transfer.set_tcp_nodelay
+    original = sockets.set_tcp_nodelay
 
     def recording(assoc):
         original(assoc)
         if assoc.is_requestor:
             seen.append(assoc.dul.socket.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
 
-    monkeypatch.setattr(transfer, "set_tcp_nodelay", recording)
+    monkeypatch.setattr(sockets, "set_tcp_nodelay", recording)
     series = make_series("CT", slices=1, seed=12)
     dicom_client.store(series)
     dest = storage_scp("DEST")

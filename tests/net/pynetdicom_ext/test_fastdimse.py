@@ -10,8 +10,8 @@ from pynetdicom import _config as pynetdicom_config
 from pynetdicom.dimse_messages import C_FIND_RSP, C_GET_RSP, C_MOVE_RSP, C_STORE_RQ, C_STORE_RSP
 from pynetdicom.dimse_primitives import C_FIND, C_GET, C_MOVE, C_STORE
 
-from qrscp.net import fastdimse
-from qrscp.net.fastencode import encode_flat
+from qrscp.net.pynetdicom_ext import fastdimse
+from qrscp.dicom.flat import encode_flat
 from qrscp.status import Status
 from qrscp.uids import CT_IMAGE_STORAGE, PATIENT_ROOT_FIND, STUDY_ROOT_FIND, STUDY_ROOT_GET, STUDY_ROOT_MOVE
 

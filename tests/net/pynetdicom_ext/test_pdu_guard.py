@@ -1,4 +1,4 @@
-"""PDU reading of ``qrscp.net.limits``: the socket is read in large chunks, with pynetdicom's semantics."""
+"""PDU reading of ``qrscp.net.pynetdicom_ext.pdu_guard``: the socket is read in large chunks, with pynetdicom's semantics."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from qrscp.net.limits import RECV_CHUNK, receive
+from qrscp.net.pynetdicom_ext.pdu_guard import RECV_CHUNK, receive
 
 
 @pytest.fixture

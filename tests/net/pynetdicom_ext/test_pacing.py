@@ -6,7 +6,7 @@ import pytest
 from pynetdicom import association as pynetdicom_association
 from pynetdicom import dul as pynetdicom_dul
 
-from qrscp.net import pacing
+from qrscp.net.pynetdicom_ext import pacing
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,8 @@
 """The ``qrscp`` command: serve, import, convert, and the find/get/move client.
 
-Each sub-command's work lives in its own module; this module only parses arguments.
+Each sub-command lives in its own module of this package (``serve``, ``importing``, ``convert``,
+``client``); this module only parses arguments and dispatches. :mod:`qrscp.cli.common` holds the one
+configuration-from-arguments that every command uses.
 """
 
 from __future__ import annotations
@@ -77,11 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``qrscp`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     if args.command == "serve":
-        from qrscp.net.server import run_serve
+        from qrscp.cli.serve import run_serve
 
         return run_serve(args)
     if args.command == "import":
-        from qrscp.services.importer import run_import
+        from qrscp.cli.importing import run_import
 
         return run_import(args)
     if args.command == "convert":
@@ -89,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
 
         single_threaded_blas()
         defer_imports(UNUSED_BY_CONVERT)
-        from qrscp.convert.cli import run_convert
+        from qrscp.cli.convert import run_convert
 
         return run_convert(args)
-    from qrscp.client import run_client
+    from qrscp.cli.client import run_client
 
     return run_client(args)
 

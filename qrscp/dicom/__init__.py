@@ -1,0 +1,1 @@
+"""The DICOM codec: reading, checking and writing data sets."""
