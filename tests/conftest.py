@@ -47,6 +47,51 @@ from qrscp.testing.network import (  # noqa: F401  (re-exported for the tests)
     LOCALHOST,
 )
 
+# --- lanes ----------------------------------------------------------------------------------------
+
+#: Fixtures that start a real server or open sockets to one: their tests are marked ``network``.
+NETWORK_FIXTURES = frozenset({
+    "archive", "make_archive", "serve_process", "archive_subprocess", "storage_scp", "dicom_client",
+})
+#: Fixtures that run DCMTK tools (storescu): their tests are marked ``dcmtk``.
+DCMTK_FIXTURES = frozenset({"zzzb_archive"})
+#: Marks left out of the fast lane (``pytest`` without arguments); ``pytest tests`` runs everything.
+NOT_IN_FAST_LANE = ("slow", "postgres")
+PATCHES_OFF_REASON = (
+    "asserts behaviour of qrscp's pynetdicom patches, which QRSCP_PYNETDICOM_PATCHES=off turns off"
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark network and DCMTK tests by their fixtures; the fast lane without slow/postgres; patch tests skipped with patches off."""
+    from qrscp.net import pynetdicom_ext
+
+    patches = pynetdicom_ext.wanted()
+    fast_lane = config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.markexpr
+    selected, deselected = [], []
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if NETWORK_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.network)
+        if DCMTK_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.dcmtk)
+        if not patches and item.get_closest_marker("pynetdicom_patches"):
+            item.add_marker(pytest.mark.skip(reason=PATCHES_OFF_REASON))
+        if fast_lane and any(item.get_closest_marker(name) for name in NOT_IN_FAST_LANE):
+            deselected.append(item)
+        else:
+            selected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.markexpr:
+        return "fast lane: slow and postgres tests deselected (run `pytest tests` or scripts/test.sh for all)"
+    return None
+
+
 # --- archive in process --------------------------------------------------------------------------
 
 

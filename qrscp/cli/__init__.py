@@ -1,7 +1,7 @@
-"""The ``qrscp`` command: serve, import, convert, and the find/get/move client.
+"""The ``qrscp`` command: serve, import, convert, store, and the find/get/move client.
 
 Each sub-command lives in its own module of this package (``serve``, ``importing``, ``convert``,
-``client``); this module only parses arguments and dispatches. :mod:`qrscp.cli.common` holds the one
+``store``, ``client``); this module only parses arguments and dispatches. :mod:`qrscp.cli.common` holds the one
 configuration-from-arguments that every command uses.
 """
 
@@ -62,6 +62,18 @@ def _add_client(subparsers: argparse._SubParsersAction, name: str, help_text: st
         p.add_argument("--store-port", type=int, default=0, help="also receive on this port as --dest")
 
 
+def _add_store(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "store", help="send DICOM files or folders (recursive) as they are, on one association (C-STORE)"
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
+    p.add_argument("host")
+    p.add_argument("port", type=int)
+    p.add_argument("--aet", default="QRSCU", help="our AE title")
+    p.add_argument("--aec", default="QRSCP", help="the receiver's AE title")
+    p.add_argument("--timeout", type=float, default=30.0, help="ACSE/DIMSE/network timeout in seconds")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qrscp", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"qrscp {__version__}")
@@ -69,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(subparsers)
     _add_import(subparsers)
     _add_convert(subparsers)
+    _add_store(subparsers)
     _add_client(subparsers, "find", "C-FIND against an archive")
     _add_client(subparsers, "get", "C-GET from an archive")
     _add_client(subparsers, "move", "C-MOVE from an archive")
@@ -86,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         from qrscp.cli.importing import run_import
 
         return run_import(args)
+    if args.command == "store":
+        from qrscp.cli.store import run_store
+
+        return run_store(args)
     if args.command == "convert":
         from qrscp.startup import UNUSED_BY_CONVERT, defer_imports, single_threaded_blas
 

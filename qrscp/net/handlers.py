@@ -23,8 +23,9 @@ from qrscp.net import negotiation, pynetdicom_ext, sockets
 from qrscp.net.contexts import requested_storage_contexts
 from qrscp.net.logs import peer_label
 from qrscp.net.pynetdicom_ext.amendments import amend, discard, error_comment
-from qrscp.services.query import QueryError
+from qrscp.services.query import QueryError, QueryService
 from qrscp.services.retrieve import RetrieveError, RetrieveService, StoredInstance
+from qrscp.services.storage import StorageService
 from qrscp.status import Status
 from qrscp.uids import View
 
@@ -67,8 +68,8 @@ class ArchiveServices:
     """What the handlers use: configuration and the services (storage, query, retrieve)."""
 
     config: Config
-    storage: Any  # qrscp.services.storage.StorageService
-    query: Any  # qrscp.services.query.QueryService
+    storage: StorageService
+    query: QueryService
     retrieve: RetrieveService
     in_flight: InFlightStores = field(default_factory=InFlightStores)
 

@@ -20,6 +20,7 @@ from pydicom.dataset import Dataset
 from sqlalchemy import func, select
 
 from qrscp.config import Config
+from qrscp.index import registry
 from qrscp.index.database import create_engine_for, init_schema, session_factory
 from qrscp.index.models import Instance
 from qrscp.services.storage import StorageService, StoreAction, encode_dataset
@@ -33,7 +34,6 @@ from qrscp.testing.factory import (
 )
 from qrscp.uids import View
 
-registry = pytest.importorskip("qrscp.index.registry", reason="INDEX's registry not committed yet")
 
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 IMPLICIT_LE = "1.2.840.10008.1.2"
@@ -107,7 +107,7 @@ def postgres_cluster():
     return pgcluster.shared_cluster()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path) -> str:
     """The index database of the archive: a SQLite file, or a fresh PostgreSQL database."""
     if request.param == "sqlite":

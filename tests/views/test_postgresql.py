@@ -33,6 +33,7 @@ def _pgcluster():
 
 
 pgcluster = _pgcluster()
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ def test_nap(seconds, busy_until, now, expected):
     assert pacing.nap(seconds, busy_until, now) == expected
 
 
+@pytest.mark.pynetdicom_patches
 def test_installed_for_the_reactors_of_the_server(archive, dicom_client):
     assert isinstance(pynetdicom_dul.time, pacing.PacedTime)
     assert isinstance(pynetdicom_association.time, pacing.PacedTime)
