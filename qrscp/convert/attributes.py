@@ -63,17 +63,6 @@ def is_removed_for_enhanced(tag: BaseTag) -> bool:
     )
 
 
-def private_creator_tag(tag: BaseTag) -> BaseTag | None:
-    """Return the Private Creator tag reserving private element `tag`, or None if not a private element."""
-    if tag.group % 2 == 0 or tag.element < 0x1000:
-        return None
-    return Tag(tag.group, tag.element >> 8)
-
-
-def is_private_creator(tag: BaseTag) -> bool:
-    return tag.group % 2 == 1 and 0x0010 <= tag.element <= 0x00FF
-
-
 def _encode(elem: DataElement) -> bytes:
     if " or " in elem.VR:
         # Ambiguous VR of an in-memory element (e.g. Pixel Padding Value 'US or SS'): for a comparison key
@@ -331,13 +320,6 @@ def generated_element(tag: BaseTag, vr: str, value: object) -> DataElement | Raw
     if data is None:
         return DataElement(tag, vr, value, validation_mode=config.IGNORE)
     return tuple.__new__(RawDataElement, (tag, vr, len(data), data, 0, False, True, True, False))
-
-
-def copy_element(ds: Dataset, tag: BaseTag) -> DataElement:
-    """Return a deep copy of element `tag` of `ds` (decoded, with its VR)."""
-    import copy
-
-    return copy.deepcopy(ds[tag])
 
 
 def empty_element(tag: BaseTag, vr: str) -> DataElement:
