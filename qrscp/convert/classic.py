@@ -48,7 +48,7 @@ from qrscp.convert.common import (
     contributing_equipment,
     file_meta_for,
 )
-from qrscp.convert.datasets import new_dataset
+from qrscp.dicom.datasets import new_dataset
 from qrscp.convert.enhanced import ENHANCED_ONLY_KEYWORDS
 from qrscp.convert.functional_groups import (
     FRAME_TYPE_SEQUENCE,

@@ -9,7 +9,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from qrscp.convert.attributes import keyword_tag, text
+from qrscp.dicom.tags import keyword_tag
+from qrscp.dicom.values import text
 from qrscp.convert.functional_groups import code_item
 from qrscp.uids import ENHANCED_MULTIFRAME_CONVERSION_EQUIPMENT
 
@@ -62,7 +63,7 @@ def derived_timestamp(sources: Sequence[Dataset]) -> tuple[str, str]:
 
 
 def _equipment_key(item: Dataset) -> bytes:
-    from qrscp.convert.attributes import sequence_fingerprint
+    from qrscp.dicom.values import sequence_fingerprint
 
     stripped = Dataset()
     for elem in item:

@@ -37,7 +37,8 @@ from qrscp.convert.common import (
     earliest,
     file_meta_for,
 )
-from qrscp.convert.datasets import new_dataset, shared_tag
+from qrscp.dicom.datasets import new_dataset
+from qrscp.dicom.tags import shared_tag
 from qrscp.convert.functional_groups import (
     CONSUMED_KEYWORDS,
     MACRO_INPUT_TAGS,

@@ -18,7 +18,7 @@ from pydicom.tag import BaseTag, Tag
 
 from qrscp.convert.attributes import add_moved, generated_element, put, reusable_element, text, value_key
 from qrscp.convert.attributes import keyword_tag as _tag
-from qrscp.convert.datasets import new_dataset
+from qrscp.dicom.datasets import new_dataset
 from qrscp.convert.iod_tables import ANATOMIC_REGIONS
 
 PER_FRAME_ONLY = ("FrameContentSequence", "ConversionSourceAttributesSequence",

@@ -18,7 +18,8 @@ from collections.abc import Iterable, Sequence
 
 from pydicom.dataset import Dataset
 
-from qrscp.convert.attributes import keyword_tag, number_of_frames, text, value_key
+from qrscp.dicom.tags import keyword_tag
+from qrscp.dicom.values import number_of_frames, text, value_key
 from qrscp.uids import CLASSIC_TO_LEGACY_CONVERTED
 
 GROUP_KEYWORDS = (

@@ -18,7 +18,7 @@ from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
 from qrscp.convert import attributes as attrs
-from qrscp.convert.attributes import unsigned
+from qrscp.dicom.values import encoded_without_tag, unsigned
 from qrscp.convert.common import (
     LEGACY_FROM_CLASSIC,
     contributing_equipment,
@@ -122,7 +122,7 @@ def _source_frame(ds: Dataset) -> bytes | None:
 
 
 def _overlay_key(elements: list) -> bytes:
-    return b"".join(int(e.tag).to_bytes(4, "little") + attrs._encode(e) for e in elements)
+    return b"".join(int(e.tag).to_bytes(4, "little") + encoded_without_tag(e) for e in elements)
 
 
 def overlay_presentation_states(frames: Sequence[Dataset], enhanced: Conversion, *, uids: UIDSource,

@@ -25,7 +25,8 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_fragments, generate_frames
 
-from qrscp.convert.attributes import PIXEL_DATA, keyword_tag, number_of_frames, text, unsigned
+from qrscp.dicom.tags import PIXEL_DATA, keyword_tag
+from qrscp.dicom.values import number_of_frames, text, unsigned
 
 NATIVE_LITTLE_ENDIAN = (uidmod.ImplicitVRLittleEndian, uidmod.ExplicitVRLittleEndian,
                         uidmod.DeflatedExplicitVRLittleEndian)

@@ -31,8 +31,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from qrscp.config import Config, ConfigError, load_config
 from qrscp.services.storage import StorageService, StoreAction
 from qrscp.store.filestore import FileStore
-from qrscp.store.part10 import NotPart10, split_part10
-from qrscp.store.structure import EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
+from qrscp.dicom.part10 import NotPart10, split_part10
+from qrscp.dicom.structure import EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
 
 logger = logging.getLogger(__name__)
 

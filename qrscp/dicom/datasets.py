@@ -18,27 +18,6 @@ from pydicom.tag import BaseTag
 
 _Elements = dict[BaseTag, DataElement | RawDataElement]
 
-#: One ``BaseTag`` object per tag value (see :func:`shared_tag`), for at most this many tags.
-_MAX_SHARED_TAGS = 1 << 16
-#: Tag value -> its shared object (read it for speed; add through :func:`shared_tag` only).
-SHARED_TAGS: dict[int, BaseTag] = {}
-
-
-def shared_tag(tag: int) -> BaseTag:
-    """The one ``BaseTag`` object for `tag`, shared by every data set this package reads.
-
-    A look-up in ``Dataset._dict`` whose key is an equal but distinct ``BaseTag`` calls ``BaseTag.__eq__``,
-    a Python method, for every match; with the same object the dict matches by identity in C. The reader
-    keys elements with these objects and the package looks attributes up with them. Beyond
-    ``_MAX_SHARED_TAGS`` distinct tags (a flood of odd private tags) new objects are made instead.
-    """
-    shared = SHARED_TAGS.get(tag)
-    if shared is None:
-        shared = BaseTag(tag)
-        if len(SHARED_TAGS) < _MAX_SHARED_TAGS:
-            SHARED_TAGS[tag] = shared
-    return shared
-
 
 def _state_of(instance: Dataset) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The instance state of `instance` and the names of its mutable (per-instance) values."""

@@ -11,7 +11,8 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.tag import BaseTag
 
-from qrscp.convert.datasets import new_dataset, new_explicit_little_file_dataset, new_file_meta, shared_tag
+from qrscp.dicom.datasets import new_dataset, new_explicit_little_file_dataset, new_file_meta
+from qrscp.dicom.tags import shared_tag
 from qrscp.testing.factory import make_series, write_datasets
 
 
@@ -65,8 +66,8 @@ def test_new_file_dataset_is_the_constructors(tmp_path: Path) -> None:
 
 
 def test_files_read_share_their_tag_objects(tmp_path: Path) -> None:
-    from qrscp.convert.attributes import keyword_tag
-    from qrscp.convert.reader import read_explicit_little_endian
+    from qrscp.dicom.tags import keyword_tag
+    from qrscp.dicom.reader import read_explicit_little_endian
 
     paths = write_datasets(make_series("CT", slices=2, rows=8, columns=8, seed=5), tmp_path)
     first, second = (read_explicit_little_endian(path, defer_size=None) for path in paths)
@@ -79,13 +80,13 @@ def test_files_read_share_their_tag_objects(tmp_path: Path) -> None:
 
 
 def test_tags_beyond_the_shared_limit_are_new_objects(monkeypatch: pytest.MonkeyPatch) -> None:
-    from qrscp.convert import datasets
+    from qrscp.dicom import tags
 
-    monkeypatch.setattr(datasets, "SHARED_TAGS", {})
-    monkeypatch.setattr(datasets, "_MAX_SHARED_TAGS", 2)
+    monkeypatch.setattr(tags, "SHARED_TAGS", {})
+    monkeypatch.setattr(tags, "_MAX_SHARED_TAGS", 2)
     kept = [shared_tag(0x00090010), shared_tag(0x00090011)]
     extra = shared_tag(0x00090012)
     assert [shared_tag(0x00090010), shared_tag(0x00090011)] == kept
     assert shared_tag(0x00090010) is kept[0]
     assert extra == 0x00090012 and shared_tag(0x00090012) is not extra
-    assert len(datasets.SHARED_TAGS) == 2
+    assert len(tags.SHARED_TAGS) == 2

@@ -13,8 +13,8 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence
 
-from qrscp.convert import attributes as attrs
-from qrscp.convert.reader import parse_explicit_little_endian, read_explicit_little_endian
+from qrscp.dicom import values as attrs
+from qrscp.dicom.reader import parse_explicit_little_endian, read_explicit_little_endian
 from qrscp.testing.factory import make_gsps, make_kos, make_rtstruct, make_series, make_sr
 from qrscp.testing.files import testdata_files as pydicom_test_files
 
