@@ -11,9 +11,10 @@ from pydicom.filebase import DicomFileLike
 from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
-from qrscp.dicom.encoder import write_dataset_body
 from qrscp.convert.model import Conversion
 from qrscp.convert.pixels import PixelPlan
+from qrscp.dicom.datasets import element_dict
+from qrscp.dicom.encoder import write_dataset_body
 from qrscp.dicom.reader import read_explicit_little_endian
 
 #: Values larger than this stay in the file until needed (pixel data, large private blobs).
@@ -57,7 +58,7 @@ def write_part10(conversion: Conversion | Dataset, path: str | os.PathLike) -> i
             import numpy as np
 
             meta = ds.file_meta
-            ds = Dataset(dict(ds._dict))
+            ds = Dataset(dict(element_dict(ds)))
             ds.file_meta = meta
             ds.ExtendedOffsetTable = np.asarray(offsets, "<u8").tobytes()
             ds.ExtendedOffsetTableLengths = np.asarray(lengths, "<u8").tobytes()

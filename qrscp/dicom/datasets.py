@@ -119,3 +119,35 @@ def new_explicit_little_file_dataset(filename: str, elements: _Elements, *, prea
     own["filename"], own["timestamp"], own["preamble"] = filename, timestamp, preamble
     own["file_meta"], own["_read_charset"] = file_meta, character_set
     return dataset
+
+
+def element_dict(ds: Dataset) -> _Elements:
+    """The elements of `ds`, tag -> element, as the data set holds them (pydicom's ``Dataset._dict``).
+
+    Raw elements stay raw: nothing is decoded, unlike ``ds[tag]``, and a look-up with a shared tag
+    (:func:`~qrscp.dicom.tags.shared_tag`) or a plain ``int`` stays in C, unlike ``tag in ds``, which
+    converts its key to a ``Tag`` first. Writing to it bypasses ``Dataset.__setitem__`` (no validation, no
+    labelling of private elements with their creator): for elements read or made by this package.
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+
+    Returns
+    -------
+    dict
+        The data set's own dict (not a copy), in insertion order.
+    """
+    return ds._dict
+
+
+def set_element_dict(ds: Dataset, elements: _Elements) -> None:
+    """Make the dict `elements` (held, not copied) the elements of `ds`, replacing all it had.
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+    elements : dict
+        Tag -> element.
+    """
+    ds._dict = elements
