@@ -1,4 +1,5 @@
-"""Tags and VRs: one shared ``BaseTag`` object per tag value, keyword look-up, and the tags of the encoding itself.
+"""Tags and VRs: one shared ``BaseTag`` object per tag value, keyword look-up, the tags of the encoding
+itself (items, delimiters) and the VR classes the reader, encoder and value readers share.
 
 A look-up in a data set's element dict whose key is an equal but distinct ``BaseTag`` calls
 ``BaseTag.__eq__``, a Python method, for every match; with the same object the dict matches by identity in
@@ -19,6 +20,12 @@ ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 UNDEFINED_LENGTH = 0xFFFFFFFF
 #: VRs with a reserved field and a 4-byte length in Explicit VR (PS3.5 7.1.2).
 LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
+#: :data:`LONG_VRS` as the two bytes of the VR field.
+LONG_VR_BYTES = frozenset(vr.encode() for vr in LONG_VRS)
+#: Binary number VRs: their ``struct`` format character (little endian).
+STRUCT_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d", "SV": "q", "UV": "Q"}
+#: VRs whose value is bytes.
+BYTES_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
 #: Text VRs: their values are padded to even length (with NUL for UI, a space for the others).
 TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
                       "UR", "UT"})

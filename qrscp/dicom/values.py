@@ -18,11 +18,13 @@ from pydicom.filewriter import write_data_element
 from pydicom.tag import BaseTag
 
 from qrscp.dicom.reader import element_header
+from qrscp.dicom.tags import BYTES_VRS as _BYTES_VRS
 from qrscp.dicom.tags import ITEM as _ITEM
-from qrscp.dicom.tags import LONG_VRS as _LONG_VRS
 from qrscp.dicom.tags import ITEM_END as _ITEM_END
+from qrscp.dicom.tags import LONG_VRS as _LONG_VRS
 from qrscp.dicom.tags import PIXEL_TAGS, keyword_tag
 from qrscp.dicom.tags import SEQUENCE_END as _SEQUENCE_END
+from qrscp.dicom.tags import STRUCT_FORMATS as _STRUCT_FORMATS
 from qrscp.dicom.tags import TEXT_VRS as _TEXT_VRS
 from qrscp.dicom.tags import UNDEFINED_LENGTH as _UNDEFINED
 
@@ -116,8 +118,6 @@ def value_keys(ds: Dataset, little_endian: bool = True) -> dict[int, bytes | Non
 
 _unpack_from = struct.unpack_from
 
-_STRUCT_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d", "SV": "q", "UV": "Q"}
-_BYTES_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
 
 
 def _fast_value_bytes(elem: DataElement, ds: Dataset) -> bytes | None:
