@@ -49,11 +49,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from qrscp.config import Config
-from qrscp.dicom.reader import parse_explicit_little_endian
-from qrscp.index.models import Instance
-from qrscp.status import Status
-from qrscp.store.filestore import FileStore, PendingRemoval
 from qrscp.dicom.part10 import make_file_meta
+from qrscp.dicom.reader import parse_explicit_little_endian
 from qrscp.dicom.structure import (
     EXPLICIT_VR_LITTLE_ENDIAN,
     MalformedDataset,
@@ -63,6 +60,9 @@ from qrscp.dicom.structure import (
     inflate,
     leading_file_meta_length,
 )
+from qrscp.index.models import Instance
+from qrscp.status import Status
+from qrscp.store.filestore import FileStore, PendingRemoval
 from qrscp.uids import View
 
 logger = logging.getLogger(__name__)

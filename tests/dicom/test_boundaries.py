@@ -1,6 +1,6 @@
-"""pydicom's private state is touched by the codec package only (issue 13): every other module of the
-product uses the named functions of :mod:`qrscp.dicom` instead, so that a pydicom release that changes
-its internals is met in one place."""
+"""The codec's boundaries (issue 13): pydicom's private state is touched by :mod:`qrscp.dicom` only, every
+other module of the product uses its named functions instead, so that a pydicom release that changes its
+internals is met in one place; the codec imports no other part of qrscp, and storage no conversion."""
 
 from __future__ import annotations
 
@@ -49,3 +49,27 @@ def test_the_check_finds_what_it_forbids() -> None:
                  "instance = object.__new__(Dataset)"):
         assert PRIVATE.search(line), line
     assert not PRIVATE.search("element_dict(ds)[tag] = elem")
+
+
+def _qrscp_imports(path: Path) -> set[str]:
+    """The qrscp modules `path` imports (anywhere in it, functions included)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "qrscp":
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.split(".")[0] == "qrscp")
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(CODEC.glob("*.py")), ids=lambda path: path.name)
+def test_the_codec_imports_no_other_layer(path: Path) -> None:
+    outside = {name for name in _qrscp_imports(path) if name != "qrscp" and not name.startswith("qrscp.dicom")}
+    assert outside == set()
+
+
+@pytest.mark.parametrize("path", [*sorted((PACKAGE / "store").glob("*.py")), PACKAGE / "services" / "storage.py",
+                                  PACKAGE / "services" / "importer.py", PACKAGE / "index" / "values.py"],
+                         ids=lambda path: str(path.relative_to(PACKAGE)))
+def test_storage_and_index_read_dicom_through_the_codec_not_the_conversion(path: Path) -> None:
+    assert {name for name in _qrscp_imports(path) if name.startswith("qrscp.convert")} == set()
