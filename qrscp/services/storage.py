@@ -49,12 +49,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from qrscp.config import Config
-from qrscp.convert.reader import parse_explicit_little_endian
-from qrscp.index.models import Instance
-from qrscp.status import Status
-from qrscp.store.filestore import FileStore, PendingRemoval
-from qrscp.store.part10 import make_file_meta
-from qrscp.store.structure import (
+from qrscp.dicom.part10 import make_file_meta
+from qrscp.dicom.reader import parse_explicit_little_endian
+from qrscp.dicom.structure import (
     EXPLICIT_VR_LITTLE_ENDIAN,
     MalformedDataset,
     check_structure,
@@ -63,6 +60,9 @@ from qrscp.store.structure import (
     inflate,
     leading_file_meta_length,
 )
+from qrscp.index.models import Instance
+from qrscp.status import Status
+from qrscp.store.filestore import FileStore, PendingRemoval
 from qrscp.uids import View
 
 logger = logging.getLogger(__name__)

@@ -83,7 +83,7 @@ from qrscp.services.view_scope import (
     scope_of,
     scope_rows,
 )
-from qrscp.store.part10 import make_file_meta
+from qrscp.dicom.part10 import make_file_meta
 from qrscp.uids import ENHANCED_TO_CLASSIC, View
 
 LOGGER = logging.getLogger(__name__)

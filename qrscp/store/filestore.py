@@ -43,7 +43,7 @@ from typing import BinaryIO
 
 from pydicom.dataset import FileMetaDataset
 
-from qrscp.store.part10 import encode_header
+from qrscp.dicom.part10 import encode_header
 
 logger = logging.getLogger(__name__)
 
