@@ -71,6 +71,11 @@ def latest_generation(session: Session, patient_fk: int, view: View) -> ViewBuil
     )
 
 
+def generation_row(session: Session, build_id: int) -> ViewBuild | None:
+    """The generation row `build_id` as it is now, or None once deleted."""
+    return session.get(ViewBuild, build_id)
+
+
 def last_built_generation(session: Session, patient_fk: int, view: View) -> int:
     """The number of the newest built generation of a patient's view (0: none)."""
     return session.scalar(

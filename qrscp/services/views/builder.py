@@ -181,7 +181,7 @@ class ViewBuilder:
         """Wait until another builder publishes (or abandons) a generation; take over an abandoned one."""
         while True:
             with self.sessions() as session:
-                row = session.get(ViewBuild, building.id)
+                row = view_records.generation_row(session, building.id)
                 if row is None or row.state == BUILT:
                     return
                 now = view_records.utc_now()
