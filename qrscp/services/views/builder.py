@@ -214,9 +214,8 @@ class ViewBuilder:
             listener(patient_fk, view, generation)
         return len(result.outputs)
 
-    def _store_outputs(self, outputs: list[Output]) -> dict[str, str]:
-        """Store every output with no view flag (invisible until published); return UID -> file path."""
-        stored: dict[str, str] = {}
+    def _store_outputs(self, outputs: list[Output]) -> None:
+        """Store every output with no view flag (invisible until published)."""
         for output in outputs:
             outcome = self.storage_service.store_dataset(
                 output.dataset,
@@ -230,8 +229,6 @@ class ViewBuilder:
                     f"cannot store generated instance {output.sop_instance_uid}: "
                     f"0x{outcome.status:04X} {outcome.error_comment}"
                 )
-            stored[output.sop_instance_uid] = outcome.file_path
-        return stored
 
     def _publish(self, patient_fk: int, view: View, generation: int, originals: list[Instance], result: Generation) -> None:
         """Make one generation visible atomically, with its records."""
