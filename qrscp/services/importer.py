@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import pydicom
 
 from qrscp.services.storage import StorageService, StoreAction
-from qrscp.store.part10 import NotPart10, split_part10
-from qrscp.store.structure import EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
+from qrscp.dicom.part10 import NotPart10, split_part10
+from qrscp.dicom.structure import EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
 
 if TYPE_CHECKING:
     from rich.progress import Progress

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from qrscp.cli import build_parser, main
 from qrscp.cli.store import MAX_CONTEXTS, Outgoing, batches
 from qrscp.index.models import Instance
-from qrscp.store.part10 import split_part10
+from qrscp.dicom.part10 import split_part10
 from qrscp.testing.factory import make_series, write_datasets
 
 RLE = "1.2.840.10008.1.2.5"

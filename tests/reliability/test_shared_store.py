@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from qrscp.store.filestore import TEMPORARY_DIRECTORY
-from qrscp.store.part10 import split_part10
+from qrscp.dicom.part10 import split_part10
 from qrscp.testing.dcmtk import dcmtk_tool
 from qrscp.testing.factory import make_series, write_datasets
 

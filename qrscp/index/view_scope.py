@@ -1,5 +1,5 @@
-"""Which patients a request touches, whether their view still has instances to handle, and whether the
-request's unique keys are consistent with the view (C.4.2.2.2.2 note 3). Read-only SQL for the view builder.
+"""Which patients a request touches, whether their view still has instances to handle, and which named
+instances or series lie outside a view (C.4.2.2.2.2 note 3). Read-only SQL for the view builder.
 
 The common request names one study, series, instance or patient: its statement is compiled once per
 dialect and run on the driver, because building and hashing it in SQLAlchemy costs more than running it.
@@ -7,58 +7,35 @@ dialect and run on the driver, because building and hashing it in SQLAlchemy cos
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from pydicom.dataset import Dataset
 from sqlalchemy import Connection, and_, bindparam, exists, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from qrscp.index.models import Instance, Patient, Series, Study, ViewBuild, ViewMember
-from qrscp.services.query import QueryError
-from qrscp.services.view_plan import UNCHANGED
-from qrscp.status import Status
+from qrscp.index.registry import VIEW_FLAG
+from qrscp.index.view_records import UNCHANGED
 from qrscp.uids import View
-
-#: The instance column of each converted view.
-VIEW_FLAG = {View.CLASSIC: "in_classic", View.ENHANCED: "in_enhanced"}
 
 _STATEMENTS: dict[tuple[str, View, bool], Any] = {}
 _COMPILED: dict[tuple[str, View, str], Any] = {}
 
 
-class ViewError(QueryError):
-    """A request is inconsistent with its view (C.4.2.2.2.2 note 3): failure `status` with `comment`."""
-
-
-def explicit_uids(identifier: Dataset | None, keyword: str) -> list[str]:
-    """Values of a unique key given as a single value or a list of UIDs (no wildcard, not universal)."""
-    if identifier is None or keyword not in identifier:
-        return []
-    value = identifier[keyword].value
-    if value is None or value == "":
-        return []
-    values = [value] if isinstance(value, str) else list(value)
-    values = [str(v).strip() for v in values if str(v).strip()]
-    if any("*" in v or "?" in v for v in values):
-        return []
-    return values
-
-
-#: Unique keys that choose the patients of a request, most specific first.
-SCOPE_KEYS = ("SOPInstanceUID", "SeriesInstanceUID", "StudyInstanceUID", "PatientID")
-
-
-def scope_of(identifier: Dataset | None) -> tuple[str | None, list[str]]:
-    """The most specific unique key given as single value or list, and its values (None: every patient)."""
-    for keyword in SCOPE_KEYS:
-        values = explicit_uids(identifier, keyword)
-        if values and (keyword != "PatientID" or len(values) == 1):
-            return keyword, values
-    return None, []
-
-
 def scope_rows(connection: Connection, kind: str, view: View, values: list[str]) -> list[tuple[int, bool]]:
     """Rows (patient_fk, has newcomers) of the patients named by `kind` = `values`.
+
+    Parameters
+    ----------
+    connection : sqlalchemy.Connection
+    kind : str
+        The unique key naming the patients: ``SOPInstanceUID``, ``SeriesInstanceUID``,
+        ``StudyInstanceUID`` or ``PatientID``.
+    view : View
+        CLASSIC or ENHANCED.
+    values : list of str
+        Its values (one or more).
 
     The single-value case (nearly every request) runs SQL compiled once, straight on the driver:
     building and hashing this statement in SQLAlchemy would cost more than running it.
@@ -141,6 +118,18 @@ def newcomers_clause(view: View) -> Any:
     return and_(Instance.in_default == True, ~covered)  # noqa: E712
 
 
+def newcomers(session: Session, patient_fk: int, view: View) -> list[Instance]:
+    """The instances as received of a patient that no generation of `view` covered yet, by SOP Instance UID."""
+    statement = (
+        select(Instance)
+        .join(Series, Instance.series_fk == Series.id)
+        .join(Study, Series.study_fk == Study.id)
+        .where(Study.patient_fk == patient_fk, newcomers_clause(view))
+        .order_by(Instance.sop_instance_uid)
+    )
+    return list(session.scalars(statement))
+
+
 def patients_with_newcomers(session: Session, view: View, patients: list[int] | None) -> set[int]:
     """Patients (all when `patients` is None) that have instances `view` still has to handle."""
     statement = (
@@ -163,44 +152,23 @@ def patients_with_view(session: Session, view: View) -> list[int]:
     return list(session.scalars(select(ViewBuild.patient_fk).distinct().where(ViewBuild.view == view.value)))
 
 
-def check_consistency(sessions: Any, identifier: Dataset | None, view: View) -> None:
-    """Refuse a request whose SOP Instance or Series Instance UID names an entity outside `view`.
+def patients_receiving(session: Session, patients: Iterable[int], since: dt.datetime) -> set[int]:
+    """Those of `patients` with a study that received an instance after `since` (naive UTC)."""
+    return set(session.scalars(select(Study.patient_fk).where(Study.patient_fk.in_(patients), Study.last_received > since)))
 
-    Parameters
-    ----------
-    sessions : sqlalchemy.orm.sessionmaker
-    identifier : pydicom.dataset.Dataset or None
-    view : View
-        CLASSIC or ENHANCED (C.4.2.2.2.2 note 3: "It is not permitted to specify a view that is
-        inconsistent with the requested unique key(s)"). Unknown UIDs are no error: they match nothing.
 
-    Raises
-    ------
-    ViewError
-        Status A900 with an Error Comment naming the view.
-    """
+def instance_outside_view(session: Session, sop_instance_uids: list[str], view: View) -> str | None:
+    """One of the indexed `sop_instance_uids` that is not in `view`, or None."""
     flag = getattr(Instance, VIEW_FLAG[view])
-    sop_uids = explicit_uids(identifier, "SOPInstanceUID")
-    series_uids = explicit_uids(identifier, "SeriesInstanceUID")
-    if not sop_uids and not series_uids:
-        return
-    with sessions() as session:
-        if sop_uids:
-            outside = session.scalars(
-                select(Instance.sop_instance_uid).where(Instance.sop_instance_uid.in_(sop_uids), flag == False)  # noqa: E712
-            ).first()
-            if outside is not None:
-                raise ViewError(
-                    Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
-                    f"SOP Instance UID not in the {view.value} view",
-                )
-        if series_uids:
-            in_view = exists().where(Instance.series_fk == Series.id, flag == True)  # noqa: E712
-            outside = session.scalars(
-                select(Series.series_instance_uid).where(Series.series_instance_uid.in_(series_uids), ~in_view)
-            ).first()
-            if outside is not None:
-                raise ViewError(
-                    Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
-                    f"Series Instance UID not in the {view.value} view",
-                )
+    return session.scalars(
+        select(Instance.sop_instance_uid).where(Instance.sop_instance_uid.in_(sop_instance_uids), flag == False)  # noqa: E712
+    ).first()
+
+
+def series_outside_view(session: Session, series_instance_uids: list[str], view: View) -> str | None:
+    """One of the indexed `series_instance_uids` with no instance in `view`, or None."""
+    flag = getattr(Instance, VIEW_FLAG[view])
+    in_view = exists().where(Instance.series_fk == Series.id, flag == True)  # noqa: E712
+    return session.scalars(
+        select(Series.series_instance_uid).where(Series.series_instance_uid.in_(series_instance_uids), ~in_view)
+    ).first()

@@ -7,8 +7,8 @@ import struct
 import pytest
 from pydicom.data import get_testdata_file
 
-from qrscp.store.part10 import split_part10
-from qrscp.store.structure import (
+from qrscp.dicom.part10 import split_part10
+from qrscp.dicom.structure import (
     MAX_SEQUENCE_DEPTH,
     Encoding,
     MalformedDataset,

@@ -7,7 +7,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from qrscp.convert.grouping import group_for_enhanced
-from qrscp.services.view_plan import (
+from qrscp.services.views.plan import (
     CONVERTED,
     REWRITTEN,
     UNCHANGED,
@@ -169,7 +169,7 @@ def test_superseded_classic_images_are_hidden_and_seed_the_closure():
 
 def test_enhanced_frame_sources_reads_the_per_frame_conversion_sources():
     from qrscp.convert import UIDSource, to_enhanced
-    from qrscp.services.view_plan import enhanced_frame_sources
+    from qrscp.services.views.plan import enhanced_frame_sources
 
     images = make_series("CT", slices=3, rows=16, columns=16, seed=32)
     (conversion, *_) = to_enhanced(images, uids=UIDSource("test"), view=View.ENHANCED)

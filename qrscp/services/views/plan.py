@@ -22,15 +22,12 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.tag import Tag
 
+from qrscp.index.view_records import CONVERTED, REWRITTEN, UNCHANGED
 from qrscp.uids import CLASSIC_TO_LEGACY_CONVERTED, ENHANCED_TO_CLASSIC, View
 
 #: Conversion Source Attributes Sequence: references to the *other* view, never rewritten (C.3.5 note 3).
 CONVERSION_SOURCE_ATTRIBUTES_SEQUENCE = Tag(0x0020, 0x9172)
 REFERENCED_SOP_INSTANCE_UID = Tag(0x0008, 0x1155)
-
-CONVERTED = "converted"
-REWRITTEN = "rewritten"
-UNCHANGED = "unchanged"
 
 
 def is_convertible(view: View, sop_class_uid: str) -> bool:

@@ -26,13 +26,13 @@ from pydicom.dataset import Dataset, FileDataset
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
-from qrscp.convert.datasets import (
-    SHARED_TAGS,
-    new_dataset,
-    new_explicit_little_file_dataset,
-    new_file_meta,
-    shared_tag,
-)
+from qrscp.dicom.datasets import new_dataset, new_explicit_little_file_dataset, new_file_meta
+from qrscp.dicom.tags import ITEM as _ITEM
+from qrscp.dicom.tags import ITEM_END as _ITEM_END
+from qrscp.dicom.tags import LONG_VR_BYTES as _LONG_VRS
+from qrscp.dicom.tags import SEQUENCE_END as _SEQUENCE_END
+from qrscp.dicom.tags import SHARED_TAGS, shared_tag
+from qrscp.dicom.tags import UNDEFINED_LENGTH as _UNDEFINED
 
 #: The one native transfer syntax read here (the encapsulated ones are Explicit VR Little Endian too).
 _EXPLICIT_LITTLE = "1.2.840.10008.1.2.1"
@@ -44,13 +44,8 @@ _VR_NAMES = {
                            "UL", "UN", "UR", "US", "UT", "UV")}
 #: pydicom's raw value of an empty element, by VR.
 _EMPTY_VALUES = {vr: empty_value_for_VR(vr, raw=True) for vr in _VR_NAMES.values()}
-#: VRs with a reserved field and a 4-byte length (PS3.5 7.1.2).
-_LONG_VRS = frozenset(vr.encode() for vr in ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR",
-                                             "UT", "UV"))
-_UNDEFINED = 0xFFFFFFFF
 #: Bytes read from the head of a file: the header and, for a single-frame image, usually all of it.
 HEAD_BYTES = 256 * 1024
-_ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _PIXEL_DATA = 0x7FE00010
 _unpack_from = struct.unpack_from
 

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import pydicom
 import pytest
-from convert_checks import series_for
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 
 from qrscp.convert import UIDSource, to_classic, to_enhanced, write_part10
-from qrscp.convert.attributes import value_key
+from qrscp.dicom.values import value_key
+from qrscp.testing.factory import make_series
+
+
+def series_for(modality: str, **variant: object) -> list[Dataset]:
+    """A small factory series (4 slices of 32x32) with the `make_series` keyword arguments `variant`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return make_series(modality, slices=4, rows=32, columns=32, seed=7, **variant)
 
 
 def _same(a: Dataset, b: Dataset, path: str = "") -> list[str]:
@@ -31,9 +39,9 @@ def _same(a: Dataset, b: Dataset, path: str = "") -> list[str]:
 
 def _outputs():
     uids = UIDSource("encoder")
-    outputs = to_enhanced(list(series_for("CT", "overlay")) + list(series_for("PET", "invalid-and-missing")), uids=uids)
+    outputs = to_enhanced(list(series_for("CT", overlay=True)) + list(series_for("PET", invalid_values=True, missing_type2=True)), uids=uids)
     outputs += to_classic(pydicom.dcmread(get_testdata_file("eCT_Supplemental.dcm")), uids=uids)
-    outputs += to_enhanced(list(series_for("MR", "jpeg2000")), uids=uids)
+    outputs += to_enhanced(list(series_for("MR", transfer_syntax="1.2.840.10008.1.2.4.90")), uids=uids)
     return outputs
 
 

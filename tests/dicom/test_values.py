@@ -13,8 +13,8 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence
 
-from qrscp.convert import attributes as attrs
-from qrscp.convert.reader import parse_explicit_little_endian, read_explicit_little_endian
+from qrscp.dicom import values as attrs
+from qrscp.dicom.reader import parse_explicit_little_endian, read_explicit_little_endian
 from qrscp.testing.factory import make_gsps, make_kos, make_rtstruct, make_series, make_sr
 from qrscp.testing.files import testdata_files as pydicom_test_files
 
@@ -119,3 +119,37 @@ def test_unusual_encodings_are_left_to_pydicom() -> None:
         outcomes.add("not read" if key is attrs._NOT_READ else "key")
     assert outcomes == {"not read", "key"}
     assert attrs.raw_sequence_key(b"\x08\x00\x18\x00UI\x02\x001\x00") is attrs._NOT_READ  # not an item
+
+
+TEXT_KEYWORDS = ["SOPInstanceUID", "Modality", "ImageType", "PixelSpacing", "InstanceNumber", "StudyDate", "Manufacturer"]
+
+
+@pytest.mark.parametrize("transfer_syntax", ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.2"])
+@pytest.mark.parametrize("modality", ["CT", "MR", "PET"])
+def test_text_unsigned_and_frames_read_what_pydicom_decodes(tmp_path, modality: str, transfer_syntax: str) -> None:
+    import pydicom
+    from pydicom.multival import MultiValue
+
+    from qrscp.testing.files import write_datasets
+
+    series = make_series(modality, slices=1, rows=12, columns=10, seed=4, transfer_syntax=transfer_syntax)
+    path = write_datasets(series, tmp_path)[0]
+    fast, reference = pydicom.dcmread(path), pydicom.dcmread(path)
+    for keyword in TEXT_KEYWORDS:
+        value = reference[keyword].value
+        expected = "\\".join(map(str, value)) if isinstance(value, MultiValue) else str(value)
+        assert attrs.text(fast, keyword) == expected, keyword
+    assert attrs.text(fast, "AcquisitionDeviceProcessingCode") == ""  # absent
+    assert attrs.unsigned(fast, "Rows") == reference.Rows == 12
+    assert attrs.unsigned(fast, "Columns") == reference.Columns == 10
+    assert attrs.unsigned(fast, "BitsAllocated") == reference.BitsAllocated
+    assert "PlanarConfiguration" not in reference and attrs.unsigned(fast, "PlanarConfiguration", default=-1) == -1
+    assert attrs.number_of_frames(fast) == 1
+
+
+@pytest.mark.parametrize(("value", "frames"), [("12", 12), ("3 ", 3), ("1.0", 1), ("many", None), ("", 1)])
+def test_number_of_frames_as_pydicom_reads_it(value: str, frames: int | None) -> None:
+    ds = Dataset()
+    ds.add_new(0x00280008, "IS", None)
+    ds[0x00280008] = RawDataElement(ds[0x00280008].tag, "IS", len(value), value.encode(), 0, False, True)
+    assert attrs.number_of_frames(ds) == frames

@@ -84,7 +84,7 @@ def _direct_meta_bytes(file_meta: FileMetaDataset) -> bytes | None:
     """The File Meta elements after the group length, written directly; None when pydicom must do it.
 
     Every C-STORE writes a File Meta Information of short ASCII UIDs and titles; pydicom's general
-    writer took ~7% of the store time (py-spy). Same bytes as pydicom (``tests/store/test_part10.py``).
+    writer took ~7% of the store time (py-spy). Same bytes as pydicom (``tests/dicom/test_part10.py``).
     """
     chunks = []
     for element in sorted(file_meta.elements(), key=lambda e: e.tag):

@@ -8,7 +8,7 @@ import pytest
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_file_meta_info
 
-from qrscp.store.part10 import PREAMBLE, PREFIX, encode_header, make_file_meta, read_header
+from qrscp.dicom.part10 import PREAMBLE, PREFIX, encode_header, make_file_meta, read_header
 
 
 def _pydicom_header(file_meta) -> bytes:

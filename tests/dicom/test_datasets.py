@@ -11,7 +11,13 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.tag import BaseTag
 
-from qrscp.convert.datasets import new_dataset, new_explicit_little_file_dataset, new_file_meta, shared_tag
+from qrscp.dicom.datasets import (
+    element_dict,
+    new_dataset,
+    new_explicit_little_file_dataset,
+    new_file_meta,
+    set_element_dict,
+)
 from qrscp.testing.factory import make_series, write_datasets
 
 
@@ -64,28 +70,22 @@ def test_new_file_dataset_is_the_constructors(tmp_path: Path) -> None:
     assert made == expected
 
 
-def test_files_read_share_their_tag_objects(tmp_path: Path) -> None:
-    from qrscp.convert.attributes import keyword_tag
-    from qrscp.convert.reader import read_explicit_little_endian
-
-    paths = write_datasets(make_series("CT", slices=2, rows=8, columns=8, seed=5), tmp_path)
-    first, second = (read_explicit_little_endian(path, defer_size=None) for path in paths)
-    assert first is not None and second is not None
-    for tag in first._dict:
-        assert type(tag) is BaseTag
-        assert next(t for t in second._dict if t == tag) is tag  # the same object, found by identity
-    assert keyword_tag("SOPInstanceUID") is shared_tag(0x00080018)
-    assert keyword_tag("SOPInstanceUID") in first._dict
+def test_element_dict_is_the_datasets_own_and_reads_nothing(tmp_path: Path) -> None:
+    path = write_datasets(make_series("CT", slices=1, rows=8, columns=8, seed=6), tmp_path)[0]
+    ds = pydicom.dcmread(path)
+    elements = element_dict(ds)
+    assert list(elements) == list(ds.keys())
+    assert 0x00100010 in elements and BaseTag(0x00100010) in elements
+    assert type(elements[BaseTag(0x00100010)]).__name__ == "RawDataElement"  # not decoded by the look-ups
+    elements[BaseTag(0x00100020)] = DataElement(0x00100020, "LO", "ID-1")
+    assert ds.PatientID == "ID-1"
+    assert element_dict(ds) is elements
 
 
-def test_tags_beyond_the_shared_limit_are_new_objects(monkeypatch: pytest.MonkeyPatch) -> None:
-    from qrscp.convert import datasets
-
-    monkeypatch.setattr(datasets, "SHARED_TAGS", {})
-    monkeypatch.setattr(datasets, "_MAX_SHARED_TAGS", 2)
-    kept = [shared_tag(0x00090010), shared_tag(0x00090011)]
-    extra = shared_tag(0x00090012)
-    assert [shared_tag(0x00090010), shared_tag(0x00090011)] == kept
-    assert shared_tag(0x00090010) is kept[0]
-    assert extra == 0x00090012 and shared_tag(0x00090012) is not extra
-    assert len(datasets.SHARED_TAGS) == 2
+def test_set_element_dict_replaces_every_element() -> None:
+    ds = new_dataset(_patient_name("Doe^Jane"))
+    replacement = {BaseTag(0x00100020): DataElement(0x00100020, "LO", "ID-2")}
+    set_element_dict(ds, replacement)
+    assert "PatientName" not in ds and ds.PatientID == "ID-2"
+    assert element_dict(ds) is replacement
+    assert ds == Dataset(replacement)

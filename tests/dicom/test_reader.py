@@ -21,7 +21,7 @@ from pydicom.uid import (
 
 from qrscp.convert import UIDSource, to_enhanced, write_part10
 from qrscp.convert.io import DEFER_SIZE, read_source
-from qrscp.convert.reader import parse_explicit_little_endian, read_explicit_little_endian
+from qrscp.dicom.reader import parse_explicit_little_endian, read_explicit_little_endian
 from qrscp.testing.encoding import is_available
 from qrscp.testing.factory import make_series, write_datasets
 from qrscp.testing.files import testdata_files as pydicom_test_files
@@ -192,7 +192,7 @@ def test_implicit_data_set_is_left_to_pydicom() -> None:
 
 
 def test_header_longer_than_the_head_read_is_left_to_pydicom(tmp_path: Path) -> None:
-    from qrscp.convert.reader import HEAD_BYTES
+    from qrscp.dicom.reader import HEAD_BYTES
 
     # A private value larger than the head of the file: without deferral it cannot be read from the head.
     path = _write_series(tmp_path, "CT", ExplicitVRLittleEndian, private_block_bytes=HEAD_BYTES + 1000)[0]

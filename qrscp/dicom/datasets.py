@@ -18,27 +18,6 @@ from pydicom.tag import BaseTag
 
 _Elements = dict[BaseTag, DataElement | RawDataElement]
 
-#: One ``BaseTag`` object per tag value (see :func:`shared_tag`), for at most this many tags.
-_MAX_SHARED_TAGS = 1 << 16
-#: Tag value -> its shared object (read it for speed; add through :func:`shared_tag` only).
-SHARED_TAGS: dict[int, BaseTag] = {}
-
-
-def shared_tag(tag: int) -> BaseTag:
-    """The one ``BaseTag`` object for `tag`, shared by every data set this package reads.
-
-    A look-up in ``Dataset._dict`` whose key is an equal but distinct ``BaseTag`` calls ``BaseTag.__eq__``,
-    a Python method, for every match; with the same object the dict matches by identity in C. The reader
-    keys elements with these objects and the package looks attributes up with them. Beyond
-    ``_MAX_SHARED_TAGS`` distinct tags (a flood of odd private tags) new objects are made instead.
-    """
-    shared = SHARED_TAGS.get(tag)
-    if shared is None:
-        shared = BaseTag(tag)
-        if len(SHARED_TAGS) < _MAX_SHARED_TAGS:
-            SHARED_TAGS[tag] = shared
-    return shared
-
 
 def _state_of(instance: Dataset) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The instance state of `instance` and the names of its mutable (per-instance) values."""
@@ -140,3 +119,35 @@ def new_explicit_little_file_dataset(filename: str, elements: _Elements, *, prea
     own["filename"], own["timestamp"], own["preamble"] = filename, timestamp, preamble
     own["file_meta"], own["_read_charset"] = file_meta, character_set
     return dataset
+
+
+def element_dict(ds: Dataset) -> _Elements:
+    """The elements of `ds`, tag -> element, as the data set holds them (pydicom's ``Dataset._dict``).
+
+    Raw elements stay raw: nothing is decoded, unlike ``ds[tag]``, and a look-up with a shared tag
+    (:func:`~qrscp.dicom.tags.shared_tag`) or a plain ``int`` stays in C, unlike ``tag in ds``, which
+    converts its key to a ``Tag`` first. Writing to it bypasses ``Dataset.__setitem__`` (no validation, no
+    labelling of private elements with their creator): for elements read or made by this package.
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+
+    Returns
+    -------
+    dict
+        The data set's own dict (not a copy), in insertion order.
+    """
+    return ds._dict
+
+
+def set_element_dict(ds: Dataset, elements: _Elements) -> None:
+    """Make the dict `elements` (held, not copied) the elements of `ds`, replacing all it had.
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+    elements : dict
+        Tag -> element.
+    """
+    ds._dict = elements

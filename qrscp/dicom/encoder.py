@@ -18,12 +18,12 @@ from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import correct_ambiguous_vr_element, write_data_element
 
-_LONG = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
-_TEXT = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
-                   "UR", "UT"})
+from qrscp.dicom.tags import BYTES_VRS as _BYTES
+from qrscp.dicom.tags import LONG_VRS as _LONG
+from qrscp.dicom.tags import STRUCT_FORMATS as _STRUCT
+from qrscp.dicom.tags import TEXT_VRS as _TEXT
+
 _CHARSET_TEXT = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})
-_STRUCT = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d", "SV": "q", "UV": "Q"}
-_BYTES = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
 _SPECIFIC_CHARACTER_SET = 0x00080005
 _ITEM = b"\xfe\xff\x00\xe0\xff\xff\xff\xff"
 _ITEM_END = b"\xfe\xff\x0d\xe0\x00\x00\x00\x00"

@@ -19,14 +19,12 @@ from dataclasses import dataclass
 from pydicom.datadict import dictionary_VR
 from pydicom.uid import UID
 
-#: Explicit VRs whose length field is 4 bytes after 2 reserved bytes (PS3.5 7.1.2).
-_LONG_LENGTH_VRS = frozenset(
-    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-)
-_UNDEFINED_LENGTH = 0xFFFFFFFF
-_ITEM = 0xFFFEE000
-_ITEM_DELIMITATION = 0xFFFEE00D
-_SEQUENCE_DELIMITATION = 0xFFFEE0DD
+from qrscp.dicom.tags import ITEM as _ITEM
+from qrscp.dicom.tags import ITEM_END as _ITEM_DELIMITATION
+from qrscp.dicom.tags import LONG_VR_BYTES as _LONG_LENGTH_VRS
+from qrscp.dicom.tags import SEQUENCE_END as _SEQUENCE_DELIMITATION
+from qrscp.dicom.tags import UNDEFINED_LENGTH as _UNDEFINED_LENGTH
+
 _PIXEL_DATA = 0x7FE00010
 #: Deeper nesting than this is treated as hostile input, not as a real IOD. Real SR content trees
 #: can go a few dozen levels deep; a thousand levels would exhaust pydicom's recursion.
