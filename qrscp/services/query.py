@@ -10,7 +10,7 @@ identifiers in :mod:`qrscp.services.find_response`, the SQL in :mod:`qrscp.index
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
@@ -23,6 +23,7 @@ from qrscp.index.keys import KEYS_BY_KEYWORD, UNIQUE_KEY_FOR_LEVEL, depth, level
 from qrscp.index.values import sequence_from_json
 from qrscp.services.find_plan import FindPlan, key_column, key_label, plan_find
 from qrscp.services.find_response import build_response
+from qrscp.services.protocols import ViewEnsurer
 from qrscp.services.query_request import QueryError, key_value, request_level
 from qrscp.status import Status
 from qrscp.uids import (
@@ -65,7 +66,7 @@ class FindResults:
     caller can answer Pending ``FF01`` instead of ``FF00`` (PS3.4 C.4.1.1.4) when it is not empty.
     """
 
-    def __init__(self, matches: Iterator[Dataset], unsupported_keys: Sequence[str]) -> None:
+    def __init__(self, matches: Iterator[Dataset], unsupported_keys: Iterable[str]) -> None:
         self._matches = matches
         self.unsupported_keys = tuple(unsupported_keys)
 
@@ -83,13 +84,15 @@ class QueryService:
         ``query.max_matches``.
     sessions : sessionmaker
         Sessions of the index.
-    view_builder : object, optional
+    view_builder : qrscp.services.protocols.ViewEnsurer, optional
         Anything with ``ensure(session_or_none, identifier, view)``; called before a query or retrieve
         of the CLASSIC or ENHANCED view so that the view exists (we pass None: the builder commits with
         its own sessions before we read).
     """
 
-    def __init__(self, config: Config, sessions: sessionmaker[Session], view_builder=None) -> None:
+    def __init__(
+        self, config: Config, sessions: sessionmaker[Session], view_builder: ViewEnsurer | None = None
+    ) -> None:
         self.config = config
         self.sessions = sessions
         self.view_builder = view_builder

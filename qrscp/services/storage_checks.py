@@ -17,9 +17,8 @@ from pydicom.dataset import Dataset
 from pydicom.filereader import read_dataset
 from pydicom.tag import BaseTag
 
-from qrscp.convert.reader import parse_explicit_little_endian
-from qrscp.status import Status
-from qrscp.store.structure import (
+from qrscp.dicom.reader import parse_explicit_little_endian
+from qrscp.dicom.structure import (
     MalformedDataset,
     check_structure,
     deflate,
@@ -27,6 +26,7 @@ from qrscp.store.structure import (
     inflate,
     leading_file_meta_length,
 )
+from qrscp.status import Status
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from qrscp.index import view_records
 from qrscp.services.storage import encode_dataset
 from qrscp.services.views.generation import VIEW_SOURCE_AE_TITLE, GenerationMaker, earlier_generations
-from qrscp.store.part10 import make_file_meta
+from qrscp.dicom.part10 import make_file_meta
 from qrscp.uids import View
 
 LOGGER = logging.getLogger(__name__)
