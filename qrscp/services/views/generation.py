@@ -22,6 +22,7 @@ from qrscp.convert import ReferenceMapping, ReferenceTarget, UIDSource, read_sou
 from qrscp.index import view_records
 from qrscp.index.models import ConversionRecord, Instance
 from qrscp.services.views.plan import CONVERTED, REWRITTEN, UNCHANGED, ViewPlan, enhanced_frame_sources, plan_view
+from qrscp.store.filestore import FileStore
 from qrscp.uids import ENHANCED_TO_CLASSIC, View
 
 LOGGER = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class GenerationMaker:
         Where the originals are read.
     """
 
-    def __init__(self, uids: UIDSource, file_store: Any) -> None:
+    def __init__(self, uids: UIDSource, file_store: FileStore) -> None:
         self.uids = uids
         self.file_store = file_store
 
@@ -103,7 +104,7 @@ class GenerationMaker:
         self,
         view: View,
         originals: Sequence[Instance],
-        mapping: Any,
+        mapping: ReferenceMapping,
         mapped_before: set[str],
         earlier_enhanced: Sequence[Instance] = (),
     ) -> Generation:
@@ -181,7 +182,7 @@ class GenerationMaker:
         plan: ViewPlan,
         headers: dict[str, Dataset],
         rows: dict[str, Instance],
-        mapping: Any,
+        mapping: ReferenceMapping,
         generation: Generation,
         fates: dict[str, str],
     ) -> None:
@@ -208,7 +209,7 @@ class GenerationMaker:
         plan: ViewPlan,
         headers: dict[str, Dataset],
         rows: dict[str, Instance],
-        mapping: Any,
+        mapping: ReferenceMapping,
         generation: Generation,
         fates: dict[str, str],
     ) -> None:
@@ -251,7 +252,7 @@ class GenerationMaker:
             transfer_syntax_uid=_transfer_syntax_of(conversion.dataset, None),
         )
 
-    def _rewrite_all(self, view: View, originals: dict[str, Dataset | None], mapping: Any) -> dict[str, Dataset]:
+    def _rewrite_all(self, view: View, originals: dict[str, Dataset | None], mapping: ReferenceMapping) -> dict[str, Dataset]:
         """Rewrite the closure; first pass(es) learn each new identity, the last pass uses them all.
 
         A rewritten instance's new UIDs depend only on its own UIDs (UIDSource), so rewriting again with a
