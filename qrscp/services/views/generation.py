@@ -146,16 +146,14 @@ class GenerationMaker:
             superseded=[uid for uid in superseding if uid in headers and uid not in mapped_before],
             group_for_enhanced=convert.group_for_enhanced,
         )
-        generation = Generation(plan)
-        fates = dict(plan.fates)
+        generation = Generation(plan, fates=dict(plan.fates))
         for uid in rows:
-            fates.setdefault(uid, UNCHANGED)  # unreadable: shown as received
-        self._convert(view, plan, headers, rows, mapping, generation, fates)
-        self._rewrite(view, plan, headers, rows, mapping, generation, fates)
+            generation.fates.setdefault(uid, UNCHANGED)  # unreadable: shown as received
+        self._convert(view, generation, headers, rows, mapping)
+        self._rewrite(view, generation, headers, rows, mapping)
         for output in generation.outputs:
             if "QueryRetrieveView" not in output.dataset:
                 output.dataset.QueryRetrieveView = view.value
-        generation.fates = fates
         return generation
 
     def _superseding(self, view: View, headers: dict[str, Dataset], earlier_enhanced: Sequence[Instance]) -> dict[str, Any]:
@@ -179,15 +177,13 @@ class GenerationMaker:
     def _convert(
         self,
         view: View,
-        plan: ViewPlan,
+        generation: Generation,
         headers: dict[str, Dataset],
         rows: dict[str, Instance],
         mapping: ReferenceMapping,
-        generation: Generation,
-        fates: dict[str, str],
     ) -> None:
         """Step 1: run the engine on every group of the plan; a failing group is shown unchanged."""
-        for group in plan.conversions:
+        for group in generation.plan.conversions:
             sources = [headers[uid] for uid in group]
             try:
                 if view is View.ENHANCED:
@@ -197,7 +193,7 @@ class GenerationMaker:
             except Exception:  # noqa: BLE001 - one bad group must not block the patient's view
                 LOGGER.exception("view %s: conversion of %s failed; shown unchanged", view.value, ", ".join(group))
                 for uid in group:
-                    fates[uid] = UNCHANGED
+                    generation.fates[uid] = UNCHANGED
                 continue
             for conversion in conversions:
                 mapping.add_conversion(conversion)
@@ -206,15 +202,13 @@ class GenerationMaker:
     def _rewrite(
         self,
         view: View,
-        plan: ViewPlan,
+        generation: Generation,
         headers: dict[str, Dataset],
         rows: dict[str, Instance],
         mapping: ReferenceMapping,
-        generation: Generation,
-        fates: dict[str, str],
     ) -> None:
         """Step 2: rewrites, with the mapping completed until every rewritten instance's new identity is known."""
-        to_rewrite = [uid for uid in plan.rewritten if fates.get(uid) == REWRITTEN]
+        to_rewrite = [uid for uid in generation.plan.rewritten if generation.fates.get(uid) == REWRITTEN]
         if not to_rewrite:
             return
         originals_full = {uid: headers[uid] for uid in to_rewrite}
@@ -222,7 +216,7 @@ class GenerationMaker:
         for uid in to_rewrite:
             ds = rewritten.get(uid)
             if ds is None:
-                fates[uid] = UNCHANGED
+                generation.fates[uid] = UNCHANGED
                 continue
             generation.outputs.append(
                 Output(
