@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from qrscp.dicom.part10 import make_file_meta
 from qrscp.index import view_records
 from qrscp.services.storage import encode_dataset
 from qrscp.services.views.generation import VIEW_SOURCE_AE_TITLE, GenerationMaker, earlier_generations
-from qrscp.dicom.part10 import make_file_meta
 from qrscp.store.filestore import FileStore
 from qrscp.uids import View
 
