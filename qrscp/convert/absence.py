@@ -16,6 +16,8 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
 
+from qrscp.dicom.datasets import element_dict, set_element_dict
+
 #: Private Creator of the block that lists the attributes a source image lacked.
 ABSENT_CREATOR = "QRSCP ABSENT ATTRIBUTES"
 _GROUP = 0x0009
@@ -25,7 +27,7 @@ EMPTY = b"\x00<empty>"
 
 def presence_key(ds: Dataset, tag: int, key: bytes | None) -> bytes | None:
     """`key` (a value key), or :data:`EMPTY` when `tag` is present in `ds` with no value."""
-    if key is None and tag in ds._dict:
+    if key is None and tag in element_dict(ds):
         return EMPTY
     return key
 
@@ -40,7 +42,7 @@ def _creator_text(elem: DataElement | RawDataElement) -> str:
 def _block(item: Dataset) -> int | None:
     """The element number of our Private Creator in `item` (0x10..0xFF), or None."""
     for slot in range(0x10, 0x100):
-        elem = item._dict.get(BaseTag(_GROUP << 16 | slot))
+        elem = element_dict(item).get(BaseTag(_GROUP << 16 | slot))
         if elem is not None and _creator_text(elem) == ABSENT_CREATOR:
             return slot
     return None
@@ -53,11 +55,11 @@ def mark_absent(item: Dataset, tags: Iterable[int]) -> None:
         return
     slot = _block(item)
     if slot is None:
-        slot = next(s for s in range(0x10, 0x100) if BaseTag(_GROUP << 16 | s) not in item._dict)
-        item._dict[BaseTag(_GROUP << 16 | slot)] = DataElement(BaseTag(_GROUP << 16 | slot), "LO", ABSENT_CREATOR)
+        slot = next(s for s in range(0x10, 0x100) if BaseTag(_GROUP << 16 | s) not in element_dict(item))
+        element_dict(item)[BaseTag(_GROUP << 16 | slot)] = DataElement(BaseTag(_GROUP << 16 | slot), "LO", ABSENT_CREATOR)
     tag = BaseTag(_GROUP << 16 | slot << 8 | 0x01)
-    item._dict[tag] = DataElement(tag, "AT", [Tag(t) for t in wanted])
-    item._dict = {t: item._dict[t] for t in sorted(item._dict, key=int)}
+    element_dict(item)[tag] = DataElement(tag, "AT", [Tag(t) for t in wanted])
+    set_element_dict(item, {t: element_dict(item)[t] for t in sorted(element_dict(item), key=int)})
 
 
 def absent_tags(item: Dataset) -> list[int]:
@@ -65,7 +67,7 @@ def absent_tags(item: Dataset) -> list[int]:
     slot = _block(item)
     if slot is None:
         return []
-    elem = item._dict.get(BaseTag(_GROUP << 16 | slot << 8 | 0x01))
+    elem = element_dict(item).get(BaseTag(_GROUP << 16 | slot << 8 | 0x01))
     if elem is None:
         return []
     if type(elem) is RawDataElement and elem.VR in (None, "UN", "AT") and elem.value is not None:

@@ -29,6 +29,7 @@ from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
 from qrscp import uids as sop
+from qrscp.dicom.datasets import element_dict
 
 #: Type 1/1C top-level attributes of the Legacy Converted Enhanced CT/MR/PET IODs that no Mandatory
 #: module has as Type 2 and that the classic CT/MR/PET IOD does not require either (generated from
@@ -151,7 +152,7 @@ def nested_items(ds: Dataset, keyword: str, depth: int = 0) -> list[Dataset]:
     found: list[Dataset] = []
     if not _nested(ds, keyword):
         return found
-    for raw in list(ds._dict.values()):
+    for raw in list(element_dict(ds).values()):
         if raw.VR == "SQ" or (raw.VR is None and _is_sequence(raw.tag)) or raw.VR == "UN":
             try:
                 items = ds[raw.tag].value
@@ -169,7 +170,7 @@ def _nested(ds: Dataset, keyword: str, depth: int = 0) -> bool:
     the tag's bytes, a superset: decoding every vendor sequence of every frame would cost more)."""
     tag = Tag(keyword)
     needle = struct.pack("<HH", tag.group, tag.element)
-    for raw in ds._dict.values():
+    for raw in element_dict(ds).values():
         if raw.VR != "SQ" and not (raw.VR is None and _is_sequence(raw.tag)):
             continue
         if type(raw) is RawDataElement and raw.value is not None and raw.is_little_endian:

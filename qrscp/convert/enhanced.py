@@ -40,7 +40,8 @@ from qrscp.convert.common import (
     file_meta_for,
 )
 from qrscp.convert.conditions import allowed_at_top, incomplete_modules, nested_items, nested_macro_items
-from qrscp.convert.datasets import new_dataset, shared_tag
+from qrscp.dicom.datasets import element_dict, new_dataset, set_element_dict
+from qrscp.dicom.tags import shared_tag
 from qrscp.convert.functional_groups import (
     CONSUMED_KEYWORDS,
     MACRO_INPUT_TAGS,
@@ -216,7 +217,7 @@ def convert_group(
     # 3. place every source attribute.
     all_tags: set[int] = set()
     for ds in frames:
-        all_tags.update(map(int, ds._dict))  # plain ints: see attrs.value_keys
+        all_tags.update(map(int, element_dict(ds)))  # plain ints: see attrs.value_keys
     # Attributes the conversion adds although no source has them need an "absent" marker too.
     all_tags.update(map(int, CONSUMED_TAGS | (GENERATED_TAGS - _NOT_COPIED)))
     unassigned_shared = new_dataset()
@@ -247,13 +248,13 @@ def convert_group(
         shared = len(set(keys)) == 1
         if shared and keyword in top_level_keywords and tag.group % 2 == 0 and allowed_at_top(
                 keyword, keys[0] == EMPTY, [shared_item, *per_frame_items]):
-            if tag not in top._dict:
+            if tag not in element_dict(top):
                 attrs.add_moved(top, _first_element(frames, tag))
             continue
         _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, absent, markers=False)
 
     for keyword in incomplete_modules(top):  # a module complete or absent: the rest goes Unassigned
-        attrs.add_moved(unassigned_shared, top._dict.pop(Tag(keyword)))
+        attrs.add_moved(unassigned_shared, element_dict(top).pop(Tag(keyword)))
     _add_private_creators(frames, unassigned_shared, unassigned_per_frame)
     for keyword in TYPE2_MANDATORY[target_class]:
         if keyword not in top:
@@ -290,9 +291,9 @@ def convert_group(
 
 def _sort_elements(item: Dataset) -> None:
     """Keep the elements of `item` in tag order (``Dataset.keys()`` gives them in insertion order)."""
-    elements = item._dict
+    elements = element_dict(item)
     # int keys: BaseTag's comparisons are Python methods
-    item._dict = {tag: elements[tag] for tag in sorted(elements, key=int)}
+    set_element_dict(item, {tag: elements[tag] for tag in sorted(elements, key=int)})
 
 
 #: Bits Stored that the enhanced image modules allow (PS3.3 C.8.15.2: CT 12 or 16; C.8.22.3: PET 16).
@@ -316,7 +317,7 @@ def _set_bits_stored(top: Dataset, frames: Sequence[Dataset], plan: PixelPlan, t
             or attrs.unsigned(first, "BitsAllocated", 0) != 16:
         for keyword in ("BitsStored", "HighBit"):
             tag = attrs.keyword_tag(keyword)
-            if tag in first._dict:
+            if tag in element_dict(first):
                 attrs.put(top, attrs.reusable_element(first, tag))
         return
     signed = attrs.unsigned(first, "PixelRepresentation", 0) == 1
@@ -348,7 +349,7 @@ def _clear_embedded_overlays(frames: Sequence[Dataset], plan: PixelPlan) -> None
 
 def _first_element(frames: Sequence[Dataset], tag: BaseTag) -> DataElement:
     for ds in frames:
-        if tag in ds._dict:
+        if tag in element_dict(ds):
             return attrs.reusable_element(ds, tag)
     raise KeyError(tag)
 
@@ -370,7 +371,7 @@ def _place_unassigned(tag: BaseTag, frames: Sequence[Dataset], keys: list[bytes 
             attrs.add_moved(shared, _first_element(frames, tag))
         return
     for index, (ds, item) in enumerate(zip(frames, per_frame)):
-        if tag in ds._dict:
+        if tag in element_dict(ds):
             if not only_absent:
                 attrs.add_moved(item, attrs.reusable_element(ds, tag))
         elif markers:
@@ -397,12 +398,12 @@ def _vr_of(frames: Sequence[Dataset], tag: BaseTag) -> str:
 def _add_private_creators(frames: Sequence[Dataset], shared: Dataset, per_frame: list[Dataset]) -> None:
     """Each Unassigned item carries the Private Creator of every private element in it (C.7.6.16.2.FG)."""
     for ds, item in [(frames[0], shared), *zip(frames, per_frame)]:
-        elements = item._dict
+        elements = element_dict(item)
         creators = {tag & 0xFFFF0000 | (tag & 0xFF00) >> 8 for tag in elements
                     if tag >> 16 & 1 and tag & 0xFFFF >= 0x1000}
         for creator in sorted(creators):
             creator_tag = shared_tag(creator)
-            if creator_tag not in elements and creator_tag in ds._dict:
+            if creator_tag not in elements and creator_tag in element_dict(ds):
                 attrs.put(item, attrs.reusable_element(ds, creator_tag))
 
 
@@ -473,7 +474,7 @@ def _set_generated(top: Dataset, frames: Sequence[Dataset], modality: str, targe
     for evidence, key in (("ReferencedImageEvidenceSequence", "ReferencedImageSequence"),
                           ("SourceImageEvidenceSequence", "SourceImageSequence")):
         tag = attrs.keyword_tag(key)
-        references = [ref for ds in frames if tag in ds._dict for ref in (ds[tag].value or [])]
+        references = [ref for ds in frames if tag in element_dict(ds) for ref in (ds[tag].value or [])]
         if references:
             setattr(top, evidence, hierarchical_references(references, first, locations))
 
@@ -553,7 +554,7 @@ def _add_nested_evidence(top: Dataset, frames: Sequence[Dataset], locations: dic
     """Referenced Image Evidence also for the images that vendor sequences of the sources reference (they
     are references of this instance, kept in its Unassigned items)."""
     tag = attrs.keyword_tag("ReferencedImageSequence")
-    references = [ref for ds in frames if tag in ds._dict for ref in (ds[tag].value or [])]
+    references = [ref for ds in frames if tag in element_dict(ds) for ref in (ds[tag].value or [])]
     references += [ref for ds in frames for ref in nested_items(ds, "ReferencedImageSequence")]
     if references:
         top.ReferencedImageEvidenceSequence = hierarchical_references(references, frames[0], locations)

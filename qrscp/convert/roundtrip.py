@@ -17,6 +17,7 @@ from pydicom.tag import BaseTag, Tag
 
 from qrscp.convert.absence import EMPTY, presence_key
 from qrscp.convert.attributes import PIXEL_TAGS, is_group_length, is_overlay, value_key
+from qrscp.dicom.datasets import element_dict
 
 _TRAILING_PADDING = 0xFFFCFFFC
 _NUMBER_STRINGS = ("DS", "IS")
@@ -27,7 +28,7 @@ def _little(ds: Dataset) -> bool:
 
 
 def _vr(ds: Dataset, tag: BaseTag) -> str:
-    vr = ds._dict[tag].VR
+    vr = element_dict(ds)[tag].VR
     if vr is None:
         try:
             vr = dictionary_VR(tag)
@@ -55,17 +56,17 @@ def round_trip_differences(original: Dataset, recovered: Dataset, *, overlays: b
     """
     differences = []
     little = (_little(original), _little(recovered))
-    for tag in sorted(set(original._dict) | set(recovered._dict), key=int):
+    for tag in sorted(set(element_dict(original)) | set(element_dict(recovered)), key=int):
         tag = Tag(tag)
         if is_group_length(tag) or tag in PIXEL_TAGS or tag.group == 2 or tag == _TRAILING_PADDING:
             continue
         if not overlays and is_overlay(tag):
             continue
         where = f"{path}{tag}"
-        if tag not in recovered._dict:
+        if tag not in element_dict(recovered):
             differences.append(f"{where} missing")
             continue
-        if tag not in original._dict:
+        if tag not in element_dict(original):
             differences.append(f"{where} added")
             continue
         vr = (_vr(original, tag), _vr(recovered, tag))

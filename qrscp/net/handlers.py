@@ -14,17 +14,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pynetdicom import evt
 
 from qrscp.config import Config
-from qrscp.net import negotiation
-from qrscp.net.amendments import amend, discard, error_comment
+from qrscp.net import negotiation, pynetdicom_ext, sockets
 from qrscp.net.contexts import requested_storage_contexts
 from qrscp.net.logs import peer_label
-from qrscp.net.transfer import enable_stored_sending, handle_connection_open
-from qrscp.services.query import QueryError
-from qrscp.services.retrieve import RetrieveError, RetrieveService
+from qrscp.net.pynetdicom_ext.amendments import amend, discard, error_comment
+from qrscp.services.query import QueryError, QueryService
+from qrscp.services.retrieve import RetrieveError, RetrieveService, StoredInstance
+from qrscp.services.storage import StorageService
 from qrscp.status import Status
 from qrscp.uids import View
 
@@ -67,8 +68,8 @@ class ArchiveServices:
     """What the handlers use: configuration and the services (storage, query, retrieve)."""
 
     config: Config
-    storage: Any  # qrscp.services.storage.StorageService
-    query: Any  # qrscp.services.query.QueryService
+    storage: StorageService
+    query: QueryService
     retrieve: RetrieveService
     in_flight: InFlightStores = field(default_factory=InFlightStores)
 
@@ -281,7 +282,20 @@ def _sub_operations(
             yield Status.CANCEL, None
             return
         log.sub_operations += 1
-        yield Status.PENDING, services.retrieve.dataset_for(location, information_model=model)
+        dataset = services.retrieve.dataset_for(location, information_model=model)
+        if isinstance(dataset, StoredInstance) and not pynetdicom_ext.active():
+            dataset = _decoded(dataset, log)
+        yield Status.PENDING, dataset
+
+
+def _decoded(instance: StoredInstance, log: _RetrieveLog) -> Dataset | str:
+    """The stored file decoded, for plain pynetdicom (it sends decoded datasets only); an unreadable file
+    gives a string, which pynetdicom counts as a failed sub-operation."""
+    try:
+        return dcmread(instance.stored_path)
+    except Exception as exc:  # a missing or damaged file fails its sub-operation, not the request
+        logger.warning("%s: %s: cannot read %s (%s)", log.label, log.service, instance.stored_path, exc)
+        return str(instance.stored_path)
 
 
 def handle_move(event: Any, services: ArchiveServices) -> Iterator[Any]:
@@ -329,7 +343,7 @@ def handle_move(event: Any, services: ArchiveServices) -> Iterator[Any]:
 def handle_get(event: Any, services: ArchiveServices) -> Iterator[Any]:
     """EVT_C_GET: one C-STORE sub-operation per located instance on the same association."""
     log = _RetrieveLog("C-GET", event)
-    enable_stored_sending(event.assoc)
+    pynetdicom_ext.enable_stored_sending(event.assoc)
     try:
         locations = _locate(event, services, log)
     except Exception as exc:
@@ -351,4 +365,6 @@ def handle_get(event: Any, services: ArchiveServices) -> Iterator[Any]:
 
 def sub_association_handlers(move_originator: str) -> list[Any]:
     """Handlers bound to each C-MOVE sub-association: TCP_NODELAY, stored-file sending, originator."""
-    return [(evt.EVT_CONN_OPEN, handle_connection_open, [move_originator])]
+    return [(evt.EVT_CONN_OPEN, sockets.handle_connection_open)] + pynetdicom_ext.sub_association_handlers(
+        move_originator
+    )

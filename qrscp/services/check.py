@@ -27,6 +27,7 @@ from qrscp.convert import ENHANCED, OVERLAY_GSPS, UIDSource, read_source, to_cla
 from qrscp.convert.classic import is_convertible_enhanced
 from qrscp.convert.grouping import classic_refusal
 from qrscp.convert.roundtrip import round_trip_differences
+from qrscp.dicom.datasets import element_dict
 from qrscp.services import validation
 
 logger = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ def _empty_in_all(datasets: Sequence[Dataset]) -> set[str]:
     """Keywords every dataset has with no value."""
     sets = []
     for ds in datasets:  # top level, from the raw lengths: nothing decoded
-        sets.append({keyword_for_tag(tag) for tag, elem in ds._dict.items()
+        sets.append({keyword_for_tag(tag) for tag, elem in element_dict(ds).items()
                      if (elem.length == 0 if type(elem) is RawDataElement else elem.VR != "SQ" and elem.is_empty)})
     return set.intersection(*sets) - {""} if sets else set()
 

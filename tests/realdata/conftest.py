@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qrscp.convert.cli import input_files
+from qrscp.cli.convert import input_files
 
 _REPOSITORY = Path(__file__).resolve().parents[2]
 #: Series left unconverted, with the reason, for the report (kept in the pytest config's stash).
