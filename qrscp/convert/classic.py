@@ -51,7 +51,7 @@ from qrscp.convert.common import (
 )
 from qrscp.convert.conditions import apply_classic_conditions
 from qrscp.dicom.datasets import element_dict, new_dataset
-from qrscp.convert.enhanced import ENHANCED_ONLY_KEYWORDS
+from qrscp.convert.generated import ENHANCED_ONLY_KEYWORDS
 from qrscp.convert.functional_groups import (
     FRAME_TYPE_SEQUENCE,
     MACRO_ATTRIBUTES,

@@ -5,14 +5,15 @@ Placement of each source attribute (decided by comparing values across the frame
 1. attributes the IOD places in a functional group (pixel spacing, position, orientation, window,
    rescale, references, anatomy, irradiation event) go to that group: Shared when every frame has the
    same item, Per-Frame otherwise;
-2. attributes of the IOD's top-level modules whose value is the same in every frame stay top level;
+2. attributes of both IODs' top-level modules whose value is the same in every frame stay top level,
+   where the conditions of the new place allow (:mod:`qrscp.convert.conditions`);
 3. every other attribute, private ones with their creators, goes to the Unassigned Shared item when all
-   frames agree, else to each frame's Unassigned Per-Frame item;
+   frames agree, else to each frame's Unassigned Per-Frame item (:mod:`qrscp.convert.placement`);
 4. attributes whose top-level value the conversion replaces (Instance Number, Series Instance UID,
-   Series Date/Time, Image Type, Contributing Equipment, ...), or that a functional group cannot carry
-   verbatim, keep their original value in the Unassigned items (notes 3 and 4 of C.7.6.16.2.FG), so that
-   :func:`qrscp.convert.classic.to_classic` recovers the original instances exactly. An empty element in
-   an Unassigned item records that the source lacked the attribute.
+   Series Date/Time, Image Type, Contributing Equipment, ...: :mod:`qrscp.convert.generated`), or that a
+   functional group cannot carry verbatim, keep their original value in the Unassigned items (notes 3
+   and 4 of C.7.6.16.2.FG), so that :func:`qrscp.convert.classic.to_classic` recovers the original
+   instances exactly; what a source lacked is recorded as absent (:mod:`qrscp.convert.absence`).
 
 Overlay, Curve, Graphic Annotation and Concatenation attributes are removed; overlays move to a GSPS
 (:mod:`qrscp.convert.overlays`). Source values are never validated: invalid ones are carried over unchanged.
@@ -20,40 +21,22 @@ Overlay, Curve, Graphic Annotation and Concatenation attributes are removed; ove
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 
-from pydicom.datadict import dictionary_VR, keyword_for_tag
-from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
-from pydicom.tag import BaseTag, Tag
+from pydicom.tag import Tag
 from pydicom.uid import ExplicitVRLittleEndian
 
 from qrscp import uids as sop
 from qrscp.convert import attributes as attrs
-from qrscp.convert.absence import EMPTY, mark_absent, presence_key
-from qrscp.convert.common import (
-    LEGACY_FROM_CLASSIC,
-    contributing_equipment,
-    derived_timestamp,
-    earliest,
-    file_meta_for,
-)
-from qrscp.convert.conditions import allowed_at_top, incomplete_modules, nested_items, nested_macro_items
-from qrscp.dicom.datasets import element_dict, new_dataset, set_element_dict
-from qrscp.dicom.tags import shared_tag
-from qrscp.convert.functional_groups import (
-    CONSUMED_KEYWORDS,
-    MACRO_INPUT_TAGS,
-    PER_FRAME_ONLY,
-    build_macro,
-    flattened_keys,
-    macro_keyword,
-)
+from qrscp.convert.common import derived_timestamp, file_meta_for
+from qrscp.convert.conditions import nested_macro_items
+from qrscp.convert.functional_groups import MACRO_INPUT_TAGS, PER_FRAME_ONLY, build_macro, macro_keyword
+from qrscp.convert.generated import add_nested_evidence, hierarchical_references, set_generated
 from qrscp.convert.grouping import group_for_enhanced
-from qrscp.convert.iod_tables import TOP_LEVEL, TYPE2_MANDATORY
+from qrscp.convert.iod_tables import TOP_LEVEL
 from qrscp.convert.model import ENHANCED, Conversion, FrameSource
-from qrscp.convert.overlays import overlay_groups_kept
+from qrscp.convert.placement import place_attributes
 from qrscp.convert.pixels import (
     FramePixels,
     PixelPlan,
@@ -65,30 +48,11 @@ from qrscp.convert.pixels import (
     widen_native_frame,
 )
 from qrscp.convert.uids import UIDSource
+from qrscp.dicom.datasets import element_dict, new_dataset, set_element_dict
 from qrscp.uids import View
 
 MODALITY_OF = {sop.CT_IMAGE_STORAGE: "CT", sop.MR_IMAGE_STORAGE: "MR", sop.PET_IMAGE_STORAGE: "PT"}
 
-#: Top-level attributes whose value the conversion sets (the original goes to the Unassigned items
-#: when it differs). SOP Class/Instance UIDs are recorded in the Conversion Source Attributes instead.
-GENERATED_KEYWORDS = (
-    "SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID", "InstanceNumber", "SeriesDate", "SeriesTime",
-    "ContentDate", "ContentTime", "InstanceCreationDate", "InstanceCreationTime", "ImageType",
-    "ContributingEquipmentSequence", "QueryRetrieveView", "NumberOfFrames", "PixelPresentation",
-    "VolumetricProperties", "VolumeBasedCalculationTechnique", "ContentQualification", "PresentationLUTShape",
-    "BurnedInAnnotation", "LossyImageCompression", "LossyImageCompressionMethod", "LossyImageCompressionRatio",
-    "BitsStored", "HighBit", "AcquisitionContextSequence",
-    "ReferencedImageEvidenceSequence", "SourceImageEvidenceSequence", "ReferencedPresentationStateSequence",
-    "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence", "ConversionSourceAttributesSequence",
-)
-GENERATED_TAGS = frozenset(int(Tag(k)) for k in GENERATED_KEYWORDS)
-#: Generated attributes that a recovered classic image never takes from the enhanced top level.
-ENHANCED_ONLY_KEYWORDS = tuple(k for k in GENERATED_KEYWORDS if k not in (
-    "SeriesDate", "SeriesTime", "ContentDate", "ContentTime", "InstanceCreationDate", "InstanceCreationTime",
-    "BurnedInAnnotation", "LossyImageCompression", "LossyImageCompressionMethod", "LossyImageCompressionRatio",
-    "BitsStored", "HighBit"))
-CONSUMED_TAGS = frozenset(int(Tag(k)) for k in CONSUMED_KEYWORDS)
-_NOT_COPIED = frozenset(int(Tag(k)) for k in ("SOPInstanceUID", "SOPClassUID"))
 
 
 def to_enhanced(
@@ -166,18 +130,55 @@ def convert_group(
     sop_class = str(first.SOPClassUID)
     modality = MODALITY_OF[sop_class]
     target_class = sop.CLASSIC_TO_LEGACY_CONVERTED[sop_class]
-    # Top level: what both IODs put there (an attribute the classic IOD lacks would not come back).
-    top_level_keywords = TOP_LEVEL[target_class] & TOP_LEVEL[sop_class]
-    n = len(frames)
     source_uids = [attrs.text(ds, "SOPInstanceUID") for ds in frames]
     original_series = sorted({attrs.text(ds, "SeriesInstanceUID") for ds in frames})
     new_uid = uids.derive(view, "instance", source_uids)
-    new_series = uids.derive(view, "series", original_series)
     little = [(getattr(ds, "original_encoding", None) or (None, None))[1] is True for ds in frames]
     frame_keys = [attrs.value_keys(ds, le) for ds, le in zip(frames, little)]
 
-    # 1. functional groups: shared when the attributes a macro is made of are equal in every frame
-    #    (then built once), else built per frame.
+    # 1. functional groups
+    shared_item, per_frame_items, frame_type_items, nested_macros = _functional_groups(frames, frame_keys, modality)
+
+    # 2. top-level values the conversion generates.
+    top = new_dataset()
+    timestamp = derived_timestamp(frames)
+    plan = plan_for([(ds, 0) for ds in frames])
+    _clear_embedded_overlays(frames, plan)
+    set_generated(top, frames, target_class=target_class, new_uid=new_uid,
+                  new_series=uids.derive(view, "series", original_series), instance_number=instance_number,
+                  view=view, timestamp=timestamp, plan=plan, frame_types=frame_type_items, locations=locations or {})
+    _set_bits_stored(top, frames, plan, target_class)
+    if "ReferencedImageSequence" in nested_macros:
+        add_nested_evidence(top, frames, locations or {})
+
+    # 3. place every source attribute; top level: what both IODs put there (an attribute the classic IOD
+    #    lacks would not come back).
+    unassigned_shared, unassigned_per_frame = place_attributes(
+        frames, frame_keys, top, shared_item, per_frame_items, TOP_LEVEL[target_class] & TOP_LEVEL[sop_class],
+        target_class)
+    _attach_unassigned(shared_item, per_frame_items, unassigned_shared, unassigned_per_frame)
+    top.SharedFunctionalGroupsSequence = [shared_item]
+    top.PerFrameFunctionalGroupsSequence = per_frame_items
+    top.file_meta = file_meta_for(top, plan.transfer_syntax)
+    if materialize_pixels:
+        attach_pixel_data(top, plan)
+    return Conversion(
+        dataset=top,
+        sources=[FrameSource(uid, None, sop_class) for uid in source_uids],
+        frame_map={(uid, None): (new_uid, i + 1) for i, uid in enumerate(source_uids)},
+        kind=ENHANCED,
+        pixel_plan=plan,
+    )
+
+
+def _functional_groups(frames: Sequence[Dataset], frame_keys: list[dict],
+                       modality: str) -> tuple[Dataset, list[Dataset], list[Dataset], list[str]]:
+    """(Shared item, Per-Frame items, each frame's Frame Type item, macros added for nested content).
+
+    A macro is shared when the attributes it is made of are equal in every frame (then built once),
+    else built per frame.
+    """
+    first, n = frames[0], len(frames)
     shared_item, per_frame_items = new_dataset(), [new_dataset() for _ in frames]
     frame_type_items: list[Dataset] = []
     for name, input_tags in MACRO_INPUT_TAGS.items():
@@ -202,68 +203,11 @@ def convert_group(
     for keyword in nested_macros:
         for item in per_frame_items:  # per frame: in the Shared item it would call for evidence
             item.add(attrs.empty_element(Tag(keyword), "SQ"))
+    return shared_item, per_frame_items, frame_type_items, nested_macros
 
-    # 2. top-level values the conversion generates.
-    top = new_dataset()
-    timestamp = derived_timestamp(frames)
-    plan = plan_for([(ds, 0) for ds in frames])
-    _clear_embedded_overlays(frames, plan)
-    _set_generated(top, frames, modality, target_class, new_uid, new_series, instance_number, view,
-                   timestamp, plan, frame_type_items, locations or {})
-    _set_bits_stored(top, frames, plan, target_class)
-    if "ReferencedImageSequence" in nested_macros:
-        _add_nested_evidence(top, frames, locations or {})
 
-    # 3. place every source attribute.
-    all_tags: set[int] = set()
-    for ds in frames:
-        all_tags.update(map(int, element_dict(ds)))  # plain ints: see attrs.value_keys
-    # Attributes the conversion adds although no source has them need an "absent" marker too.
-    all_tags.update(map(int, CONSUMED_TAGS | (GENERATED_TAGS - _NOT_COPIED)))
-    unassigned_shared = new_dataset()
-    unassigned_per_frame = [new_dataset() for _ in frames]
-    absent: dict[int, set[int]] = {}  # Unassigned item (-1: shared, else frame index) -> tags the source lacked
-    shared_recovered = flattened_keys([shared_item])
-    per_frame_recovered = [flattened_keys([item]) for item in per_frame_items]
-
-    kept_overlays = overlay_groups_kept(frames)
-    for int_tag in sorted(all_tags):
-        tag = shared_tag(int_tag)
-        if tag in _NOT_COPIED or (attrs.is_removed_for_enhanced(tag) and tag.group not in kept_overlays):
-            continue
-        keys = [presence_key(ds, int_tag, fk.get(int_tag)) for ds, fk in zip(frames, frame_keys)]
-        if tag in GENERATED_TAGS or tag in CONSUMED_TAGS:
-            if tag in GENERATED_TAGS:
-                keyword = keyword_for_tag(tag)
-                kept = None if keyword in ENHANCED_ONLY_KEYWORDS else presence_key(top, int_tag, attrs.value_key(top, tag))
-                recovered = [kept] * n
-            else:
-                shared_key = shared_recovered.get(int_tag)
-                recovered = [flat[int_tag] if int_tag in flat else shared_key for flat in per_frame_recovered]
-            if keys == recovered:
-                continue
-            _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, absent, markers=True)
-            continue
-        keyword = keyword_for_tag(tag)
-        shared = len(set(keys)) == 1
-        if shared and keyword in top_level_keywords and tag.group % 2 == 0 and allowed_at_top(
-                keyword, keys[0] == EMPTY, [shared_item, *per_frame_items]):
-            if tag not in element_dict(top):
-                attrs.add_moved(top, _first_element(frames, tag))
-            continue
-        _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, absent, markers=False)
-
-    for keyword in incomplete_modules(top):  # a module complete or absent: the rest goes Unassigned
-        attrs.add_moved(unassigned_shared, element_dict(top).pop(Tag(keyword)))
-    _add_private_creators(frames, unassigned_shared, unassigned_per_frame)
-    for keyword in TYPE2_MANDATORY[target_class]:
-        if keyword not in top:
-            tag = Tag(keyword)
-            top.add(attrs.empty_element(tag, dictionary_VR(keyword)))
-            _place_unassigned(tag, frames, [presence_key(ds, int(tag), fk.get(int(tag)))
-                                            for ds, fk in zip(frames, frame_keys)],
-                              unassigned_shared, unassigned_per_frame, absent, markers=True, only_absent=True)
-    _write_absent(absent, unassigned_shared, unassigned_per_frame)
+def _attach_unassigned(shared_item: Dataset, per_frame_items: list[Dataset], unassigned_shared: Dataset,
+                       unassigned_per_frame: list[Dataset]) -> None:
     if len(unassigned_shared):
         shared_item.UnassignedSharedConvertedAttributesSequence = [unassigned_shared]
     # The Unassigned Per-Frame macro is mandatory in every frame's item and dicom3tools checks its
@@ -271,22 +215,8 @@ def convert_group(
     # series, a frame equal to all others) gets the sequence empty rather than absent.
     for item, unassigned in zip(per_frame_items, unassigned_per_frame):
         item.UnassignedPerFrameConvertedAttributesSequence = [unassigned]
-
     for item in (shared_item, *per_frame_items):
         _sort_elements(item)
-    top.SharedFunctionalGroupsSequence = [shared_item]
-    top.PerFrameFunctionalGroupsSequence = per_frame_items
-    top.file_meta = file_meta_for(top, plan.transfer_syntax)
-    if materialize_pixels:
-        attach_pixel_data(top, plan)
-    conversion = Conversion(
-        dataset=top,
-        sources=[FrameSource(uid, None, sop_class) for uid in source_uids],
-        frame_map={(uid, None): (new_uid, i + 1) for i, uid in enumerate(source_uids)},
-        kind=ENHANCED,
-        pixel_plan=plan,
-    )
-    return conversion
 
 
 def _sort_elements(item: Dataset) -> None:
@@ -345,219 +275,6 @@ def _clear_embedded_overlays(frames: Sequence[Dataset], plan: PixelPlan) -> None
             plan.frames[index] = FramePixels(
                 frame.transfer_syntax, False,
                 lambda frame=frame, ds=ds, positions=positions: zero_embedded_bits(ds, bytes(frame.read()), positions))
-
-
-def _first_element(frames: Sequence[Dataset], tag: BaseTag) -> DataElement:
-    for ds in frames:
-        if tag in element_dict(ds):
-            return attrs.reusable_element(ds, tag)
-    raise KeyError(tag)
-
-
-def _place_unassigned(tag: BaseTag, frames: Sequence[Dataset], keys: list[bytes | None], shared: Dataset,
-                      per_frame: list[Dataset], absent: dict[int, set[int]], *, markers: bool,
-                      only_absent: bool = False) -> None:
-    """Put the original element in the Unassigned Shared item when all frames agree, else per frame.
-
-    With `markers`, a frame lacking the attribute gets it recorded as absent (the attribute was replaced
-    or added by the conversion, so its absence must be recorded to be restored): see
-    :mod:`qrscp.convert.absence`. With `only_absent`, frames that have the attribute are left alone.
-    """
-    if len(set(keys)) == 1:
-        if keys[0] is None:
-            if markers:
-                absent.setdefault(-1, set()).add(int(tag))
-        elif not only_absent:
-            attrs.add_moved(shared, _first_element(frames, tag))
-        return
-    for index, (ds, item) in enumerate(zip(frames, per_frame)):
-        if tag in element_dict(ds):
-            if not only_absent:
-                attrs.add_moved(item, attrs.reusable_element(ds, tag))
-        elif markers:
-            absent.setdefault(index, set()).add(int(tag))
-
-
-def _write_absent(absent: dict[int, set[int]], shared: Dataset, per_frame: list[Dataset]) -> None:
-    """Record the absent tags (key -1: the shared item, else the frame index) in the Unassigned items,
-    after the private creators of the sources, whose block numbers they must not take."""
-    for index, tags in absent.items():
-        mark_absent(shared if index < 0 else per_frame[index], tags)
-
-
-def _vr_of(frames: Sequence[Dataset], tag: BaseTag) -> str:
-    for ds in frames:
-        if tag in ds:
-            return ds[tag].VR
-    try:
-        return dictionary_VR(tag)
-    except KeyError:
-        return "UN"
-
-
-def _add_private_creators(frames: Sequence[Dataset], shared: Dataset, per_frame: list[Dataset]) -> None:
-    """Each Unassigned item carries the Private Creator of every private element in it (C.7.6.16.2.FG)."""
-    for ds, item in [(frames[0], shared), *zip(frames, per_frame)]:
-        elements = element_dict(item)
-        creators = {tag & 0xFFFF0000 | (tag & 0xFF00) >> 8 for tag in elements
-                    if tag >> 16 & 1 and tag & 0xFFFF >= 0x1000}
-        for creator in sorted(creators):
-            creator_tag = shared_tag(creator)
-            if creator_tag not in elements and creator_tag in element_dict(ds):
-                attrs.put(item, attrs.reusable_element(ds, creator_tag))
-
-
-def _combined(values: list[str]) -> str:
-    distinct = sorted(set(values))
-    return distinct[0] if len(distinct) == 1 else "MIXED"
-
-
-def _set_generated(top: Dataset, frames: Sequence[Dataset], modality: str, target_class: str, new_uid: str,
-                   new_series: str, instance_number: int, view: str, timestamp: tuple[str, str],
-                   plan: PixelPlan, frame_types: list[Dataset],
-                   locations: dict[str, tuple[str, str]]) -> None:
-    first = frames[0]
-    top.SOPClassUID = target_class
-    top.SOPInstanceUID = new_uid
-    top.SeriesInstanceUID = new_series
-    top.InstanceNumber = str(instance_number)
-    top.QueryRetrieveView = view
-    top.InstanceCreationDate, top.InstanceCreationTime = timestamp
-    series = earliest(frames, "SeriesDate", "SeriesTime")
-    if series is not None:
-        top.SeriesDate = series[0]
-        if series[1]:
-            top.SeriesTime = series[1]
-    content = (earliest(frames, "ContentDate", "ContentTime") or earliest(frames, "AcquisitionDate", "AcquisitionTime")
-               or earliest(frames, "SeriesDate", "SeriesTime") or earliest(frames, "StudyDate", "StudyTime"))
-    if content is not None:
-        top.ContentDate = content[0]
-        top.ContentTime = content[1] or "000000"
-    else:
-        top.ContentDate, top.ContentTime = timestamp
-
-    distinct_types = list({id(ft): ft for ft in frame_types}.values())  # one item for all when shared
-    image_type = [_combined([str(ft.FrameType[i]) for ft in distinct_types]) for i in range(4)]
-    if image_type[3] == "MIXED" and image_type[0] != "MIXED":
-        image_type[3] = "MIXED"
-    top.ImageType = image_type
-    top.PixelPresentation = _combined([str(ft.PixelPresentation) for ft in distinct_types])
-    top.VolumetricProperties = "VOLUME"
-    top.VolumeBasedCalculationTechnique = "NONE"
-    top.ContentQualification = _shared_value(frames, "ContentQualification") or "PRODUCT"
-    photometric = str(first.get("PhotometricInterpretation", ""))
-    if photometric == "MONOCHROME2":
-        top.PresentationLUTShape = "IDENTITY"
-    elif photometric == "MONOCHROME1":
-        top.PresentationLUTShape = "INVERSE"
-    burned = [attrs.text(ds, "BurnedInAnnotation") for ds in frames]
-    top.BurnedInAnnotation = _shared_value(frames, "BurnedInAnnotation") or ("YES" if "YES" in burned else "NO")
-    lossy = [attrs.text(ds, "LossyImageCompression") for ds in frames]
-    lossy_syntax = plan.transfer_syntax in _LOSSY_METHODS
-    top.LossyImageCompression = _shared_value(frames, "LossyImageCompression") or (
-        "01" if "01" in lossy or lossy_syntax else "00")
-    if top.LossyImageCompression == "01":
-        # Type 1C in the enhanced image modules (Type 3 in the classic General Image module): the
-        # sources' own value, else the method of the lossy transfer syntax their frames are in.
-        method = _shared_value(frames, "LossyImageCompressionMethod") or _lossy_method(plan)
-        if method:
-            top.LossyImageCompressionMethod = method
-        ratio = _shared_value(frames, "LossyImageCompressionRatio") or (
-            _compression_ratio(plan, frame_length(first)) if isinstance(method, str) else None)  # one step
-        if ratio:
-            top.LossyImageCompressionRatio = ratio
-    top.AcquisitionContextSequence = (copy.deepcopy(first.AcquisitionContextSequence)
-                                      if _shared_value(frames, "AcquisitionContextSequence") else [])
-    top.NumberOfFrames = str(len(frames))
-    top.ContributingEquipmentSequence = contributing_equipment(frames, LEGACY_FROM_CLASSIC, timestamp)
-
-    for evidence, key in (("ReferencedImageEvidenceSequence", "ReferencedImageSequence"),
-                          ("SourceImageEvidenceSequence", "SourceImageSequence")):
-        tag = attrs.keyword_tag(key)
-        references = [ref for ds in frames if tag in element_dict(ds) for ref in (ds[tag].value or [])]
-        if references:
-            setattr(top, evidence, hierarchical_references(references, first, locations))
-
-
-def _shared_value(frames: Sequence[Dataset], keyword: str) -> object:
-    tag = attrs.keyword_tag(keyword)
-    keys = {attrs.value_key(ds, tag) for ds in frames}
-    if len(keys) == 1 and None not in keys:
-        return frames[0][tag].value
-    return None
-
-
-#: Lossy Image Compression Method (Defined Terms of PS3.3 C.7.6.1.1.5.1) by the lossy transfer syntax.
-_LOSSY_METHODS = {
-    "1.2.840.10008.1.2.4.50": "ISO_10918_1", "1.2.840.10008.1.2.4.51": "ISO_10918_1",
-    "1.2.840.10008.1.2.4.81": "ISO_14495_1", "1.2.840.10008.1.2.4.91": "ISO_15444_1",
-    "1.2.840.10008.1.2.4.203": "ISO_15444_15",
-    "1.2.840.10008.1.2.4.100": "ISO_13818_2", "1.2.840.10008.1.2.4.101": "ISO_13818_2",
-    **{f"1.2.840.10008.1.2.4.{n}": "ISO_14496_10" for n in range(102, 107)},
-}
-
-
-def _lossy_method(plan: PixelPlan) -> str | None:
-    """The one lossy method of the frames' transfer syntaxes (None: none, or several)."""
-    methods = {_LOSSY_METHODS.get(frame.transfer_syntax) for frame in plan.frames}
-    methods.discard(None)
-    return methods.pop() if len(methods) == 1 else None
-
-
-def _compression_ratio(plan: PixelPlan, frame_size: int) -> str | None:
-    """Uncompressed / compressed size of the frames (C.7.6.1.1.5.2: approximate), when all are lossy."""
-    if not plan.encapsulated or not frame_size or any(f.transfer_syntax not in _LOSSY_METHODS for f in plan.frames):
-        return None
-    compressed = sum(len(fragment) for frame in plan.frames for fragment in frame.read())
-    return f"{frame_size * len(plan.frames) / compressed:.2f}" if compressed else None
-
-
-
-
-def hierarchical_references(references: Sequence[Dataset], context: Dataset,
-                            locations: dict[str, tuple[str, str]]) -> list[Dataset]:
-    """Hierarchical SOP Instance Reference items (study > series > instance) for image references.
-
-    The series of a referenced instance is known when it is among the converted sources (or the other
-    datasets given); otherwise the referencing image's own study and series are assumed.
-    """
-    tree: dict[str, dict[str, dict[str, str]]] = {}
-    for ref in references:
-        uid = str(ref.get("ReferencedSOPInstanceUID", ""))
-        if not uid:
-            continue
-        study, series = locations.get(uid, (str(context.get("StudyInstanceUID", "")),
-                                             str(context.get("SeriesInstanceUID", ""))))
-        tree.setdefault(study, {}).setdefault(series, {})[uid] = str(ref.get("ReferencedSOPClassUID", ""))
-    items = []
-    for study in sorted(tree):
-        study_item = Dataset()
-        study_item.StudyInstanceUID = study
-        series_items = []
-        for series in sorted(tree[study]):
-            series_item = Dataset()
-            series_item.SeriesInstanceUID = series
-            instance_items = []
-            for uid, sop_class in sorted(tree[study][series].items()):
-                instance = Dataset()
-                instance.ReferencedSOPClassUID = sop_class
-                instance.ReferencedSOPInstanceUID = uid
-                instance_items.append(instance)
-            series_item.ReferencedSOPSequence = instance_items
-            series_items.append(series_item)
-        study_item.ReferencedSeriesSequence = series_items
-        items.append(study_item)
-    return items
-
-
-def _add_nested_evidence(top: Dataset, frames: Sequence[Dataset], locations: dict[str, tuple[str, str]]) -> None:
-    """Referenced Image Evidence also for the images that vendor sequences of the sources reference (they
-    are references of this instance, kept in its Unassigned items)."""
-    tag = attrs.keyword_tag("ReferencedImageSequence")
-    references = [ref for ds in frames if tag in element_dict(ds) for ref in (ds[tag].value or [])]
-    references += [ref for ds in frames for ref in nested_items(ds, "ReferencedImageSequence")]
-    if references:
-        top.ReferencedImageEvidenceSequence = hierarchical_references(references, frames[0], locations)
 
 
 def _reference_presentation_states(ds: Dataset, gsps: list[Conversion]) -> None:
