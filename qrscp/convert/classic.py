@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pydicom.datadict import keyword_for_tag
 from pydicom.dataelem import RawDataElement
@@ -119,61 +120,26 @@ def to_classic(
     if not is_convertible_enhanced(source):
         return []
     view_value = getattr(view, "value", view) or "CLASSIC"
-    source_class = str(source.SOPClassUID)
-    classic_class = sop.ENHANCED_TO_CLASSIC[source_class]
-    classic_keywords = TOP_LEVEL[classic_class]
-    source_uid = str(source.SOPInstanceUID)
-    shared = (source.get("SharedFunctionalGroupsSequence") or [Dataset()])[0]
+    context = _context(source)
+    source_class, source_uid = str(source.SOPClassUID), str(source.SOPInstanceUID)
     frames = source_frames(source)
     per_frame = list(source.get("PerFrameFunctionalGroupsSequence") or [])
     per_frame += [new_dataset() for _ in range(len(frames) - len(per_frame))]
     syntax = frames[0].transfer_syntax if frames else "1.2.840.10008.1.2.1"
-    is_legacy = source_class in LEGACY_CONVERTED
-
-    # The top level, once: raw (undecoded, immutable) elements are shared by all frames' datasets;
-    # sequences are decoded once here and copied per frame.
-    explicit_le = (getattr(source, "original_encoding", None) or (False, True)) == (False, True)
-    base: dict = {}
-    for tag, raw in element_dict(source).items():
-        tag = Tag(tag)
-        if tag in attrs.PIXEL_TAGS or attrs.is_group_length(tag):
-            continue
-        keyword = keyword_for_tag(tag)
-        if is_legacy and keyword in ENHANCED_ONLY_KEYWORDS:
-            continue
-        if keyword in _ENHANCED_IMAGE_KEYWORDS and keyword not in classic_keywords:
-            continue
-        shareable = explicit_le and raw.VR not in (None, "SQ") and raw.value is not None
-        base[tag] = raw if shareable else source[tag]
-    shared_unassigned, shared_absent = _unassigned(shared, explicit_le)
 
     conversions: list[Conversion] = []
     recovered: list[Dataset] = []
     recovered_numbers: list[int] = []
     new_series = uids.derive(view_value, "series", [str(source.get("SeriesInstanceUID", ""))])
     for number, item in enumerate(per_frame, start=1):
-        ds = new_dataset()
-        for tag, elem in base.items():
-            element_dict(ds)[tag] = _own(elem)
-        for elem in flatten_groups([shared, item], copy_values=False):
-            element_dict(ds)[elem.tag] = _own(elem)
-        if not is_legacy:
-            _flatten_true_enhanced(ds, [shared, item], classic_keywords)
-        # Unassigned values last (the frame's over the shared ones), then what the source lacked.
-        frame_unassigned, frame_absent = _unassigned(item, explicit_le)
-        for tag, elem in {**shared_unassigned, **frame_unassigned}.items():
-            element_dict(ds)[tag] = _own(elem)
-        for tag in (shared_absent - frame_unassigned.keys()) | frame_absent:
-            element_dict(ds).pop(tag, None)
+        ds = _frame_dataset(context, item)
         original = _conversion_source(item)
-        if is_legacy and recover_originals and original is not None and original[0] in sop.CLASSIC_TO_LEGACY_CONVERTED:
+        if context.is_legacy and recover_originals and original is not None \
+                and original[0] in sop.CLASSIC_TO_LEGACY_CONVERTED:
             ds.SOPClassUID, ds.SOPInstanceUID = original
             kind = RECOVERED
         else:
-            _as_new_instance(ds, source, number, classic_class, new_series, uids, view_value)
-            _classic_terms(ds, source, classic_class, [shared, item])
-            _fill_classic_requirements(ds, classic_class, is_legacy)
-            apply_classic_conditions(ds, classic_class)
+            _new_classic_instance(ds, context, item, number, new_series, uids, view_value)
             kind = CLASSIC
         _attach_frame(ds, frames[number - 1] if number - 1 < len(frames) else None, syntax)
         ds.file_meta = file_meta_for(ds, syntax)
@@ -190,6 +156,74 @@ def to_classic(
         restore_overlays([c.dataset for c in conversions if c.kind == RECOVERED], recovered_numbers, source_uid,
                          overlay_states)
     return conversions
+
+
+@dataclass
+class _Context:
+    """What every frame of one enhanced source shares."""
+
+    source: Dataset
+    shared: Dataset
+    classic_class: str
+    classic_keywords: frozenset[str]
+    is_legacy: bool
+    explicit_le: bool
+    base: dict
+    shared_unassigned: dict
+    shared_absent: set[int]
+
+
+def _context(source: Dataset) -> _Context:
+    """The top level, once: raw (undecoded, immutable) elements are shared by all frames' datasets;
+    sequences are decoded once here and copied per frame."""
+    source_class = str(source.SOPClassUID)
+    classic_class = sop.ENHANCED_TO_CLASSIC[source_class]
+    classic_keywords = TOP_LEVEL[classic_class]
+    is_legacy = source_class in LEGACY_CONVERTED
+    shared = (source.get("SharedFunctionalGroupsSequence") or [Dataset()])[0]
+    explicit_le = (getattr(source, "original_encoding", None) or (False, True)) == (False, True)
+    base: dict = {}
+    for tag, raw in element_dict(source).items():
+        tag = Tag(tag)
+        if tag in attrs.PIXEL_TAGS or attrs.is_group_length(tag):
+            continue
+        keyword = keyword_for_tag(tag)
+        if is_legacy and keyword in ENHANCED_ONLY_KEYWORDS:
+            continue
+        if keyword in _ENHANCED_IMAGE_KEYWORDS and keyword not in classic_keywords:
+            continue
+        shareable = explicit_le and raw.VR not in (None, "SQ") and raw.value is not None
+        base[tag] = raw if shareable else source[tag]
+    shared_unassigned, shared_absent = _unassigned(shared, explicit_le)
+    return _Context(source, shared, classic_class, classic_keywords, is_legacy, explicit_le, base,
+                    shared_unassigned, shared_absent)
+
+
+def _frame_dataset(context: _Context, item: Dataset) -> Dataset:
+    """A frame's classic attributes: top level, functional groups flattened, then the Unassigned items."""
+    ds = new_dataset()
+    for tag, elem in context.base.items():
+        element_dict(ds)[tag] = _own(elem)
+    for elem in flatten_groups([context.shared, item], copy_values=False):
+        element_dict(ds)[elem.tag] = _own(elem)
+    if not context.is_legacy:
+        _flatten_true_enhanced(ds, [context.shared, item], context.classic_keywords)
+    # Unassigned values last (the frame's over the shared ones), then what the source lacked.
+    frame_unassigned, frame_absent = _unassigned(item, context.explicit_le)
+    for tag, elem in {**context.shared_unassigned, **frame_unassigned}.items():
+        element_dict(ds)[tag] = _own(elem)
+    for tag in (context.shared_absent - frame_unassigned.keys()) | frame_absent:
+        element_dict(ds).pop(tag, None)
+    return ds
+
+
+def _new_classic_instance(ds: Dataset, context: _Context, item: Dataset, number: int, new_series: str,
+                          uids: UIDSource, view: str) -> None:
+    """A frame that is not a recovered original: new UIDs, classic terms and requirements."""
+    _as_new_instance(ds, context.source, number, context.classic_class, new_series, uids, view)
+    _classic_terms(ds, context.source, context.classic_class, [context.shared, item])
+    _fill_classic_requirements(ds, context.classic_class, context.is_legacy)
+    apply_classic_conditions(ds, context.classic_class)
 
 
 def _unassigned(group: Dataset, raw_ok: bool) -> tuple[dict, set[int]]:
