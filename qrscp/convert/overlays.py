@@ -171,14 +171,7 @@ def overlay_presentation_states(frames: Sequence[Dataset], enhanced: Conversion,
 def _presentation_state(sources: Sequence[Dataset], lce: Dataset, numbers: list[int], index: int,
                         series_uid: str, uids: UIDSource, view: str, overlays: list) -> Dataset:
     first = sources[0]
-    ds = Dataset()
-    for keyword in _PATIENT_STUDY_KEYWORDS:
-        if keyword in first:
-            ds.add(copy.deepcopy(first[keyword]))
-    for keyword in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
-                    "ReferringPhysicianName", "StudyID", "AccessionNumber"):
-        if keyword not in ds:
-            setattr(ds, keyword, None)
+    ds = _patient_and_study(first)
     date, time = derived_timestamp(sources)
     ds.SOPClassUID = GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE
     ds.SOPInstanceUID = uids.derive(view, "overlay-gsps", [str(lce.SOPInstanceUID), *map(str, numbers)])
@@ -206,7 +199,30 @@ def _presentation_state(sources: Sequence[Dataset], lce: Dataset, numbers: list[
         item.ReferencedSOPInstanceUID = source.SOPInstanceUID
         conversion_sources.append(item)
     ds.ConversionSourceAttributesSequence = conversion_sources
+    _presentation(ds, first, lce, numbers)
+    for elem in overlays:
+        ds.add(copy.deepcopy(elem))
+    for group in sorted({e.tag.group for e in overlays}):
+        ds.add_new(Tag(group, 0x1001), "CS", OVERLAY_LAYER)
+    ds.file_meta = file_meta_for(ds)
+    return ds
 
+
+def _patient_and_study(first: Dataset) -> Dataset:
+    """A new data set with the Patient and Study attributes of `first` (Type 2 ones present)."""
+    ds = Dataset()
+    for keyword in _PATIENT_STUDY_KEYWORDS:
+        if keyword in first:
+            ds.add(copy.deepcopy(first[keyword]))
+    for keyword in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
+                    "ReferringPhysicianName", "StudyID", "AccessionNumber"):
+        if keyword not in ds:
+            setattr(ds, keyword, None)
+    return ds
+
+
+def _presentation(ds: Dataset, first: Dataset, lce: Dataset, numbers: list[int]) -> None:
+    """The frames presented, the displayed area, the Presentation LUT and the graphic layer."""
     image = Dataset()
     image.ReferencedSOPClassUID = lce.SOPClassUID
     image.ReferencedSOPInstanceUID = lce.SOPInstanceUID
@@ -228,12 +244,6 @@ def _presentation_state(sources: Sequence[Dataset], lce: Dataset, numbers: list[
     layer.GraphicLayer = OVERLAY_LAYER
     layer.GraphicLayerOrder = 1
     ds.GraphicLayerSequence = [layer]
-    for elem in overlays:
-        ds.add(copy.deepcopy(elem))
-    for group in sorted({e.tag.group for e in overlays}):
-        ds.add_new(Tag(group, 0x1001), "CS", OVERLAY_LAYER)
-    ds.file_meta = file_meta_for(ds)
-    return ds
 
 
 def restore_overlays(frames: list[Dataset], frame_numbers: list[int], lce_uid: str,
