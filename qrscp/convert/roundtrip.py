@@ -12,6 +12,7 @@ not passed back.
 from __future__ import annotations
 
 from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
 
@@ -56,7 +57,13 @@ def round_trip_differences(original: Dataset, recovered: Dataset, *, overlays: b
     """
     differences = []
     little = (_little(original), _little(recovered))
-    for tag in sorted(set(element_dict(original)) | set(element_dict(recovered)), key=int):
+    elements = (element_dict(original), element_dict(recovered))
+    for tag in sorted(set(elements[0]) | set(elements[1]), key=int):
+        pair = (elements[0].get(tag), elements[1].get(tag))
+        if pair[0] is pair[1] or (type(pair[0]) is type(pair[1]) is RawDataElement and all(little)
+                                  and pair[0].VR == pair[1].VR and pair[0].VR not in (None, "SQ")
+                                  and pair[0].value == pair[1].value):
+            continue  # the same element, or the same bytes under the same VR
         tag = Tag(tag)
         if is_group_length(tag) or tag in PIXEL_TAGS or tag.group == 2 or tag == _TRAILING_PADDING:
             continue
