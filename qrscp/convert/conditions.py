@@ -14,6 +14,7 @@ attributes are forbidden next to others. Each rule here is general (a class of d
   Pixel Aspect Ratio not with the Pixel Measures Sequence); they stay in the Unassigned items.
 - :func:`apply_classic_conditions`: the 1C/2C attributes of the classic CT/MR/PET IODs that a new
   classic image made from an enhanced one may hold, each kept only where its condition holds.
+- :func:`complete_mapping`: a Real World Value Mapping item becomes a functional group only when complete.
 - :func:`nested_macro_items`: a functional group macro that dicom3tools finds inside an Unassigned item
   (a vendor sequence holding a Referenced Image Sequence) is given explicitly in each frame, empty
   (Type 2; empty in the Shared item it would require Referenced Image Evidence).
@@ -204,3 +205,26 @@ def apply_classic_conditions(ds: Dataset, classic_class: str) -> None:
                 ds.InversionTime = None
         elif "InversionTime" in ds:
             del ds.InversionTime
+
+
+#: Attributes every Real World Value Mapping item needs (C.7.6.16.2.11): Type 1, and one of each
+#: alternative pair of Type 1C (first/last value mapped as US/SS or FD; a LUT or slope and intercept).
+_RWVM_REQUIRED = ("LUTExplanation", "LUTLabel", "MeasurementUnitsCodeSequence")
+_RWVM_ALTERNATIVES = ((("RealWorldValueFirstValueMapped", "RealWorldValueLastValueMapped"),
+                       ("DoubleFloatRealWorldValueFirstValueMapped", "DoubleFloatRealWorldValueLastValueMapped")),
+                      (("RealWorldValueLUTData",), ("RealWorldValueIntercept", "RealWorldValueSlope")))
+
+
+def complete_mapping(item: Dataset) -> bool:
+    """Whether a Real World Value Mapping item is complete (C.7.6.16.2.11): a macro made from an incomplete
+    one would be invalid."""
+    if not all(_valued(item, keyword) for keyword in _RWVM_REQUIRED):
+        return False
+    units = item.MeasurementUnitsCodeSequence
+    if len(units) != 1 or not all(_valued(units[0], k) for k in ("CodeValue", "CodingSchemeDesignator", "CodeMeaning")):
+        return False
+    return all(any(all(_valued(item, k) for k in pair) for pair in alternatives) for alternatives in _RWVM_ALTERNATIVES)
+
+
+def _valued(ds: Dataset, keyword: str) -> bool:
+    return Tag(keyword) in element_dict(ds)

@@ -20,6 +20,7 @@ from qrscp.convert.attributes import add_moved, generated_element, put, reusable
 from qrscp.convert.absence import presence_key
 from qrscp.convert.attributes import keyword_tag as _tag
 from qrscp.dicom.datasets import element_dict, new_dataset
+from qrscp.convert.conditions import complete_mapping
 from qrscp.convert.iod_tables import ANATOMIC_REGIONS
 from qrscp.convert.vocabulary import frame_laterality
 
@@ -215,30 +216,13 @@ def _derivation_image(source: Dataset, modality: str) -> list[Dataset] | None:
     return [item]
 
 
-#: Attributes every Real World Value Mapping item needs (C.7.6.16.2.11): Type 1, and one of each
-#: alternative pair of Type 1C (first/last value mapped as US/SS or FD; a LUT or slope and intercept).
-_RWVM_REQUIRED = ("LUTExplanation", "LUTLabel", "MeasurementUnitsCodeSequence")
-_RWVM_ALTERNATIVES = ((("RealWorldValueFirstValueMapped", "RealWorldValueLastValueMapped"),
-                       ("DoubleFloatRealWorldValueFirstValueMapped", "DoubleFloatRealWorldValueLastValueMapped")),
-                      (("RealWorldValueLUTData",), ("RealWorldValueIntercept", "RealWorldValueSlope")))
-
-
 def _real_world_value_mapping(source: Dataset, modality: str) -> list[Dataset] | None:
     """The source's mapping items as the functional group, only when every item is complete: a macro
     made from incomplete data would be invalid, so the source's attribute then stays Unassigned."""
     items = source.get("RealWorldValueMappingSequence") or []
-    if not items or not all(_complete_mapping(item) for item in items):
+    if not items or not all(complete_mapping(item) for item in items):
         return None
     return list(copy.deepcopy(items))
-
-
-def _complete_mapping(item: Dataset) -> bool:
-    if not all(_has(item, keyword) for keyword in _RWVM_REQUIRED):
-        return False
-    units = item.MeasurementUnitsCodeSequence
-    if len(units) != 1 or not all(_has(units[0], k) for k in ("CodeValue", "CodingSchemeDesignator", "CodeMeaning")):
-        return False
-    return all(any(all(_has(item, k) for k in pair) for pair in alternatives) for alternatives in _RWVM_ALTERNATIVES)
 
 
 def _contrast_bolus_usage(source: Dataset, modality: str) -> list[Dataset] | None:
