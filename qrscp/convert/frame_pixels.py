@@ -22,6 +22,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian
 
+from qrscp.convert.frame_header import read_raw_header
 from qrscp.convert.frame_lists import FrameRequestError
 from qrscp.status import Status
 
@@ -84,9 +85,13 @@ def open_frames(path: str | os.PathLike) -> FrameSource:
         when its frames cannot be located (Big Endian, truncated file, fragments that cannot be grouped).
     """
     name = os.fspath(path)
+    fast = read_raw_header(name)  # Explicit VR Little Endian / encapsulated: per-frame items left raw
     with open(name, "rb") as f:
-        header = dcmread(f, stop_before_pixels=True)
-        position = f.tell()
+        if fast is not None:
+            header, position = fast
+        else:
+            header = dcmread(f, stop_before_pixels=True)
+            position = f.tell()
         syntax = UID(str(header.file_meta.get("TransferSyntaxUID", ExplicitVRLittleEndian)))
         if syntax == DeflatedExplicitVRLittleEndian:
             # The offsets of a deflated file are those of its inflated data set, kept in memory (rare).

@@ -27,11 +27,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pydicom
+from pydicom.datadict import keyword_for_tag
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID
 from pydicom.valuerep import DSfloat
 
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from qrscp.convert.frame_header import keep_items
 from qrscp.convert.frame_lists import FrameRequest, frame_list
 from qrscp.convert.frame_pixels import FrameSource, open_frames, write_pixel_data
 from qrscp.convert.functional_groups import code_item
@@ -56,6 +58,7 @@ FRAME_VECTORS = (
     "TimeSlotVector", "SliceVector", "AngularViewVector", "TimeSliceVector",
 )
 _FRAME_CONTENT_ORDINALS = ("TemporalPositionIndex",)
+PER_FRAME_FUNCTIONAL_GROUPS = 0x52009230
 
 
 @dataclass(frozen=True)
@@ -121,14 +124,15 @@ def extraction_header(source: Dataset, frames: tuple[int, ...], request: FrameRe
     """Return the new instance's data set without pixel data (`source` is consumed: items are moved)."""
     number_of_frames = int(source.NumberOfFrames)
     source_uid = str(source.SOPInstanceUID)  # the elements below are moved, then changed
+    keep_items(source, PER_FRAME_FUNCTIONAL_GROUPS, list(frames))  # parse only the kept items
     ds = Dataset()
-    for elem in source:
-        if elem.tag.is_private or elem.keyword in REMOVED_KEYWORDS:
+    for tag in source.keys():  # raw elements are moved as they are (written back without decoding)
+        if tag.is_private or keyword_for_tag(tag) in REMOVED_KEYWORDS:
             continue
-        ds.add(elem)
+        ds[tag] = source.get_item(tag)
     ds.SOPInstanceUID = new_uid
     ds.NumberOfFrames = len(frames)
-    _per_frame_groups(ds, frames)
+    _per_frame_groups(ds, frames, number_of_frames)
     _frame_vectors(ds, frames, number_of_frames)
     _frame_timing(ds, frames, number_of_frames)
     _frame_numbers(ds, frames)
@@ -147,11 +151,13 @@ def extraction_header(source: Dataset, frames: tuple[int, ...], request: FrameRe
     return ds
 
 
-def _per_frame_groups(ds: Dataset, frames: Sequence[int]) -> None:
+def _per_frame_groups(ds: Dataset, frames: Sequence[int], number_of_frames: int) -> None:
     if "PerFrameFunctionalGroupsSequence" not in ds:
         return
     items = list(ds.PerFrameFunctionalGroupsSequence)
-    kept = [items[f - 1] for f in frames if f <= len(items)]
+    if len(items) == number_of_frames:  # not yet cut down to the kept frames by keep_items
+        items = [items[f - 1] for f in frames]
+    kept = items
     contents = [item.FrameContentSequence[0] for item in kept
                 if "FrameContentSequence" in item and item.FrameContentSequence]
     _renumber_dimension_indices(contents)

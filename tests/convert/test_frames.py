@@ -269,3 +269,20 @@ def test_deflated_source(tmp_path, uids):
     assert result.transfer_syntax_uid == ExplicitVRLittleEndian
     _check_frames(source, tmp_path / "new.dcm", (3,))
 
+
+
+def test_per_frame_items_of_other_frames_are_never_parsed(tmp_path):
+    from pydicom.dataelem import RawDataElement
+
+    from qrscp.convert.frame_header import keep_items, read_raw_header
+
+    source = _write(make_enhanced_mr(frames=8), tmp_path)
+    header, position = read_raw_header(source)
+    with open(source, "rb") as f:
+        f.seek(position)
+        assert f.read(4) == b"\xe0\x7f\x10\x00"  # the offset of Pixel Data
+    assert isinstance(header.get_item(0x52009230), RawDataElement)
+    assert keep_items(header, 0x52009230, [2, 7])
+    items = header.PerFrameFunctionalGroupsSequence
+    full = pydicom.dcmread(source, stop_before_pixels=True).PerFrameFunctionalGroupsSequence
+    assert list(items) == [full[1], full[6]]
