@@ -286,3 +286,25 @@ def test_per_frame_items_of_other_frames_are_never_parsed(tmp_path):
     items = header.PerFrameFunctionalGroupsSequence
     full = pydicom.dcmread(source, stop_before_pixels=True).PerFrameFunctionalGroupsSequence
     assert list(items) == [full[1], full[6]]
+
+
+@pytest.mark.parametrize("modality", ["CT", "MR", "PT"])
+def test_legacy_converted_enhanced_images_of_the_conversion_engine(tmp_path, uids, modality):
+    from qrscp.convert import to_enhanced, write_part10
+    from qrscp.testing.factory import make_series
+
+    lce = to_enhanced(make_series(modality, slices=9, seed=71), uids=uids, view="ENHANCED")[0]
+    source = tmp_path / "lce.dcm"
+    write_part10(lce, source)
+    result = extract_frames(source, FrameRequest("CalculatedFrameList", (1, 3, 1, 7, 0xFFFFFFFF, 2)), uids,
+                            tmp_path / "new.dcm")
+    assert result.frames == (1, 2, 3, 7, 9)
+    _check_frames(source, tmp_path / "new.dcm", result.frames)
+    new = pydicom.dcmread(tmp_path / "new.dcm", stop_before_pixels=True)
+    old = pydicom.dcmread(source, stop_before_pixels=True)
+    assert [item.ConversionSourceAttributesSequence[0].ReferencedSOPInstanceUID
+            for item in new.PerFrameFunctionalGroupsSequence] == [
+        old.PerFrameFunctionalGroupsSequence[f - 1].ConversionSourceAttributesSequence[0].ReferencedSOPInstanceUID
+        for f in result.frames]
+    if dciodvfy_path():
+        assert _new_iod_errors(source, tmp_path / "new.dcm") == set()
