@@ -9,7 +9,7 @@ import pytest
 from pydicom import dcmread
 
 from qrscp.cli import main
-from qrscp.client import ClientError, frame_range_keys
+from qrscp.cli.client import ClientError, frame_range_keys
 from qrscp.config import Peer
 from qrscp.testing.enhanced import make_enhanced_mr
 from qrscp.testing.network import free_port

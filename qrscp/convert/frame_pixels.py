@@ -22,7 +22,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian
 
-from qrscp.convert.frame_header import read_raw_header
+from qrscp.dicom.raw_header import read_raw_header
 from qrscp.convert.frame_lists import FrameRequestError
 from qrscp.status import Status
 

@@ -33,7 +33,7 @@ from pydicom.uid import UID
 from pydicom.valuerep import DSfloat
 
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from qrscp.convert.frame_header import keep_items
+from qrscp.dicom.raw_header import keep_items
 from qrscp.convert.frame_lists import FrameRequest, frame_list
 from qrscp.convert.frame_pixels import FrameSource, open_frames, write_pixel_data
 from qrscp.convert.functional_groups import code_item

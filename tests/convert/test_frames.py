@@ -274,7 +274,7 @@ def test_deflated_source(tmp_path, uids):
 def test_per_frame_items_of_other_frames_are_never_parsed(tmp_path):
     from pydicom.dataelem import RawDataElement
 
-    from qrscp.convert.frame_header import keep_items, read_raw_header
+    from qrscp.dicom.raw_header import keep_items, read_raw_header
 
     source = _write(make_enhanced_mr(frames=8), tmp_path)
     header, position = read_raw_header(source)
