@@ -12,7 +12,8 @@ and the normalised Frame List (same request, same source: same UID and same byte
 - per-frame vectors (Frame Increment Pointer targets, US/XA/NM vectors) reduced to the kept frames, Frame
   Time Vector and Frame Delay recomputed so each kept frame keeps its time; a Frame Time that no longer
   describes evenly spaced frames becomes a Frame Time Vector; Start/Stop Trim, Representative Frame
-  Number and Frame Numbers of Interest renumbered (dropped when their frames are gone);
+  Number, Frame Numbers of Interest and the Mask Subtraction items' Mask Frame Numbers and Applicable
+  Frame Range renumbered (dropped when their frames are gone);
 - the Frame Extraction Sequence with a new item from the request (appended to the source's items),
   a Contributing Equipment item (109105, DCM, "Frame Extracting Equipment");
 - no Concatenation attributes, no Pixel Data Provider URL, no Extended Offset Table, and no private
@@ -322,6 +323,39 @@ def _frame_numbers(ds: Dataset, frames: Sequence[int]) -> None:
         if not keep:
             for keyword in ("FrameNumbersOfInterest", *parallel):
                 del ds[keyword]
+    _mask_subtraction(ds, new)
+
+
+def _mask_subtraction(ds: Dataset, new: dict[int, int]) -> None:
+    """Mask Subtraction Sequence (C.7.6.10): an item whose mask frames are all kept is renumbered (its
+    Applicable Frame Range cut to the kept frames), any other item is removed; with no item left, the
+    sequence and Recommended Viewing Mode (required with it) go too."""
+    if "MaskSubtractionSequence" not in ds:
+        return
+    kept_items = []
+    for item in ds.MaskSubtractionSequence:
+        masks = [int(f) for f in _multi(item, "MaskFrameNumbers")] if item.get("MaskFrameNumbers") else []
+        if any(f not in new for f in masks):
+            continue
+        if masks:
+            item.MaskFrameNumbers = [new[f] for f in masks]
+        if item.get("ApplicableFrameRange"):
+            bounds = [int(f) for f in _multi(item, "ApplicableFrameRange")]
+            ranges = []
+            for start, stop in zip(bounds[0::2], bounds[1::2]):
+                inside = [index for old, index in new.items() if start <= old <= stop]
+                if inside:
+                    ranges += [min(inside), max(inside)]
+            if not ranges:
+                continue
+            item.ApplicableFrameRange = ranges
+        kept_items.append(item)
+    if kept_items:
+        ds.MaskSubtractionSequence = kept_items
+    else:
+        del ds.MaskSubtractionSequence
+        if "RecommendedViewingMode" in ds:
+            del ds.RecommendedViewingMode
 
 
 def _frame_extraction(ds: Dataset, source_uid: str, request: FrameRequest) -> None:

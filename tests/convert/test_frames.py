@@ -124,11 +124,13 @@ def test_factory_enhanced_images(tmp_path, uids, make, syntax, request_):
 
 @pytest.mark.parametrize(
     "name", ["emri_small.dcm", "emri_small_jpeg_2k_lossless.dcm", "emri_small_RLE.dcm",
-             "emri_small_jpeg_ls_lossless.dcm", "SC_rgb_rle_2frame.dcm"],
+             "emri_small_jpeg_ls_lossless.dcm", "SC_rgb_rle_2frame.dcm", "SC_rgb_32bit_2frame.dcm",
+             "OBXXXX1A_rle_2frame.dcm", "color3d_jpeg_baseline.dcm", "examples_ybr_color.dcm", "rtdose_rle.dcm",
+             "eCT_Supplemental.dcm", "liver.dcm"],
 )
 def test_pydicom_multiframe_files(tmp_path, uids, name):
     source = Path(get_testdata_file(name))
-    frames = (2,) if "2frame" in name else (1, 4, 10)
+    frames = (2,) if "2frame" in name or "Supplemental" in name else (1,) if "liver" in name else (1, 4, 10)
     result = extract_frames(source, FrameRequest("SimpleFrameList", frames), uids, tmp_path / "new.dcm")
     assert result.frames == frames
     _check_frames(source, tmp_path / "new.dcm", frames)
@@ -257,6 +259,40 @@ def test_time_range_without_frame_times_and_single_frame_source(tmp_path, uids):
         extract_frames(single, FrameRequest("SimpleFrameList", (1,)), uids, tmp_path / "new.dcm")
     assert caught.value.status == Status.UNABLE_TO_CREATE_NEW_OBJECT
     assert not (tmp_path / "new.dcm").exists()
+
+
+def test_big_endian_source_is_refused(tmp_path, uids):
+    source = Path(get_testdata_file("emri_small_big_endian.dcm"))
+    with pytest.raises(FrameRequestError) as caught:
+        extract_frames(source, FrameRequest("SimpleFrameList", (1,)), uids, tmp_path / "new.dcm")
+    assert caught.value.status == Status.UNABLE_TO_EXTRACT_FRAMES and "Big Endian" in caught.value.comment
+
+
+def test_frame_numbers_of_this_instance_are_renumbered():
+    from qrscp.convert.frames import _frame_numbers
+
+    ds = pydicom.Dataset()
+    ds.RepresentativeFrameNumber = 5
+    ds.StartTrim, ds.StopTrim = 3, 8
+    ds.FrameNumbersOfInterest = [2, 5, 9]
+    ds.FrameOfInterestDescription = ["a", "b", "c"]
+    ds.FrameOfInterestType = ["HIGHDOSE", "WORKFLOW", "HIGHDOSE"]
+    kept_mask, lost_mask = pydicom.Dataset(), pydicom.Dataset()
+    kept_mask.MaskOperation, kept_mask.MaskFrameNumbers, kept_mask.ApplicableFrameRange = "AVG_SUB", [1], [2, 9]
+    lost_mask.MaskOperation, lost_mask.MaskFrameNumbers = "AVG_SUB", [4]
+    ds.MaskSubtractionSequence = [kept_mask, lost_mask]
+    ds.RecommendedViewingMode = "SUB"
+    _frame_numbers(ds, (1, 2, 5, 7, 9))  # new frames 1..5
+    assert ds.RepresentativeFrameNumber == 3
+    assert (ds.StartTrim, ds.StopTrim) == (3, 4)
+    assert list(ds.FrameNumbersOfInterest) == [2, 3, 5]
+    assert list(ds.FrameOfInterestDescription) == ["a", "b", "c"]
+    [mask] = ds.MaskSubtractionSequence
+    assert mask.MaskFrameNumbers == 1 and list(mask.ApplicableFrameRange) == [2, 5]
+    _frame_numbers(ds, (2, 4))  # the mask frame and the representative frame are gone
+    assert "MaskSubtractionSequence" not in ds and "RecommendedViewingMode" not in ds
+    assert "RepresentativeFrameNumber" not in ds and ds.FrameNumbersOfInterest == 1
+    assert ds.FrameOfInterestType == "HIGHDOSE"
 
 
 def test_deflated_source(tmp_path, uids):
