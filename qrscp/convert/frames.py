@@ -125,7 +125,7 @@ def extraction_header(source: Dataset, frames: tuple[int, ...], request: FrameRe
     """Return the new instance's data set without pixel data (`source` is consumed: items are moved)."""
     number_of_frames = int(source.NumberOfFrames)
     source_uid = str(source.SOPInstanceUID)  # the elements below are moved, then changed
-    keep_items(source, PER_FRAME_FUNCTIONAL_GROUPS, list(frames))  # parse only the kept items
+    cut = keep_items(source, PER_FRAME_FUNCTIONAL_GROUPS, list(frames))  # parse only the kept items
     ds = Dataset()
     for tag in source.keys():  # raw elements are moved as they are (written back without decoding)
         if tag.is_private or keyword_for_tag(tag) in REMOVED_KEYWORDS:
@@ -133,7 +133,7 @@ def extraction_header(source: Dataset, frames: tuple[int, ...], request: FrameRe
         ds[tag] = source.get_item(tag)
     ds.SOPInstanceUID = new_uid
     ds.NumberOfFrames = len(frames)
-    _per_frame_groups(ds, frames, number_of_frames)
+    _per_frame_groups(ds, frames, cut)
     _frame_vectors(ds, frames, number_of_frames)
     _frame_timing(ds, frames, number_of_frames)
     _frame_numbers(ds, frames)
@@ -152,13 +152,12 @@ def extraction_header(source: Dataset, frames: tuple[int, ...], request: FrameRe
     return ds
 
 
-def _per_frame_groups(ds: Dataset, frames: Sequence[int], number_of_frames: int) -> None:
+def _per_frame_groups(ds: Dataset, frames: Sequence[int], cut: bool) -> None:
+    """Per-Frame Functional Groups of the kept frames (already `cut` down by keep_items, or cut here)."""
     if "PerFrameFunctionalGroupsSequence" not in ds:
         return
     items = list(ds.PerFrameFunctionalGroupsSequence)
-    if len(items) == number_of_frames:  # not yet cut down to the kept frames by keep_items
-        items = [items[f - 1] for f in frames]
-    kept = items
+    kept = items if cut else [items[f - 1] for f in frames if f <= len(items)]
     contents = [item.FrameContentSequence[0] for item in kept
                 if "FrameContentSequence" in item and item.FrameContentSequence]
     _renumber_dimension_indices(contents)
