@@ -148,6 +148,11 @@ def test_frames_of_a_legacy_converted_image_in_the_enhanced_view(dicom_client):
     kept = [lce.PerFrameFunctionalGroupsSequence[i] for i in (1, 6, 11)]
     assert [item.ConversionSourceAttributesSequence for item in ds.PerFrameFunctionalGroupsSequence] == [
         item.ConversionSourceAttributesSequence for item in kept]
+    # The view rules of the other retrieves apply: a classic slice the ENHANCED view replaced is refused.
+    replaced = _get(dicom_client, frame_keys(series[0].SOPInstanceUID, "ENHANCED", SimpleFrameList=[1]),
+                    LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE, UNCOMPRESSED, views=True)
+    assert replaced.code == Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS
+    assert "not in the ENHANCED view" in replaced.status.ErrorComment
     # The LCE is only in the ENHANCED view: asked in the default view, nothing matches.
     plain = _get(dicom_client, frame_keys(lce.SOPInstanceUID, CalculatedFrameList=[2, 12, 5]),
                  LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE, UNCOMPRESSED)
