@@ -261,6 +261,24 @@ def test_time_range_without_frame_times_and_single_frame_source(tmp_path, uids):
     assert not (tmp_path / "new.dcm").exists()
 
 
+@pytest.mark.parametrize("name", ["rtdose.dcm", "rtdose_rle.dcm"])
+def test_rt_dose_grid_frame_offsets_keep_each_plane_where_it_was(tmp_path, uids, name):
+    source = Path(get_testdata_file(name))
+    old = pydicom.dcmread(source, stop_before_pixels=True)
+    result = extract_frames(source, FrameRequest("SimpleFrameList", (3, 4, 9)), uids, tmp_path / "new.dcm")
+    new = pydicom.dcmread(tmp_path / "new.dcm", stop_before_pixels=True)
+
+    def planes(ds):  # z of each plane: Image Position (Patient) + relative offsets (first 0) or absolute
+        offsets = [float(v) for v in ds.GridFrameOffsetVector]
+        base = float(ds.ImagePositionPatient[2]) if offsets[0] == 0 else 0.0
+        return [round(base + value, 4) for value in offsets]
+
+    assert planes(new) == [planes(old)[f - 1] for f in result.frames]
+    assert len(new.GridFrameOffsetVector) == new.NumberOfFrames == 3
+    if dciodvfy_path():
+        assert _new_iod_errors(source, tmp_path / "new.dcm") == set()
+
+
 def test_big_endian_source_is_refused(tmp_path, uids):
     source = Path(get_testdata_file("emri_small_big_endian.dcm"))
     with pytest.raises(FrameRequestError) as caught:
@@ -269,7 +287,7 @@ def test_big_endian_source_is_refused(tmp_path, uids):
 
 
 def test_frame_numbers_of_this_instance_are_renumbered():
-    from qrscp.convert.frames import _frame_numbers
+    from qrscp.convert.frame_attributes import renumber_frame_numbers as _frame_numbers
 
     ds = pydicom.Dataset()
     ds.RepresentativeFrameNumber = 5
