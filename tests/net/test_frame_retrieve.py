@@ -20,11 +20,12 @@ from pydicom.encaps import generate_frames
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless, JPEGLosslessSV1, RLELossless
 
 from qrscp.config import Peer
-from qrscp.testing.dcmtk import dcmtk_env, dcmtk_tool
-from qrscp.testing.enhanced import make_enhanced_mr
-from qrscp.testing.factory import make_series
-from qrscp.testing.network import DicomClient, LOCALHOST, echo_status, free_port, start_serve_process
 from qrscp.status import Status
+from qrscp.testing.dcmtk import dciodvfy_path, dcmtk_env, dcmtk_tool
+from qrscp.testing.enhanced import make_enhanced_mr
+from qrscp.testing.factory import make_series, write_datasets
+from qrscp.testing.network import LOCALHOST, DicomClient, echo_status, free_port, start_serve_process
+from qrscp.testing.validation import iod_errors
 from qrscp.uids import (
     COMPOSITE_INSTANCE_RETRIEVE_WITHOUT_BULK_DATA_GET,
     COMPOSITE_INSTANCE_ROOT_GET,
@@ -302,3 +303,6 @@ def test_c_move_of_frames_to_dcmtk_storescp(archive, dicom_client, dcmtk_storesc
     received = pydicom.dcmread(path)
     assert received.NumberOfFrames == 5 and received.SOPInstanceUID != source.SOPInstanceUID
     assert np.array_equal(_pixels(received), _pixels(source)[[0, 2, 4, 6, 8]])
+    if dciodvfy_path():  # no IOD error that the source does not already have
+        [source_path] = write_datasets([source], out.parent / "source")
+        assert set(iod_errors(path)) - set(iod_errors(source_path)) == set()
