@@ -22,8 +22,8 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian
 
-from qrscp.dicom.raw_header import read_raw_header
 from qrscp.convert.frame_lists import FrameRequestError
+from qrscp.dicom.raw_header import read_raw_header
 from qrscp.status import Status
 
 _ITEM, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE0DD

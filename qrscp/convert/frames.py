@@ -32,7 +32,6 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID
 
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from qrscp.dicom.raw_header import keep_items
 from qrscp.convert.frame_attributes import (
     frame_times,
     grid_frame_offsets,
@@ -44,6 +43,7 @@ from qrscp.convert.frame_lists import FrameRequest, frame_list
 from qrscp.convert.frame_pixels import FrameSource, open_frames, write_pixel_data
 from qrscp.convert.functional_groups import code_item
 from qrscp.convert.uids import UIDSource
+from qrscp.dicom.raw_header import keep_items
 from qrscp.uids import FRAME_EXTRACTING_EQUIPMENT
 
 #: Name space of extracted instances' UIDs (``UIDSource.derive(view, ...)``): the same in every view.
