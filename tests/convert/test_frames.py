@@ -362,3 +362,65 @@ def test_legacy_converted_enhanced_images_of_the_conversion_engine(tmp_path, uid
         for f in result.frames]
     if dciodvfy_path():
         assert _new_iod_errors(source, tmp_path / "new.dcm") == set()
+
+
+def _multiframe(sop_class: str, modality: str, frames: int, **attributes) -> pydicom.Dataset:
+    """A small multi-frame image of another class (8-bit monochrome native frames, each frame constant)."""
+    ds = pydicom.Dataset()
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, pydicom.uid.generate_uid(entropy_srcs=[sop_class])
+    ds.Modality = modality
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.PatientSex = "Frames^Test", "FRAMES1", "", "O"
+    ds.StudyInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["study", sop_class])
+    ds.SeriesInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["series", sop_class])
+    ds.StudyDate, ds.StudyTime, ds.ContentDate, ds.ContentTime = "20240101", "120000", "20240101", "120000"
+    ds.AccessionNumber, ds.ReferringPhysicianName, ds.StudyID = "", "", "1"
+    ds.SeriesNumber, ds.InstanceNumber, ds.Manufacturer = 1, 1, "qrscp tests"
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.Rows = ds.Columns = 16
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.NumberOfFrames = frames
+    for keyword, value in attributes.items():
+        setattr(ds, keyword, value)
+    ds.PixelData = b"".join(bytes([10 * f]) * 256 for f in range(frames))
+    ds.file_meta = pydicom.dataset.FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    return ds
+
+
+def _xa(frames: int) -> pydicom.Dataset:
+    mask = pydicom.Dataset()
+    mask.MaskOperation, mask.MaskFrameNumbers, mask.ApplicableFrameRange = "AVG_SUB", [1], [2, frames]
+    return _multiframe("1.2.840.10008.5.1.4.1.1.12.1", "XA", frames, FrameTime=100, FrameIncrementPointer=0x00181063,
+                       ImageType=["ORIGINAL", "PRIMARY", "SINGLE PLANE"], MaskSubtractionSequence=[mask],
+                       RecommendedViewingMode="SUB", PixelIntensityRelationship="LIN", KVP=80,
+                       PositionerMotion="STATIC", RepresentativeFrameNumber=5)
+
+
+def _nm(frames: int) -> pydicom.Dataset:
+    return _multiframe("1.2.840.10008.5.1.4.1.1.20", "NM", frames, ImageType=["ORIGINAL", "PRIMARY", "STATIC", "NONE"],
+                       FrameIncrementPointer=[0x00540010, 0x00540020], NumberOfEnergyWindows=2,
+                       EnergyWindowVector=[1 + f % 2 for f in range(frames)], NumberOfDetectors=1,
+                       DetectorVector=[1] * frames, BitsStored=8)
+
+
+def _sc(frames: int) -> pydicom.Dataset:
+    return _multiframe("1.2.840.10008.5.1.4.1.1.7.2", "OT", frames, FrameIncrementPointer=0x00182002,
+                       FrameLabelVector=[f"F{f + 1}" for f in range(frames)], ConversionType="WSD",
+                       BurnedInAnnotation="NO")
+
+
+@pytest.mark.parametrize("make", [_xa, _nm, _sc], ids=["XA", "NM", "multi-frame-SC"])
+def test_other_multiframe_classes(tmp_path, uids, make):
+    source = _write(make(10), tmp_path)
+    result = extract_frames(source, FrameRequest("SimpleFrameList", (1, 3, 5, 6)), uids, tmp_path / "new.dcm")
+    _check_frames(source, tmp_path / "new.dcm", result.frames)
+    new = pydicom.dcmread(tmp_path / "new.dcm")
+    pointers = new.FrameIncrementPointer if new["FrameIncrementPointer"].VM > 1 else [new.FrameIncrementPointer]
+    for tag in pointers:
+        assert new[tag].VM == new.NumberOfFrames == 4  # every frame-indexed vector reduced
+    if "MaskSubtractionSequence" in new:  # XA: the mask frame 1 is kept, frames 3, 5, 6 become 2, 3, 4
+        assert new.MaskSubtractionSequence[0].MaskFrameNumbers == 1
+        assert list(new.MaskSubtractionSequence[0].ApplicableFrameRange) == [2, 4]
+        assert new.RepresentativeFrameNumber == 3
+    if dciodvfy_path():
+        assert _new_iod_errors(source, tmp_path / "new.dcm") == set()
