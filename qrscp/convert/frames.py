@@ -16,8 +16,9 @@ and the normalised Frame List (same request, same source: same UID and same byte
   Frame Range renumbered (dropped when their frames are gone);
 - the Frame Extraction Sequence with a new item from the request (appended to the source's items),
   a Contributing Equipment item (109105, DCM, "Frame Extracting Equipment");
-- no Concatenation attributes, no Pixel Data Provider URL, no Extended Offset Table, and no private
-  attributes (Y.3.3 note: private attributes of unknown significance are not copied).
+- no Concatenation attributes, no Pixel Data Provider URL, no Extended Offset Table, and no top-level
+  private attributes (Y.3.3 note: private attributes of unknown significance are not copied); private
+  attributes inside functional group items stay with the frames they describe.
 """
 
 from __future__ import annotations
@@ -28,10 +29,9 @@ from dataclasses import dataclass
 
 import pydicom
 from pydicom.datadict import keyword_for_tag
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
-from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from qrscp.convert.frame_attributes import (
     frame_times,
     grid_frame_offsets,
@@ -43,6 +43,8 @@ from qrscp.convert.frame_lists import FrameRequest, frame_list
 from qrscp.convert.frame_pixels import FrameSource, open_frames, write_pixel_data
 from qrscp.convert.functional_groups import code_item
 from qrscp.convert.uids import UIDSource
+from qrscp.dicom.encoder import write_dataset_body
+from qrscp.dicom.part10 import encode_header, make_file_meta
 from qrscp.dicom.raw_header import keep_items
 from qrscp.uids import FRAME_EXTRACTING_EQUIPMENT
 
@@ -112,7 +114,11 @@ def write_extraction(source: FrameSource, frames: tuple[int, ...], request: Fram
     header = extraction_header(source.header, frames, request, new_uid, source.transfer_syntax_uid)
     syntax = UID(source.transfer_syntax_uid)
     with open(out_path, "wb") as out:
-        pydicom.dcmwrite(out, header, enforce_file_format=True)
+        if syntax.is_implicit_VR:
+            pydicom.dcmwrite(out, header, enforce_file_format=True)
+        else:  # Explicit VR Little Endian: raw elements written as read, without decoding
+            out.write(encode_header(header.file_meta))
+            write_dataset_body(out.write, header)
         write_pixel_data(out, source, frames, implicit_vr=syntax.is_implicit_VR)
     return ExtractedInstance(str(header.SOPClassUID), new_uid, str(syntax),
                              str(header.FrameExtractionSequence[-1].MultiFrameSourceSOPInstanceUID), frames,
@@ -139,14 +145,8 @@ def extraction_header(source: Dataset, frames: tuple[int, ...], request: FrameRe
     renumber_frame_numbers(ds, frames)
     _frame_extraction(ds, source_uid, request)
     _contributing_equipment(ds)
-    ds.remove_private_tags()
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = new_uid
-    meta.TransferSyntaxUID = transfer_syntax_uid
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
-    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
-    ds.file_meta = meta
+    ds.file_meta = make_file_meta(sop_class_uid=str(ds.SOPClassUID), sop_instance_uid=new_uid,
+                                  transfer_syntax_uid=transfer_syntax_uid)
     syntax = UID(transfer_syntax_uid)
     ds.set_original_encoding(syntax.is_implicit_VR, True, source.get("SpecificCharacterSet"))
     return ds

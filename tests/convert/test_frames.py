@@ -424,3 +424,21 @@ def test_other_multiframe_classes(tmp_path, uids, make):
         assert new.RepresentativeFrameNumber == 3
     if dciodvfy_path():
         assert _new_iod_errors(source, tmp_path / "new.dcm") == set()
+
+
+def test_cached_raw_headers_are_independent_and_follow_the_file(tmp_path, uids):
+    import os
+
+    from qrscp.dicom.raw_header import read_raw_header
+
+    source = _write(make_enhanced_mr(frames=4, seed=1), tmp_path)
+    first, _ = read_raw_header(source)
+    first.PatientID = "CHANGED"
+    del first.PerFrameFunctionalGroupsSequence
+    again, _ = read_raw_header(source)  # from the cache: a data set of its own
+    assert again.PatientID != "CHANGED" and len(again.PerFrameFunctionalGroupsSequence) == 4
+    replaced = make_enhanced_mr(frames=4, seed=1)
+    replaced.PatientID = "REPLACED"
+    replaced.save_as(source, enforce_file_format=True)
+    os.utime(source, ns=(10**18, 10**18))  # a new file identity whatever the clock's resolution
+    assert read_raw_header(source)[0].PatientID == "REPLACED"
