@@ -173,14 +173,15 @@ def measure(port: int, pid: int, uid: str, slices: int, repeat: int) -> dict[str
     fresh: list[float] = []
     cached: list[float] = []
     before = psutil.Process(pid).memory_info().rss
-    with RSSSampler(pid) as sampler:
+    with RSSSampler(pid) as sampler:  # frame requests only: the growth they cause
         for index in range(repeat):
-            first = 2 + index % max(1, step - 1)  # a new Frame List each time: extracted, not cached
-            elapsed, frame_bytes = c_get(port, keys(uid, "FRAME", [first, slices, step]))
-            fresh.append(elapsed)
-            cached.append(c_get(port, keys(uid, "FRAME", [1, slices, step]))[0])
+            c_get(port, keys(uid, "FRAME", [2 + index % max(1, step - 1), slices, step]))
         frames_peak = sampler.peak
-    for _ in range(repeat):
+    for index in range(repeat):  # interleaved, so that machine noise hits every measurement alike
+        first = 2 + (repeat + index) % max(1, step - 1)  # a Frame List not asked before: extracted anew
+        elapsed, frame_bytes = c_get(port, keys(uid, "FRAME", [first, slices, step]))
+        fresh.append(elapsed)
+        cached.append(c_get(port, keys(uid, "FRAME", [1, slices, step]))[0])
         elapsed, whole_bytes = c_get(port, keys(uid, "IMAGE"))
         whole.append(elapsed)
     return {
