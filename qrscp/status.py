@@ -26,6 +26,12 @@ class Status(enum.IntEnum):
     DATASET_DOES_NOT_MATCH_SOP_CLASS = 0xA900  # C-STORE
     CANNOT_UNDERSTAND = 0xC000
     UNABLE_TO_PROCESS = 0xC001
+    # Composite Instance Root Retrieve at FRAME level (PS3.4 Table Y.4-1)
+    NO_FRAMES_FOUND = 0xAA00  # none of the frames requested were found in the SOP Instance
+    UNABLE_TO_CREATE_NEW_OBJECT = 0xAA01  # unable to create new object for this SOP Class
+    UNABLE_TO_EXTRACT_FRAMES = 0xAA02
+    TIME_BASED_REQUEST_FOR_NON_TIME_BASED = 0xAA03  # Time Range on an instance without frame times
+    INVALID_REQUEST = 0xAA04
     # PS3.7 general failures
     INVALID_ARGUMENT_VALUE = 0x0115
     MISSING_ATTRIBUTE_VALUE = 0x0121

@@ -54,6 +54,8 @@ GET_SOP_CLASSES = (
 
 #: Purpose of Reference code for the equipment that converted an instance (PS3.16 CID 7005).
 ENHANCED_MULTIFRAME_CONVERSION_EQUIPMENT = ("109106", "DCM", "Enhanced Multi-frame Conversion Equipment")
+#: Purpose of Reference code for the equipment that extracted frames at FRAME level (PS3.4 Y.3.3).
+FRAME_EXTRACTING_EQUIPMENT = ("109105", "DCM", "Frame Extracting Equipment")
 
 
 class View(str, enum.Enum):

@@ -49,7 +49,7 @@ def _add_client(subparsers: argparse._SubParsersAction, name: str, help_text: st
     p.add_argument("host")
     p.add_argument("port", type=int)
     p.add_argument("--view", choices=["classic", "enhanced"], help="negotiate and request this view")
-    p.add_argument("--level", default="STUDY", choices=["PATIENT", "STUDY", "SERIES", "IMAGE"])
+    p.add_argument("--level", default="STUDY", choices=["PATIENT", "STUDY", "SERIES", "IMAGE", "FRAME"])
     p.add_argument("--root", default="study", choices=["patient", "study", "composite"])
     p.add_argument("-k", "--key", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--aet", default="QRSCU", help="our AE title")
@@ -58,6 +58,11 @@ def _add_client(subparsers: argparse._SubParsersAction, name: str, help_text: st
         p.add_argument("--dest", required=True, help="move destination AE title")
     if name in ("get", "move"):
         p.add_argument("-o", "--output", default=".", help="where received instances are written")
+        # FRAME level (PS3.4 Annex Y): one Frame Range Key; implies --level FRAME --root composite.
+        p.add_argument("--frames", metavar="N,N,...", help="Simple Frame List: frame numbers from 1")
+        p.add_argument("--frame-range", action="append", default=[], metavar="START-END[/STEP]",
+                       help="Calculated Frame List triplet (repeatable; END may be 'end')")
+        p.add_argument("--time-range", metavar="START-END", help="Time Range in seconds after Content Time")
     if name == "move":
         p.add_argument("--store-port", type=int, default=0, help="also receive on this port as --dest")
 

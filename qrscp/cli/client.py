@@ -142,6 +142,32 @@ def build_identifier(level: str, keys: Iterable[str], *, view: str | None, with_
     return identifier
 
 
+def frame_range_keys(args: argparse.Namespace) -> dict[str, list] | None:
+    """The Frame Range Key of ``--frames``, ``--frame-range`` or ``--time-range`` (None: not a FRAME request).
+
+    ``--frames 1,5,9`` -> Simple Frame List; each ``--frame-range START-END[/STEP]`` -> a Calculated Frame
+    List triplet (END ``end`` is FFFFFFFFH); ``--time-range START-END`` -> Time Range in seconds.
+    """
+    given = [name for name in ("frames", "frame_range", "time_range") if getattr(args, name, None)]
+    if not given:
+        return None
+    if len(given) > 1:
+        raise ClientError("give one of --frames, --frame-range or --time-range")
+    try:
+        if args.frames:
+            return {"SimpleFrameList": [int(v) for v in args.frames.split(",")]}
+        if args.time_range:
+            start, end = re.fullmatch(r"\s*([-+0-9.eE]+)\s*-\s*([-+0-9.eE]+)\s*", args.time_range).groups()
+            return {"TimeRange": [float(start), float(end)]}
+        triplets = []
+        for text in args.frame_range:
+            start, end, step = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+|end)\s*(?:/\s*(\d+))?\s*", text).groups()
+            triplets += [int(start), 0xFFFFFFFF if end == "end" else int(end), int(step or 1)]
+        return {"CalculatedFrameList": triplets}
+    except (AttributeError, ValueError) as exc:
+        raise ClientError(f"cannot read the frame selection: {exc}") from None
+
+
 @dataclass
 class RetrieveProgress:
     """Counters of a C-GET / C-MOVE, updated from its responses."""
@@ -326,8 +352,13 @@ def _follow_responses(responses: Iterable[tuple[Any, Any]], progress: RetrievePr
 def _run_retrieve(args: argparse.Namespace, console: Any, operation: str) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    frame_keys = frame_range_keys(args)
+    if frame_keys is not None:  # FRAME level exists only in the Composite Instance Root model (PS3.4 Y.3.1)
+        args.level, args.root = "FRAME", "composite"
     sop_class = INFORMATION_MODELS[(args.root, operation)]
     identifier = build_identifier(args.level, args.key, view=args.view, with_defaults=False)
+    for keyword, values in (frame_keys or {}).items():
+        setattr(identifier, keyword, values)
     output = Path(args.output)
     progress = RetrieveProgress()
     handlers = [(evt.EVT_C_STORE, _store_handler(output, progress, threading.Lock()))]

@@ -267,7 +267,7 @@ def _locate(event: Any, services: ArchiveServices, log: _RetrieveLog) -> list[An
     log.level = _level(identifier)
     view = _request_view(event, identifier)
     return services.retrieve.locate(
-        identifier, information_model=_model(event), relational=_relational(event), view=view
+        identifier, information_model=_model(event), relational=_relational(event), view=view, peer=log.label
     )
 
 

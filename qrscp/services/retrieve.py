@@ -28,6 +28,8 @@ from pydicom.tag import Tag
 from pydicom.uid import ExplicitVRLittleEndian, UID
 
 from qrscp.config import Config
+from qrscp.convert.frame_lists import FrameRequestError
+from qrscp.services.frames import CACHE_DIRECTORY, FrameLocation, FrameService
 from qrscp.services.protocols import InstanceLocator, StoredPaths
 from qrscp.status import Status
 from qrscp.uids import (
@@ -46,6 +48,8 @@ logger = logging.getLogger(__name__)
 INSTANCE_ROOT_MODELS = frozenset(
     {COMPOSITE_INSTANCE_ROOT_MOVE, COMPOSITE_INSTANCE_ROOT_GET, COMPOSITE_INSTANCE_RETRIEVE_WITHOUT_BULK_DATA_GET}
 )
+#: The models with a FRAME level (PS3.4 Y.3.1): Composite Instance Root MOVE and GET.
+FRAME_LEVEL_MODELS = frozenset({COMPOSITE_INSTANCE_ROOT_MOVE, COMPOSITE_INSTANCE_ROOT_GET})
 
 #: PS3.4 Table Z.1-1: attributes not included at the top level by Retrieve Without Bulk Data.
 BULK_DATA_TAGS = (
@@ -175,6 +179,8 @@ class RetrieveService:
         self.config = config
         self.query_service = query_service
         self.file_store = file_store
+        self.frames = FrameService(config.views.uid_secret, self.locate_instances, file_store,
+                                   Path(config.storage.data_dir) / CACHE_DIRECTORY)
 
     def locate(
         self,
@@ -183,23 +189,34 @@ class RetrieveService:
         information_model: str,
         relational: bool = False,
         view: View = View.DEFAULT,
+        peer: str = "-",
     ) -> list[InstanceLocationLike]:
         """Return the stored instances that the retrieve `identifier` selects.
 
-        Composite Instance Root and Without Bulk Data requests (PS3.4 Y.4.2.1.3, Z.4.2.1.3.1) must be at
-        IMAGE level with SOP Instance UID(s); they are resolved like a relational Study Root retrieve.
+        Composite Instance Root and Without Bulk Data requests (PS3.4 Y.4.2.1.3, Z.4.2.1.3.1) at IMAGE
+        level with SOP Instance UID(s) are resolved like a relational Study Root retrieve. Composite
+        Instance Root MOVE/GET at FRAME level (PS3.4 Y.3.3) return the one new instance made of the
+        requested frames (:class:`~qrscp.services.frames.FrameLocation`).
 
         Raises
         ------
         RetrieveError
-            Bad level or missing SOP Instance UID for the instance-root models.
+            Bad level or missing SOP Instance UID for the instance-root models; a FRAME level request that
+            cannot be served (A900 or a Table Y.4-1 status, AA00-AA04).
         qrscp.services.query.QueryError
             Raised by the query service for a bad identifier.
         """
         if information_model in INSTANCE_ROOT_MODELS:
             level = str(identifier.get("QueryRetrieveLevel", "") or "").strip().upper()
+            if level == Level.FRAME.value and information_model in FRAME_LEVEL_MODELS:
+                try:
+                    return list(self.frames.locate(identifier, view=view, peer=peer))
+                except FrameRequestError as exc:
+                    raise RetrieveError(exc.status, exc.comment) from exc
             if level == Level.FRAME.value:
-                raise RetrieveError(Status.UNABLE_TO_PROCESS, "frame-level retrieve is not supported")
+                raise RetrieveError(
+                    Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS, "FRAME level only in Composite Instance Root MOVE/GET"
+                )
             if level != Level.IMAGE.value:
                 raise RetrieveError(
                     Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
@@ -214,11 +231,17 @@ class RetrieveService:
                 if identifier.get(keyword, None):
                     instance_keys[keyword] = identifier[keyword]
             model = STUDY_ROOT_MOVE if information_model == COMPOSITE_INSTANCE_ROOT_MOVE else STUDY_ROOT_GET
-            return list(
-                self.query_service.locate(instance_keys, information_model=model, relational=True, view=view)
-            )
+            return self.locate_instances(instance_keys, view, information_model=model)
         return list(
             self.query_service.locate(identifier, information_model=information_model, relational=relational, view=view)
+        )
+
+    def locate_instances(
+        self, instance_keys: Dataset, view: View, *, information_model: str = STUDY_ROOT_MOVE
+    ) -> list[InstanceLocationLike]:
+        """Stored instances of an IMAGE level identifier of SOP Instance UIDs in `view` (relational Study Root)."""
+        return list(
+            self.query_service.locate(instance_keys, information_model=information_model, relational=True, view=view)
         )
 
     def stored_path(self, location: InstanceLocationLike) -> Path:
@@ -231,6 +254,8 @@ class RetrieveService:
         A :class:`StoredInstance` (sent as stored), or for Without Bulk Data the decoded dataset
         stripped of bulk data.
         """
+        if isinstance(location, FrameLocation):  # a new instance in the frame cache (absolute path)
+            return StoredInstance(location, Path(location.file_path))
         path = self.stored_path(location)
         if information_model == COMPOSITE_INSTANCE_RETRIEVE_WITHOUT_BULK_DATA_GET:
             return without_bulk_data(path)

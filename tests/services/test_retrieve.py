@@ -86,7 +86,7 @@ def test_instance_root_is_resolved_as_relational_image_level(tmp_path, model):
     [
         (_keys("SERIES", SOPInstanceUID="1.2.3"), Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS),
         (_keys("IMAGE"), Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS),
-        (_keys("FRAME", SOPInstanceUID="1.2.3"), Status.UNABLE_TO_PROCESS),
+        (_keys("FRAME", SOPInstanceUID="1.2.3"), Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS),  # no Frame Range Key
     ],
 )
 def test_bad_instance_root_requests(tmp_path, keys, status):
