@@ -116,7 +116,8 @@ class StoreRequest:
     DataSet = None
 
     def __init__(self, *, message_id: int, priority: int, sop_class_uid: str, sop_instance_uid: str,
-                 originator_aet: str | None, originator_id: int | None, dataset_path: tuple[Any, int]) -> None:
+                 originator_aet: str | None, originator_id: int | None, dataset_path: tuple[Any, int] | None,
+                 data_set: bytes | None = None) -> None:
         self.MessageID = message_id
         self.Priority = priority
         self.AffectedSOPClassUID = str(sop_class_uid)
@@ -124,6 +125,7 @@ class StoreRequest:
         self.MoveOriginatorApplicationEntityTitle = originator_aet.strip() if originator_aet else None
         self.MoveOriginatorMessageID = originator_id
         self._dataset_path = dataset_path
+        self.data_set = data_set  # the encoded data set when it is not read from `dataset_path`
 
 
 def store_request_messages(request: StoreRequest, context_id: int, max_pdu_length: int) -> Iterator[P_DATA] | None:
@@ -142,7 +144,10 @@ def _message_of(primitive: Any) -> tuple[str, bytes | tuple[Any, int] | None] | 
         path = getattr(primitive, "_dataset_path", None)
         if path is not None:
             return "C-STORE-RQ", path
-        data = primitive.DataSet.getvalue() if primitive.DataSet is not None else b""
+        if isinstance(primitive, StoreRequest):
+            data = primitive.data_set or b""
+        else:
+            data = primitive.DataSet.getvalue() if primitive.DataSet is not None else b""
         return ("C-STORE-RQ", data) if data else None
     if isinstance(primitive, C_STORE) and primitive.MessageIDBeingRespondedTo is not None:
         return "C-STORE-RSP", None  # every status: no data set, and qrscp amends none

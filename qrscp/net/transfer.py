@@ -4,8 +4,9 @@ pynetdicom's C-MOVE/C-GET service classes call ``assoc.send_c_store(dataset)`` f
 handler yields, and that encodes a decoded dataset. :func:`enable_stored_sending` gives one association
 a ``send_c_store`` that recognises :class:`~qrscp.services.retrieve.StoredInstance` and streams the
 file's dataset bytes (after the File Meta) straight into P-DATA PDUs when the peer accepted the stored
-transfer syntax; otherwise it decodes the file to an uncompressed syntax the peer accepted
-(transcoding); when neither works it raises, and pynetdicom counts a failed sub-operation.
+transfer syntax; otherwise :mod:`qrscp.services.transcode` chooses a syntax the peer accepted and encodes
+the instance in it, sent in that exact context. When the peer accepted nothing we can produce it raises
+with the reason, and pynetdicom counts a failed sub-operation.
 
 This relies on pynetdicom 3 internals (``_get_valid_context``, ``C_STORE._dataset_path``, the reactor
 checkpoint), the same ones its own ``STORE_SEND_CHUNKED_DATASET`` path uses.
@@ -13,11 +14,13 @@ checkpoint), the same ones its own ``STORE_SEND_CHUNKED_DATASET`` path uses.
 
 from __future__ import annotations
 
+import copy
 import logging
 import socket
 import threading
 import time
 import types
+from io import BytesIO
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -28,7 +31,8 @@ from pynetdicom.dsutils import split_dataset
 from qrscp.net.fastdimse import StoreRequest, store_request_messages
 from qrscp.net.logs import peer_label
 from qrscp.net.pacing import track_activity
-from qrscp.services.retrieve import StoredInstance, decode_for_transcoding
+from qrscp.services.retrieve import StoredInstance
+from qrscp.services.transcode import choose_syntax, encode, encode_file
 
 logger = logging.getLogger(__name__)
 
@@ -103,14 +107,6 @@ def dataset_offset(path: Any) -> int:
     return split_dataset(path)[1]
 
 
-def _exact_context(assoc: Association, sop_class: str, syntax: str) -> Any:
-    """Return an accepted context for (`sop_class`, `syntax`) in which we may send C-STORE, or None."""
-    for context in assoc.accepted_contexts:
-        if context.abstract_syntax == sop_class and context.transfer_syntax[0] == syntax and context.as_scu:
-            return context
-    return None
-
-
 def send_c_store(
     assoc: Association,
     dataset: Any,
@@ -142,7 +138,14 @@ def _store_primitive(request: StoreRequest) -> C_STORE:
     req.AffectedSOPClassUID = request.AffectedSOPClassUID
     req.AffectedSOPInstanceUID = request.AffectedSOPInstanceUID
     req._dataset_path = request._dataset_path
+    if request.data_set is not None:
+        req.DataSet = BytesIO(request.data_set)
     return req
+
+
+def _accepted_syntaxes(assoc: Association, sop_class: str) -> list[Any]:
+    """Accepted contexts for `sop_class` in which we may send C-STORE, in context ID order."""
+    return [cx for cx in assoc.accepted_contexts if cx.abstract_syntax == sop_class and cx.as_scu]
 
 
 def _send(
@@ -153,29 +156,38 @@ def _send(
     originator_aet: str | None,
     originator_id: int | None,
 ) -> Dataset:
-    if not isinstance(dataset, StoredInstance):
+    meta = getattr(dataset, "file_meta", None)
+    if meta is None or "TransferSyntaxUID" not in meta:
         return Association.send_c_store(assoc, dataset, msg_id, priority, originator_aet, originator_id)
     sop_class = dataset.SOPClassUID
-    syntax = dataset.file_meta.TransferSyntaxUID
-    context = _exact_context(assoc, sop_class, syntax)
-    if context is None:
-        started = time.perf_counter()
-        decoded = decode_for_transcoding(dataset.stored_path)
-        logger.info(
-            "%s: %s sent transcoded from %s to an uncompressed syntax (decoded in %.0f ms)",
-            peer_label(assoc),
-            dataset.SOPInstanceUID,
-            syntax.name,
-            (time.perf_counter() - started) * 1000,
+    syntax = meta.TransferSyntaxUID
+    contexts = _accepted_syntaxes(assoc, sop_class)
+    target = choose_syntax(syntax, [cx.transfer_syntax[0] for cx in contexts])
+    if target is None:
+        accepted = ", ".join(sorted({cx.transfer_syntax[0].name for cx in contexts})) or "none"
+        raise ValueError(
+            f"{sop_class.name} in {syntax.name}: the peer accepted no transfer syntax we can produce "
+            f"from it (accepted: {accepted})"
         )
-        return Association.send_c_store(assoc, decoded, msg_id, priority, originator_aet, originator_id)
+    context = next(cx for cx in contexts if cx.transfer_syntax[0] == target)
+    stored = isinstance(dataset, StoredInstance)
+    data: bytes | None = None
+    if not stored or target != syntax:
+        started = time.perf_counter()
+        data = encode_file(dataset.stored_path, target) if stored else encode(copy.deepcopy(dataset), target)
+        if target != syntax:
+            logger.info(
+                "%s: %s sent transcoded from %s to %s (%.0f ms)",
+                peer_label(assoc), dataset.SOPInstanceUID, syntax.name, context.transfer_syntax[0].name,
+                (time.perf_counter() - started) * 1000,
+            )
 
     if not assoc.is_established:
         raise RuntimeError("the association is no longer established")
-    offset = dataset_offset(dataset.stored_path)
+    source = (dataset.stored_path, dataset_offset(dataset.stored_path)) if data is None else None
     request = StoreRequest(message_id=msg_id, priority=priority, sop_class_uid=sop_class,
                            sop_instance_uid=dataset.SOPInstanceUID, originator_aet=originator_aet,
-                           originator_id=originator_id, dataset_path=(dataset.stored_path, offset))
+                           originator_id=originator_id, dataset_path=source, data_set=data)
     messages = store_request_messages(request, context.context_id, assoc.dimse.maximum_pdu_size)
 
     # As Association.send_c_store: pause the reactor so that it does not take our response.
