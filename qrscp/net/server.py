@@ -49,6 +49,7 @@ def build_ae(config: Config) -> AE:
     # pynetdicom's own count includes connections that never send an A-ASSOCIATE-RQ.
     ae.maximum_associations = limits.UNBOUNDED_ACCEPTOR_THREADS
     ae.maximum_pdu_size = config.server.max_pdu
+    setattr(ae, fastdimse.COMBINED_ATTRIBUTE, config.server.command_and_data_in_one_pdu)
     ae.acse_timeout = config.server.acse_timeout
     ae.dimse_timeout = config.server.dimse_timeout
     ae.network_timeout = config.server.network_timeout

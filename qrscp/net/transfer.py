@@ -28,7 +28,7 @@ from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import split_dataset
 
-from qrscp.net.fastdimse import StoreRequest, store_request_messages
+from qrscp.net.fastdimse import StoreRequest, combined, store_request_messages
 from qrscp.net.logs import peer_label
 from qrscp.net.pacing import track_activity
 from qrscp.services.retrieve import StoredInstance
@@ -188,7 +188,7 @@ def _send(
     request = StoreRequest(message_id=msg_id, priority=priority, sop_class_uid=sop_class,
                            sop_instance_uid=dataset.SOPInstanceUID, originator_aet=originator_aet,
                            originator_id=originator_id, dataset_path=source, data_set=data)
-    messages = store_request_messages(request, context.context_id, assoc.dimse.maximum_pdu_size)
+    messages = store_request_messages(request, context.context_id, assoc.dimse.maximum_pdu_size, combined(assoc))
 
     # As Association.send_c_store: pause the reactor so that it does not take our response.
     assoc._reactor_checkpoint.clear()
