@@ -19,7 +19,7 @@ from pynetdicom import AE, evt
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from qrscp.config import Config, ConfigError, load_config, parse_peer
 from qrscp.index.database import create_engine_for, init_schema, session_factory
-from qrscp.net import fastdimse, fastencode, handlers, incomplete, limits, negotiation, pacing, tls
+from qrscp.net import fastdimse, fastencode, handlers, incomplete, limits, negotiation, pacing, retrieve_log, tls
 from qrscp.net.access import AccessPolicy, handle_requested
 from qrscp.net.amendments import handle_dimse_sent
 from qrscp.net.contexts import handle_requested_peer_order, supported_contexts
@@ -160,6 +160,8 @@ class Archive:
             (evt.EVT_ABORTED, handlers.handle_aborted),
             (evt.EVT_SOP_EXTENDED, negotiation.handle_sop_extended, [self.config]),
             (evt.EVT_DIMSE_SENT, handle_dimse_sent),
+            # After the amendments: the C-MOVE/C-GET line reports the final status actually sent.
+            (evt.EVT_DIMSE_SENT, retrieve_log.handle_dimse_sent),
             (evt.EVT_C_ECHO, handlers.handle_echo),
             (evt.EVT_C_STORE, handlers.handle_store, [services]),
             (evt.EVT_C_FIND, handlers.handle_find, [services]),

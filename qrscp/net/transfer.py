@@ -27,10 +27,12 @@ from pydicom.dataset import Dataset
 from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import split_dataset
+from pynetdicom.status import STATUS_FAILURE, code_to_category
 
 from qrscp.net.fastdimse import StoreRequest, combined, store_request_messages
 from qrscp.net.logs import peer_label
 from qrscp.net.pacing import track_activity
+from qrscp.net.retrieve_log import record_failure
 from qrscp.services.retrieve import StoredInstance
 from qrscp.services.transcode import choose_syntax, encode, encode_file
 
@@ -123,9 +125,20 @@ def send_c_store(
         originator_aet = getattr(assoc, "_qrscp_move_originator", originator_aet)
     assoc._qrscp_awaiting_response = True  # type: ignore[attr-defined]
     try:
-        return _send(assoc, dataset, msg_id, priority, originator_aet, originator_id)
+        response = _send(assoc, dataset, msg_id, priority, originator_aet, originator_id)
+    except Exception as exc:
+        record_failure(f"{dataset.get('SOPInstanceUID', '?')}: {exc}")
+        raise
     finally:
         assoc._qrscp_awaiting_response = False  # type: ignore[attr-defined]
+    status = response.get("Status", None)
+    if status is None:
+        record_failure(f"{dataset.SOPInstanceUID}: no C-STORE response from {peer_label(assoc)}")
+    elif code_to_category(status) == STATUS_FAILURE:
+        comment = response.get("ErrorComment", "")
+        record_failure(f"{dataset.SOPInstanceUID}: {peer_label(assoc)} answered 0x{status:04X}"
+                       + (f" ({comment})" if comment else ""))
+    return response
 
 
 def _store_primitive(request: StoreRequest) -> C_STORE:
