@@ -56,6 +56,8 @@ QUERY_RETRIEVE_VIEW = 0x00080053
 SPECIFIC_CHARACTER_SET = 0x00080005
 RETRIEVE_AE_TITLE = 0x00080054
 INSTANCE_AVAILABILITY = 0x00080056
+#: Elements of groups 0000 (command) and 0002 (File Meta) are never part of an identifier.
+FILE_META_GROUP = 0x0002
 #: Rows fetched from the database at a time while streaming.
 STREAM_BATCH = 256
 #: Character sets kept in responses when every value can be encoded with them.
@@ -300,6 +302,11 @@ class QueryService:
         for element, value in _request_elements(identifier):
             keyword = keyword_for_tag(element.tag)
             if keyword in SERVICE_KEYWORDS:
+                continue
+            if element.tag.group <= FILE_META_GROUP:
+                # File Meta (and command) elements are not part of a data set (PS3.4 C.4.1.1.3, PS3.10
+                # 7.1): never returned, not even empty; counted as an unsupported key (Pending FF01).
+                plan.unsupported_keys.append(keyword or str(element.tag))
                 continue
             key = KEYS_BY_KEYWORD.get(keyword)
             plan.returned.append(_Answer.of(element, key))
