@@ -144,6 +144,23 @@ def test_file_meta_keys_are_never_returned(dicom_client, two_series, tags):
         assert match.SOPInstanceUID and not [tag for tag in match.keys() if tag.group <= 0x0002]
 
 
+def test_study_description_comes_from_a_later_instance(archive, dicom_client):
+    from qrscp.testing.factory import make_gsps
+
+    images = make_series("CT", slices=2, rows=16, columns=16, seed=47)
+    state = make_gsps(images, seed=47)
+    for keyword in ("StudyDescription", "AccessionNumber"):
+        if keyword in state:
+            del state[keyword]
+    assert [s.Status for s in dicom_client.store([state])] == [0]
+    assert [s.Status for s in dicom_client.store(images)] == [0, 0]
+    final, [study] = dicom_client.find(_keys("STUDY", StudyInstanceUID=images[0].StudyInstanceUID,
+                                             StudyDescription="", AccessionNumber=""), STUDY_ROOT_FIND)
+    assert final.Status == Status.SUCCESS
+    assert study.StudyDescription == images[0].StudyDescription and study.StudyDescription
+    assert study.AccessionNumber == images[0].AccessionNumber
+
+
 def test_c_find_failure_has_an_error_comment(dicom_client, two_series):
     identifier = Dataset()
     identifier.PatientID = ""  # no Query/Retrieve Level
