@@ -15,10 +15,10 @@ only, so a concurrent store cannot overwrite a value either.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pydicom.dataset import Dataset
-from sqlalchemy import Integer, func, update
+from sqlalchemy import Integer, func, select, update
 from sqlalchemy.orm import Session
 
 from qrscp.index.keys import KEYS, MODEL_FOR_LEVEL, Key
@@ -36,6 +36,11 @@ def mergeable_keys(level: Level) -> tuple[Key, ...]:
         key for key in KEYS
         if key.level is level and key.column is not None and key.column not in IDENTITY_COLUMNS
     )
+
+
+#: The parent levels whose empty values a later instance fills, and their columns in that order (the
+#: registry's joined look-up of known parents selects them).
+MERGED_LEVELS = (Level.PATIENT, Level.STUDY, Level.SERIES)
 
 
 @functools.lru_cache(maxsize=None)
@@ -93,3 +98,25 @@ def fill_missing(session: Session, level: Level, row_id: int, stored: Mapping[st
         current = column if isinstance(column.type, Integer) else func.nullif(column, "")
         guarded[name] = func.coalesce(current, value)
     session.execute(update(model).where(model.id == row_id).values(guarded))
+
+
+MERGED_COLUMNS = tuple((level, key.column) for level in MERGED_LEVELS for key in mergeable_keys(level))
+
+
+def fill_parents(session: Session, dataset: Dataset, row_ids: Mapping[Level, int], stored: Sequence) -> None:
+    """Fill the empty parent values from `dataset`; `stored` holds the values of :data:`MERGED_COLUMNS`."""
+    by_level: dict[Level, dict[str, object]] = {level: {} for level in MERGED_LEVELS}
+    for (level, column), value in zip(MERGED_COLUMNS, stored):
+        by_level[level][column] = value
+    for level, values in by_level.items():
+        if any(is_empty(value) for value in values.values()):
+            fill_missing(session, level, row_ids[level], values, dataset)
+
+
+def fill_row(session: Session, dataset: Dataset, level: Level, row_id: int) -> None:
+    """Fill the empty values of an existing parent row, read first (the path of a new series or study)."""
+    model = MODEL_FOR_LEVEL[level]
+    keys = mergeable_keys(level)
+    row = session.execute(select(*(getattr(model, key.column) for key in keys)).where(model.id == row_id)).first()
+    if row is not None:
+        fill_missing(session, level, row_id, dict(zip((key.column for key in keys), row)), dataset)

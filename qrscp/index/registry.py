@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from pydicom.dataset import Dataset
 from sqlalchemy import Integer, bindparam, delete, exists, insert, or_, select, update
@@ -123,18 +123,12 @@ def _required_uid(dataset: Dataset, keyword: str) -> str:
     return uid
 
 
-#: The parent levels whose empty values a later instance fills (qrscp.index.merging).
-MERGED_LEVELS = (Level.PATIENT, Level.STUDY, Level.SERIES)
-_MERGED_COLUMNS = tuple(
-    (level, key.column) for level in MERGED_LEVELS for key in merging.mergeable_keys(level)
-)
-
 # Constant statements of the hot path (compiled and cache-keyed once).
 _KNOWN_PARENTS = (
     select(
         Series.id, Study.id, Study.study_instance_uid, Study.last_received, Patient.patient_id,
         Patient.issuer_of_patient_id, *(getattr(Series, flag) for flag in VIEW_FLAG.values()),
-        Patient.id, *(getattr(MODEL_FOR_LEVEL[level], column) for level, column in _MERGED_COLUMNS),
+        Patient.id, *(getattr(MODEL_FOR_LEVEL[level], column) for level, column in merging.MERGED_COLUMNS),
     )
     .join(Study, Series.study_fk == Study.id)
     .join(Patient, Study.patient_fk == Patient.id)
@@ -143,25 +137,6 @@ _KNOWN_PARENTS = (
 _TOUCH_STUDY = update(Study.__table__).where(Study.__table__.c.id == bindparam("study_fk")).values(
     last_received=bindparam("now")
 )
-
-
-def _fill_missing(session: Session, dataset: Dataset, row_ids: dict[Level, int], stored: Sequence) -> None:
-    """Fill the empty parent values from `dataset`; `stored` holds the values of ``_MERGED_COLUMNS``."""
-    by_level: dict[Level, dict[str, object]] = {level: {} for level in MERGED_LEVELS}
-    for (level, column), value in zip(_MERGED_COLUMNS, stored):
-        by_level[level][column] = value
-    for level, values in by_level.items():
-        if any(merging.is_empty(value) for value in values.values()):
-            merging.fill_missing(session, level, row_ids[level], values, dataset)
-
-
-def _fill_row(session: Session, dataset: Dataset, level: Level, row_id: int) -> None:
-    """Fill the empty values of an existing parent row (the general path: a new series or study)."""
-    model = MODEL_FOR_LEVEL[level]
-    keys = merging.mergeable_keys(level)
-    row = session.execute(select(*(getattr(model, key.column) for key in keys)).where(model.id == row_id)).first()
-    if row is not None:
-        merging.fill_missing(session, level, row_id, dict(zip((key.column for key in keys), row)), dataset)
 
 
 def _known_parents(
@@ -188,7 +163,7 @@ def _known_parents(
     indexed_flags, patient_fk, stored = rest[: len(VIEW_FLAG)], rest[len(VIEW_FLAG)], rest[len(VIEW_FLAG) + 1:]
     if indexed_study_uid != study_uid or (patient_id, issuer) != (identity["patient_id"], identity["issuer_of_patient_id"]):
         return None
-    _fill_missing(session, dataset, {Level.PATIENT: patient_fk, Level.STUDY: study_fk, Level.SERIES: series_fk},
+    merging.fill_parents(session, dataset, {Level.PATIENT: patient_fk, Level.STUDY: study_fk, Level.SERIES: series_fk},
                   stored)
     if last_received is None or (now - last_received).total_seconds() >= LAST_RECEIVED_RESOLUTION_S:
         connection.execute(_TOUCH_STUDY, {"study_fk": study_fk, "now": now})
@@ -219,7 +194,7 @@ def _register_parents(
 
     patient_fk = _upsert(session, Patient, identity, patient_values, overwrite=replace)
     if not replace:
-        _fill_row(session, dataset, Level.PATIENT, patient_fk)
+        merging.fill_row(session, dataset, Level.PATIENT, patient_fk)
 
     def study_values() -> dict[str, object]:
         values = level_values(dataset, Level.STUDY)
@@ -228,7 +203,7 @@ def _register_parents(
 
     study_fk = _upsert(session, Study, {"study_instance_uid": study_uid}, study_values, overwrite=replace)
     if not replace:
-        _fill_row(session, dataset, Level.STUDY, study_fk)
+        merging.fill_row(session, dataset, Level.STUDY, study_fk)
     session.execute(update(Study).where(Study.id == study_fk).values(last_received=now))
 
     def series_values() -> dict[str, object]:
@@ -238,7 +213,7 @@ def _register_parents(
 
     series_fk = _upsert(session, Series, {"series_instance_uid": series_uid}, series_values, overwrite=replace)
     if not replace:
-        _fill_row(session, dataset, Level.SERIES, series_fk)
+        merging.fill_row(session, dataset, Level.SERIES, series_fk)
     missing_flags = [getattr(Series, flag) == False for flag, on in flags.items() if on]
     if missing_flags:
         session.execute(
@@ -297,24 +272,53 @@ def register_instance(
     study_uid = _required_uid(dataset, "StudyInstanceUID")
     series_uid = _required_uid(dataset, "SeriesInstanceUID")
     if not known_absent or replace:
-        if session.scalar(select(Instance.id).where(Instance.sop_instance_uid == sop_instance_uid)) is not None:
-            if not replace:
-                raise DuplicateInstanceError(f"SOP Instance {sop_instance_uid} is already indexed")
-            remove_instance(session, get_instance(session, sop_instance_uid))
+        _remove_indexed(session, sop_instance_uid, replace)
     charset = element_text(dataset, "SpecificCharacterSet")
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    flags = {flag: view in views for view, flag in VIEW_FLAG.items()}
+    series_fk = _parents(session, dataset, study_uid, series_uid, charset, now, flags, replace)
+    return _insert_instance(
+        session, dataset, sop_instance_uid, series_fk, flags, charset, now,
+        file_path=file_path, file_size=file_size, transfer_syntax_uid=transfer_syntax_uid, source_ae_title=source_ae_title,
+    )
 
+
+def _parents(
+    session: Session,
+    dataset: Dataset,
+    study_uid: str,
+    series_uid: str,
+    charset: str | None,
+    now: dt.datetime,
+    flags: dict[str, bool],
+    replace: bool,
+) -> int:
+    """The series id of `dataset`: its patient, study and series found as indexed, or upserted."""
     identity = {
         "patient_id": element_text(dataset, "PatientID"),
         "issuer_of_patient_id": element_text(dataset, "IssuerOfPatientID"),
     }
-    flags = {flag: view in views for view, flag in VIEW_FLAG.items()}
-    parents = None if replace else _known_parents(session, dataset, study_uid, series_uid, identity, now, flags)
-    if parents is None:
+    series_fk = None if replace else _known_parents(session, dataset, study_uid, series_uid, identity, now, flags)
+    if series_fk is None:
         series_fk = _register_parents(session, dataset, study_uid, series_uid, identity, charset, now, flags, replace)
-    else:
-        series_fk = parents
+    return series_fk
 
+
+def _insert_instance(
+    session: Session,
+    dataset: Dataset,
+    sop_instance_uid: str,
+    series_fk: int,
+    flags: dict[str, bool],
+    charset: str | None,
+    now: dt.datetime,
+    *,
+    file_path: str,
+    file_size: int,
+    transfer_syntax_uid: str,
+    source_ae_title: str,
+) -> int:
+    """Insert the instance row of `dataset` in series `series_fk`; return its id."""
     instance_values = level_values(dataset, Level.IMAGE)
     instance_values.pop("sop_instance_uid")
     instance_values["transfer_syntax_uid"] = transfer_syntax_uid
@@ -335,6 +339,14 @@ def register_instance(
         },
     )
     return int(result.inserted_primary_key[0])
+
+
+def _remove_indexed(session: Session, sop_instance_uid: str, replace: bool) -> None:
+    """Remove the indexed instance `sop_instance_uid` when `replace`; DuplicateInstanceError otherwise."""
+    if session.scalar(select(Instance.id).where(Instance.sop_instance_uid == sop_instance_uid)) is not None:
+        if not replace:
+            raise DuplicateInstanceError(f"SOP Instance {sop_instance_uid} is already indexed")
+        remove_instance(session, get_instance(session, sop_instance_uid))
 
 
 def get_instance(session: Session, sop_instance_uid: str) -> Instance | None:

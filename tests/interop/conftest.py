@@ -50,7 +50,7 @@ def instance_keys(ds: Dataset, level: str = "IMAGE") -> Dataset:
 
 @pytest.fixture(scope="module")
 def syntax_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SyntaxArchive]:
-    from qrscp.net.server import Archive
+    from qrscp.app import Archive
 
     config = Config()
     config.server.bind_address = LOCALHOST

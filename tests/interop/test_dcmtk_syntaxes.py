@@ -41,6 +41,7 @@ pytestmark = [
     pytest.mark.interop,
     pytest.mark.network,
     pytest.mark.dcmtk,
+    pytest.mark.pynetdicom_patches,  # transcoding on retrieve is part of the stored-file sender
     pytest.mark.skipif(dcmtk_tool("getscu") is None, reason="DCMTK not installed"),
 ]
 

@@ -23,7 +23,8 @@ from qrscp.testing.factory import make_series
 from qrscp.testing.network import LOCALHOST, client_for
 from qrscp.uids import MR_IMAGE_STORAGE, STUDY_ROOT_GET
 
-pytestmark = pytest.mark.network
+# Transcoding on retrieve is done by the stored-file sender, one of qrscp's pynetdicom patches.
+pytestmark = [pytest.mark.network, pytest.mark.pynetdicom_patches]
 
 STORED = available_transfer_syntaxes()
 RECEIVERS = {"implicit-only": ImplicitVRLittleEndian, "explicit-only": ExplicitVRLittleEndian, "own-only": None}
@@ -32,7 +33,7 @@ RECEIVERS = {"implicit-only": ImplicitVRLittleEndian, "explicit-only": ExplicitV
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, Dataset]]]:
     """A running archive holding one MR instance per available transfer syntax (as it was stored)."""
-    from qrscp.net.server import Archive
+    from qrscp.app import Archive
 
     config = Config()
     config.server.bind_address = LOCALHOST
