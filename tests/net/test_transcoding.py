@@ -91,3 +91,41 @@ def test_every_stored_syntax_reaches_a_receiver_that_accepts_one_syntax(stored, 
         assert path.read_bytes().endswith(instance.dataset_bytes), "sent as stored"
     # Lossy stored data decodes to the same values wherever it is decoded.
     np.testing.assert_array_equal(ds.pixel_array, dcmread(path).pixel_array)
+
+
+@pytest.mark.parametrize("syntax", STORED, ids=lambda uid: UID(uid).name)
+def test_transcoded_objects_are_as_valid_as_the_stored_ones(stored, tmp_path, syntax):
+    """dciodvfy finds no error in a transcoded instance that it did not find in the stored one."""
+    from qrscp.testing.dcmtk import dciodvfy_errors, dciodvfy_path
+
+    if dciodvfy_path() is None:
+        pytest.skip("dciodvfy not installed (dicom3tools)")
+    archive, originals = stored
+    result = client_for(archive).get(_keys(originals[syntax]), storage=[(MR_IMAGE_STORAGE, [ExplicitVRLittleEndian])])
+    [instance] = result.received
+    [location] = archive.retrieve.locate(_keys(originals[syntax]), information_model=STUDY_ROOT_GET)
+    kept = archive.file_store.absolute(location.file_path)
+    ds = instance.dataset()
+    ds.file_meta = dcmread(kept, stop_before_pixels=True).file_meta
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    sent = tmp_path / "sent.dcm"
+    ds.save_as(sent, enforce_file_format=True)
+    new_errors = set(dciodvfy_errors(sent)) - set(dciodvfy_errors(kept))
+    assert not new_errors
+
+
+@pytest.mark.parametrize("syntax", [uid for uid in STORED if uid != ExplicitVRLittleEndian], ids=lambda uid: UID(uid).name)
+def test_retrieve_without_bulk_data_reaches_a_little_endian_receiver(stored, syntax):
+    from qrscp.uids import COMPOSITE_INSTANCE_RETRIEVE_WITHOUT_BULK_DATA_GET
+
+    archive, originals = stored
+    keys = Dataset()
+    keys.QueryRetrieveLevel = "IMAGE"
+    keys.SOPInstanceUID = originals[syntax].SOPInstanceUID
+    result = client_for(archive).get(keys, COMPOSITE_INSTANCE_RETRIEVE_WITHOUT_BULK_DATA_GET,
+                                     storage=[(MR_IMAGE_STORAGE, [ExplicitVRLittleEndian])])
+    assert result.code == Status.SUCCESS, result.status
+    [instance] = result.received
+    assert instance.transfer_syntax_uid == ExplicitVRLittleEndian
+    ds = instance.dataset()
+    assert "PixelData" not in ds and ds.Rows == originals[syntax].Rows
