@@ -142,9 +142,43 @@ def _store_primitive(request: StoreRequest) -> C_STORE:
     return req
 
 
-def _accepted_syntaxes(assoc: Association, sop_class: str) -> list[Any]:
+def _sending_contexts(assoc: Association, sop_class: str) -> list[Any]:
     """Accepted contexts for `sop_class` in which we may send C-STORE, in context ID order."""
     return [cx for cx in assoc.accepted_contexts if cx.abstract_syntax == sop_class and cx.as_scu]
+
+
+def _context_and_data(assoc: Association, dataset: Any) -> tuple[Any, bytes | None]:
+    """The context to send `dataset` in and its encoded data set (None: the stored file's bytes as they are).
+
+    Raises
+    ------
+    ValueError
+        The peer accepted no context for the SOP class in a syntax we can produce (the reason says which).
+    qrscp.services.transcode.TranscodeError
+        The instance cannot be decoded or encoded.
+    """
+    sop_class = dataset.SOPClassUID
+    syntax = dataset.file_meta.TransferSyntaxUID
+    contexts = _sending_contexts(assoc, sop_class)
+    target = choose_syntax(syntax, [cx.transfer_syntax[0] for cx in contexts])
+    if target is None:
+        accepted = ", ".join(sorted({cx.transfer_syntax[0].name for cx in contexts})) or "none"
+        raise ValueError(
+            f"{sop_class.name} in {syntax.name}: the peer accepted no transfer syntax we can produce "
+            f"from it (accepted: {accepted})"
+        )
+    context = next(cx for cx in contexts if cx.transfer_syntax[0] == target)
+    stored = isinstance(dataset, StoredInstance)
+    if stored and target == syntax:
+        return context, None
+    started = time.perf_counter()
+    data = encode_file(dataset.stored_path, target) if stored else encode(copy.deepcopy(dataset), target)
+    if target != syntax:
+        logger.info(
+            "%s: %s sent transcoded from %s to %s (%.0f ms)", peer_label(assoc), dataset.SOPInstanceUID,
+            syntax.name, context.transfer_syntax[0].name, (time.perf_counter() - started) * 1000,
+        )
+    return context, data
 
 
 def _send(
@@ -158,33 +192,11 @@ def _send(
     meta = getattr(dataset, "file_meta", None)
     if meta is None or "TransferSyntaxUID" not in meta:
         return Association.send_c_store(assoc, dataset, msg_id, priority, originator_aet, originator_id)
-    sop_class = dataset.SOPClassUID
-    syntax = meta.TransferSyntaxUID
-    contexts = _accepted_syntaxes(assoc, sop_class)
-    target = choose_syntax(syntax, [cx.transfer_syntax[0] for cx in contexts])
-    if target is None:
-        accepted = ", ".join(sorted({cx.transfer_syntax[0].name for cx in contexts})) or "none"
-        raise ValueError(
-            f"{sop_class.name} in {syntax.name}: the peer accepted no transfer syntax we can produce "
-            f"from it (accepted: {accepted})"
-        )
-    context = next(cx for cx in contexts if cx.transfer_syntax[0] == target)
-    stored = isinstance(dataset, StoredInstance)
-    data: bytes | None = None
-    if not stored or target != syntax:
-        started = time.perf_counter()
-        data = encode_file(dataset.stored_path, target) if stored else encode(copy.deepcopy(dataset), target)
-        if target != syntax:
-            logger.info(
-                "%s: %s sent transcoded from %s to %s (%.0f ms)",
-                peer_label(assoc), dataset.SOPInstanceUID, syntax.name, context.transfer_syntax[0].name,
-                (time.perf_counter() - started) * 1000,
-            )
-
+    context, data = _context_and_data(assoc, dataset)
     if not assoc.is_established:
         raise RuntimeError("the association is no longer established")
     source = (dataset.stored_path, dataset_offset(dataset.stored_path)) if data is None else None
-    request = StoreRequest(message_id=msg_id, priority=priority, sop_class_uid=sop_class,
+    request = StoreRequest(message_id=msg_id, priority=priority, sop_class_uid=dataset.SOPClassUID,
                            sop_instance_uid=dataset.SOPInstanceUID, originator_aet=originator_aet,
                            originator_id=originator_id, dataset_path=source, data_set=data)
     messages = store_request_messages(request, context.context_id, assoc.dimse.maximum_pdu_size, combined(assoc))
