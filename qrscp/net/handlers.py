@@ -22,7 +22,7 @@ from qrscp.config import Config
 from qrscp.net import negotiation, pynetdicom_ext, sockets
 from qrscp.net.contexts import requested_storage_contexts
 from qrscp.net.logs import peer_label
-from qrscp.net.retrieve_log import RetrieveLog, flush, register
+from qrscp.net.retrieve_log import RetrieveLog, flush, record_failure, register
 from qrscp.net.pynetdicom_ext.amendments import amend, discard, error_comment
 from qrscp.services.query import QueryError, QueryService
 from qrscp.services.retrieve import RetrieveError, RetrieveService, StoredInstance
@@ -263,13 +263,14 @@ def _sub_operations(
         yield Status.PENDING, dataset
 
 
-def _decoded(instance: StoredInstance, log: _RetrieveLog) -> Dataset | str:
+def _decoded(instance: StoredInstance, log: RetrieveLog) -> Dataset | str:
     """The stored file decoded, for plain pynetdicom (it sends decoded datasets only); an unreadable file
     gives a string, which pynetdicom counts as a failed sub-operation."""
     try:
         return dcmread(instance.stored_path)
     except Exception as exc:  # a missing or damaged file fails its sub-operation, not the request
         logger.warning("%s: %s: cannot read %s (%s)", log.label, log.service, instance.stored_path, exc)
+        record_failure(f"{instance.SOPInstanceUID}: cannot read the stored file: {exc}")
         return str(instance.stored_path)
 
 

@@ -111,6 +111,8 @@ def encode(ds: Dataset, target: str) -> bytes:
     """
     target = UID(target)
     try:
+        if target == ds.file_meta.TransferSyntaxUID:  # nothing to transcode: written as it is
+            return _write(ds, target)
         _to_native_little_endian(ds)
         if target in LOSSLESS_ENCODERS:
             ds.compress(target, generate_instance_uid=False)

@@ -82,3 +82,13 @@ def test_an_unreadable_file_raises_a_transcode_error(tmp_path):
     path.write_bytes(b"\x00" * 128 + b"DICM" + b"\x02\x00")
     with pytest.raises(TranscodeError):
         encode_file(path, ExplicitVRLittleEndian)
+
+
+@pytest.mark.parametrize("stored", STORED, ids=lambda uid: UID(uid).name)
+def test_a_dataset_encoded_in_its_own_syntax_is_written_as_it_is(stored):
+    from qrscp.services.transcode import encode
+
+    [original] = make_series("MR", slices=1, seed=23, transfer_syntax=stored)
+    result = _decode(encode(original.copy(), stored), stored)
+    assert result.PixelData == original.PixelData  # still compressed as it was, not decoded
+    np.testing.assert_array_equal(result.pixel_array, original.pixel_array)
