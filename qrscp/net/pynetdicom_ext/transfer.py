@@ -172,7 +172,10 @@ def _context_and_data(assoc: Association, dataset: Any) -> tuple[Any, bytes | No
     if stored and target == syntax:
         return context, None
     started = time.perf_counter()
-    data = encode_file(dataset.stored_path, target) if stored else encode(copy.deepcopy(dataset), target)
+    if stored:
+        data = encode_file(dataset.stored_path, target)
+    else:  # a data set in memory: written as it is in its own syntax, else transcoded from a copy
+        data = encode(dataset if target == syntax else copy.deepcopy(dataset), target)
     if target != syntax:
         logger.info(
             "%s: %s sent transcoded from %s to %s (%.0f ms)", peer_label(assoc), dataset.SOPInstanceUID,
