@@ -44,6 +44,12 @@ MERGED_LEVELS = (Level.PATIENT, Level.STUDY, Level.SERIES)
 
 
 @functools.lru_cache(maxsize=None)
+def _keys_and_tags(level: Level) -> tuple[tuple[Key, int], ...]:
+    """(key, tag) of :func:`mergeable_keys`: an absent tag is skipped without reading the data set."""
+    return tuple((key, key.tag) for key in mergeable_keys(level))
+
+
+@functools.lru_cache(maxsize=None)
 def _is_int(key: Key) -> bool:
     return isinstance(key.model.__table__.c[key.column].type, Integer)
 
@@ -83,8 +89,8 @@ def fill_missing(session: Session, level: Level, row_id: int, stored: Mapping[st
         The instance being registered.
     """
     values: dict[str, object] = {}
-    for key in mergeable_keys(level):
-        if is_empty(stored.get(key.column)):
+    for key, tag in _keys_and_tags(level):
+        if is_empty(stored.get(key.column)) and tag in dataset:
             candidate = key_values(dataset, key)
             if not is_empty(candidate[key.column]):
                 values.update(candidate)
