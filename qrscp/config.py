@@ -47,6 +47,8 @@ class ServerConfig:
     artim_timeout: float = 10.0
     max_pending_connections: int = 64
     pynetdicom_patches: bool = True
+    # A DIMSE command and the start of its data set in one P-DATA-TF PDU (PS3.8 allows it; GDCM fails on it).
+    command_and_data_in_one_pdu: bool = False
 
 
 @dataclass

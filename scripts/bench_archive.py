@@ -20,6 +20,7 @@ Usage::
     python scripts/bench_archive.py                # full run (about a minute of data generation)
     python scripts/bench_archive.py --slices 100 --other 100 --repeat 1   # quick look
     python scripts/bench_archive.py --profile      # also record py-spy profiles of qrscp (needs py-spy)
+    python scripts/bench_archive.py --combined     # also qrscp with command and data set in one PDU
 """
 
 from __future__ import annotations
@@ -191,14 +192,16 @@ def start_dcmqrscp(work: Path, move_port: int) -> Server:
     return Server("dcmqrscp", DCMQRSCP_AE, port, process)
 
 
-def start_qrscp(work: Path, move_port: int, fsync: bool) -> Server:
-    data = work / ("qrscp-data-fsync" if fsync else "qrscp-data")
+def start_qrscp(work: Path, move_port: int, fsync: bool, combined: bool = False) -> Server:
+    label = ("fsync" if fsync else "nofsync") + ("-combined" if combined else "")
+    data = work / f"qrscp-data-{label}"
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
     port = free_port()
-    config = work / f"qrscp-{'fsync' if fsync else 'nofsync'}.toml"
+    config = work / f"qrscp-{label}.toml"
     config.write_text(
         f"[server]\nae_title = \"{QRSCP_AE}\"\nmax_pdu = 262144\n"
+        f"command_and_data_in_one_pdu = {'true' if combined else 'false'}\n"
         f"[storage]\nfsync = {'true' if fsync else 'false'}\n"
         "[logging]\nlevel = \"WARNING\"\n"
     )
@@ -208,7 +211,8 @@ def start_qrscp(work: Path, move_port: int, fsync: bool) -> Server:
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=open(work / "qrscp.log", "ab"),
     )
     wait_for_echo(port, QRSCP_AE)
-    return Server("qrscp" + (" (fsync)" if fsync else ""), QRSCP_AE, port, process)
+    return Server("qrscp" + (" (fsync)" if fsync else "") + (" (combined PDUs)" if combined else ""),
+                  QRSCP_AE, port, process)
 
 
 # --- the work ------------------------------------------------------------------------------------
@@ -332,7 +336,7 @@ def print_table(data: BenchData, results: dict[str, dict[str, float]], rss: dict
     print(f"{data.total} instances ingested; C-FIND/C-GET/C-MOVE of a {data.slices}-slice 512x512 CT series")
     header = f"{'work':<10}" + "".join(f"{name:>16}" for name in names)
     if reference:
-        header += "".join(f"{'ratio ' + n.split()[0] + (' f' if 'fsync' in n else ''):>16}" for n in names
+        header += "".join(f"{'ratio ' + n.split()[0] + (' f' if 'fsync' in n else '') + (' c' if 'combined' in n else ''):>16}" for n in names
                           if n != "dcmqrscp") + f"{'target':>9}"
     print(header)
     print("-" * len(header))
@@ -356,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-dcmqrscp", action="store_true", help="only run qrscp")
     parser.add_argument("--fsync", action="store_true", help="also run qrscp with fsync on (its default)")
     parser.add_argument("--profile", action="store_true", help="py-spy profile of qrscp's retrieve work")
+    parser.add_argument("--combined", action="store_true",
+                        help="also run qrscp with command_and_data_in_one_pdu (the cost of separate PDUs)")
     args = parser.parse_args(argv)
 
     for tool in ("storescu", "findscu", "getscu", "movescu", "echoscu", "dcmqrscp"):
@@ -372,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     starters.append(("qrscp", lambda: start_qrscp(args.work, move_port, fsync=False)))
     if args.fsync:
         starters.append(("qrscp (fsync)", lambda: start_qrscp(args.work, move_port, fsync=True)))
+    if args.combined:
+        starters.append(("qrscp (combined PDUs)", lambda: start_qrscp(args.work, move_port, False, combined=True)))
     servers: list[Server] = []
     try:
         ingest_times, rss = ingest_rounds(starters, data, args.repeat, servers)

@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in dcmtk dicom3tools postgresql; do
+# orthanc and libgdcm-tools (gdcmscu): the interop lane (pytest -m interop).
+for pkg in dcmtk dicom3tools postgresql orthanc libgdcm-tools; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

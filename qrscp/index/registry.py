@@ -18,7 +18,8 @@ from sqlalchemy import Integer, bindparam, delete, exists, insert, or_, select, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from qrscp.index.keys import KEYS, Key
+from qrscp.index import merging
+from qrscp.index.keys import KEYS, MODEL_FOR_LEVEL, Key
 from qrscp.index.models import Base, Instance, Patient, Series, Study
 from qrscp.index.values import element_int, element_text, fold_case, sequence_json
 from qrscp.uids import Level, View
@@ -127,6 +128,7 @@ _KNOWN_PARENTS = (
     select(
         Series.id, Study.id, Study.study_instance_uid, Study.last_received, Patient.patient_id,
         Patient.issuer_of_patient_id, *(getattr(Series, flag) for flag in VIEW_FLAG.values()),
+        Patient.id, *(getattr(MODEL_FOR_LEVEL[level], column) for level, column in merging.MERGED_COLUMNS),
     )
     .join(Study, Series.study_fk == Study.id)
     .join(Patient, Study.patient_fk == Patient.id)
@@ -139,6 +141,7 @@ _TOUCH_STUDY = update(Study.__table__).where(Study.__table__.c.id == bindparam("
 
 def _known_parents(
     session: Session,
+    dataset: Dataset,
     study_uid: str,
     series_uid: str,
     identity: dict[str, object],
@@ -156,9 +159,12 @@ def _known_parents(
     row = connection.execute(_KNOWN_PARENTS, {"series_uid": series_uid}).first()
     if row is None:
         return None
-    series_fk, study_fk, indexed_study_uid, last_received, patient_id, issuer, *indexed_flags = row
+    series_fk, study_fk, indexed_study_uid, last_received, patient_id, issuer, *rest = row
+    indexed_flags, patient_fk, stored = rest[: len(VIEW_FLAG)], rest[len(VIEW_FLAG)], rest[len(VIEW_FLAG) + 1:]
     if indexed_study_uid != study_uid or (patient_id, issuer) != (identity["patient_id"], identity["issuer_of_patient_id"]):
         return None
+    merging.fill_parents(session, dataset, {Level.PATIENT: patient_fk, Level.STUDY: study_fk, Level.SERIES: series_fk},
+                  stored)
     if last_received is None or (now - last_received).total_seconds() >= LAST_RECEIVED_RESOLUTION_S:
         connection.execute(_TOUCH_STUDY, {"study_fk": study_fk, "now": now})
     missing = {flag: True for (flag, on), indexed in zip(flags.items(), indexed_flags) if on and not indexed}
@@ -187,6 +193,8 @@ def _register_parents(
         return {**values, "specific_character_set": charset}
 
     patient_fk = _upsert(session, Patient, identity, patient_values, overwrite=replace)
+    if not replace:
+        merging.fill_row(session, dataset, Level.PATIENT, patient_fk)
 
     def study_values() -> dict[str, object]:
         values = level_values(dataset, Level.STUDY)
@@ -194,6 +202,8 @@ def _register_parents(
         return {**values, "patient_fk": patient_fk, "specific_character_set": charset, "last_received": now}
 
     study_fk = _upsert(session, Study, {"study_instance_uid": study_uid}, study_values, overwrite=replace)
+    if not replace:
+        merging.fill_row(session, dataset, Level.STUDY, study_fk)
     session.execute(update(Study).where(Study.id == study_fk).values(last_received=now))
 
     def series_values() -> dict[str, object]:
@@ -202,6 +212,8 @@ def _register_parents(
         return {**values, "study_fk": study_fk, **flags}
 
     series_fk = _upsert(session, Series, {"series_instance_uid": series_uid}, series_values, overwrite=replace)
+    if not replace:
+        merging.fill_row(session, dataset, Level.SERIES, series_fk)
     missing_flags = [getattr(Series, flag) == False for flag, on in flags.items() if on]
     if missing_flags:
         session.execute(
@@ -286,7 +298,7 @@ def _parents(
         "patient_id": element_text(dataset, "PatientID"),
         "issuer_of_patient_id": element_text(dataset, "IssuerOfPatientID"),
     }
-    series_fk = None if replace else _known_parents(session, study_uid, series_uid, identity, now, flags)
+    series_fk = None if replace else _known_parents(session, dataset, study_uid, series_uid, identity, now, flags)
     if series_fk is None:
         series_fk = _register_parents(session, dataset, study_uid, series_uid, identity, charset, now, flags, replace)
     return series_fk

@@ -87,13 +87,14 @@ def requested_storage_contexts(instances: Iterable[tuple[str, str]]) -> list[Pre
     Returns
     -------
     list of PresentationContext
-        Per SOP class: one context per stored compressed transfer syntax (sent as stored when accepted)
-        and one with the uncompressed syntaxes (the fallback after decoding), at most 128 in all.
+        Per SOP class: one with the uncompressed syntaxes (the fallback after transcoding) and one per
+        other stored transfer syntax (sent as stored when accepted: a destination that would pick Explicit
+        VR Little Endian in the first context may still take Implicit VR as stored), at most 128 in all.
     """
     by_class: dict[str, list[str]] = {}
     for sop_class, syntax in instances:
         syntaxes = by_class.setdefault(sop_class, [])
-        if syntax and syntax not in UNCOMPRESSED_TRANSFER_SYNTAXES and syntax not in syntaxes:
+        if syntax and syntax != UNCOMPRESSED_TRANSFER_SYNTAXES[0] and syntax not in syntaxes:
             syntaxes.append(syntax)
     contexts: list[PresentationContext] = []
     # Uncompressed contexts first: with them every instance can be delivered, so they win the 128 slots.

@@ -22,6 +22,7 @@ from qrscp.config import Config
 from qrscp.net import negotiation, pynetdicom_ext, sockets
 from qrscp.net.contexts import requested_storage_contexts
 from qrscp.net.logs import peer_label
+from qrscp.net.retrieve_log import RetrieveLog, flush, record_failure, register
 from qrscp.net.pynetdicom_ext.amendments import amend, discard, error_comment
 from qrscp.services.query import QueryError, QueryService
 from qrscp.services.retrieve import RetrieveError, RetrieveService, StoredInstance
@@ -133,11 +134,13 @@ def handle_accepted(event: Any) -> None:
 
 def handle_released(event: Any) -> None:
     """EVT_RELEASED: association ended normally."""
+    flush(event.assoc)
     logger.info("%s: association released", peer_label(event.assoc))
 
 
 def handle_aborted(event: Any) -> None:
     """EVT_ABORTED: association aborted by either side."""
+    flush(event.assoc)
     logger.info("%s: association aborted", peer_label(event.assoc))
 
 
@@ -235,34 +238,7 @@ def handle_find(event: Any, services: ArchiveServices) -> Iterator[tuple[Any, Da
 # --- C-MOVE, C-GET ------------------------------------------------------------------------------
 
 
-class _RetrieveLog:
-    """Counts what one C-MOVE/C-GET did, for its log line."""
-
-    def __init__(self, service: str, event: Any) -> None:
-        self.service = service
-        self.label = peer_label(event.assoc)
-        self.started = time.perf_counter()
-        self.level = "-"
-        self.sub_operations = 0
-        self.status: int = Status.SUCCESS
-        self.comment = ""
-        self.destination = ""
-
-    def write(self) -> None:
-        logger.info(
-            "%s: %s %s%s: %d sub-operations, status 0x%04X%s, %.1f ms",
-            self.label,
-            self.service,
-            self.level,
-            f" to {self.destination}" if self.destination else "",
-            self.sub_operations,
-            self.status,
-            f" ({self.comment})" if self.comment else "",
-            _ms(self.started),
-        )
-
-
-def _locate(event: Any, services: ArchiveServices, log: _RetrieveLog) -> list[Any]:
+def _locate(event: Any, services: ArchiveServices, log: RetrieveLog) -> list[Any]:
     identifier = _decoded_identifier(event)
     log.level = _level(identifier)
     view = _request_view(event, identifier)
@@ -272,13 +248,12 @@ def _locate(event: Any, services: ArchiveServices, log: _RetrieveLog) -> list[An
 
 
 def _sub_operations(
-    event: Any, services: ArchiveServices, locations: list[Any], log: _RetrieveLog
+    event: Any, services: ArchiveServices, locations: list[Any], log: RetrieveLog
 ) -> Iterator[tuple[Any, Dataset | None]]:
     """Yield one Pending (status, dataset) per instance; a C-CANCEL ends with FE00."""
     model = _model(event)
     for location in locations:
         if event.is_cancelled:
-            log.status = Status.CANCEL
             yield Status.CANCEL, None
             return
         log.sub_operations += 1
@@ -288,19 +263,21 @@ def _sub_operations(
         yield Status.PENDING, dataset
 
 
-def _decoded(instance: StoredInstance, log: _RetrieveLog) -> Dataset | str:
+def _decoded(instance: StoredInstance, log: RetrieveLog) -> Dataset | str:
     """The stored file decoded, for plain pynetdicom (it sends decoded datasets only); an unreadable file
     gives a string, which pynetdicom counts as a failed sub-operation."""
     try:
         return dcmread(instance.stored_path)
     except Exception as exc:  # a missing or damaged file fails its sub-operation, not the request
         logger.warning("%s: %s: cannot read %s (%s)", log.label, log.service, instance.stored_path, exc)
+        record_failure(f"{instance.SOPInstanceUID}: cannot read the stored file: {exc}")
         return str(instance.stored_path)
 
 
 def handle_move(event: Any, services: ArchiveServices) -> Iterator[Any]:
     """EVT_C_MOVE: destination from the configured peers, then one C-STORE per located instance."""
-    log = _RetrieveLog("C-MOVE", event)
+    log = RetrieveLog("C-MOVE", event)
+    register(event.assoc, event.request.MessageID, log)
     destination = (event.move_destination or "").strip()
     log.destination = destination
     try:
@@ -311,13 +288,12 @@ def handle_move(event: Any, services: ArchiveServices) -> Iterator[Any]:
         locations = _locate(event, services, log)
     except Exception as exc:
         if isinstance(exc, REQUEST_ERRORS):
-            log.status, log.comment = exc.status, exc.comment
+            status, log.comment = exc.status, exc.comment
         else:
             logger.exception("%s: C-MOVE failed", log.label)
-            log.status, log.comment = Status.UNABLE_TO_PROCESS, f"unable to process: {exc}"
+            status, log.comment = Status.UNABLE_TO_PROCESS, f"unable to process: {exc}"
         # pynetdicom answers (None, None) with a bare A801; the amendment sets our status and comment.
-        amend(event.assoc, event.request.MessageID, log.status, log.comment)
-        log.write()
+        amend(event.assoc, event.request.MessageID, status, log.comment)
         yield None, None
         return
     contexts = requested_storage_contexts(RetrieveService.instance_pairs(locations))
@@ -337,30 +313,28 @@ def handle_move(event: Any, services: ArchiveServices) -> Iterator[Any]:
     yield len(locations)
     discard(event.assoc, event.request.MessageID)
     yield from _sub_operations(event, services, locations, log)
-    log.write()
 
 
 def handle_get(event: Any, services: ArchiveServices) -> Iterator[Any]:
     """EVT_C_GET: one C-STORE sub-operation per located instance on the same association."""
-    log = _RetrieveLog("C-GET", event)
+    log = RetrieveLog("C-GET", event)
+    register(event.assoc, event.request.MessageID, log)
     pynetdicom_ext.enable_stored_sending(event.assoc)
     try:
         locations = _locate(event, services, log)
     except Exception as exc:
         if isinstance(exc, REQUEST_ERRORS):
-            log.status, log.comment = exc.status, exc.comment
+            status, log.comment = exc.status, exc.comment
         else:
             logger.exception("%s: C-GET failed", log.label)
-            log.status, log.comment = Status.UNABLE_TO_PROCESS, f"unable to process: {exc}"
-        log.write()
+            status, log.comment = Status.UNABLE_TO_PROCESS, f"unable to process: {exc}"
         # pynetdicom sends a failure status only after a sub-operation count; its final response then
         # reports that one sub-operation as failed, with our status and Error Comment.
         yield 1
-        yield _status(log.status, log.comment), None
+        yield _status(status, log.comment), None
         return
     yield len(locations)
     yield from _sub_operations(event, services, locations, log)
-    log.write()
 
 
 def sub_association_handlers(move_originator: str) -> list[Any]:

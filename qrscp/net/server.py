@@ -15,10 +15,11 @@ from pynetdicom import AE, evt
 
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from qrscp.config import Config
-from qrscp.net import handlers, limits, negotiation, pynetdicom_ext, sockets, tls
+from qrscp.net import handlers, limits, negotiation, pynetdicom_ext, retrieve_log, sockets, tls
 from qrscp.net.access import AccessPolicy, handle_requested
 from qrscp.net.contexts import handle_requested_peer_order, supported_contexts
 from qrscp.net.handlers import ArchiveServices
+from qrscp.net.pynetdicom_ext import fastdimse
 from qrscp.net.pynetdicom_ext.listener import start_on_socket
 
 logger = logging.getLogger("qrscp.net")
@@ -39,6 +40,7 @@ def build_ae(config: Config) -> AE:
     # pynetdicom's own count includes connections that never send an A-ASSOCIATE-RQ.
     ae.maximum_associations = limits.UNBOUNDED_ACCEPTOR_THREADS
     ae.maximum_pdu_size = config.server.max_pdu
+    setattr(ae, fastdimse.COMBINED_ATTRIBUTE, config.server.command_and_data_in_one_pdu)
     ae.acse_timeout = config.server.acse_timeout
     ae.dimse_timeout = config.server.dimse_timeout
     ae.network_timeout = config.server.network_timeout
@@ -91,6 +93,8 @@ class DicomServer:
             (evt.EVT_CONN_OPEN, limits.handle_connection_open, [self.limits]),
             (evt.EVT_CONN_OPEN, sockets.handle_connection_open),
             *pynetdicom_ext.server_handlers(self.limits),
+            # After the amendments: the C-MOVE/C-GET line reports the final status actually sent.
+            (evt.EVT_DIMSE_SENT, retrieve_log.handle_dimse_sent),
             (evt.EVT_REQUESTED, limits.handle_requested, [self.limits]),
             (evt.EVT_REQUESTED, tls.handle_requested_binding, [self.bindings]),
             (evt.EVT_REQUESTED, handle_requested, [self.policy]),

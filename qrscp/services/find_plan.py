@@ -27,6 +27,8 @@ from qrscp.status import Status
 from qrscp.uids import Level, View
 
 #: Date/time pairs matched as one DT when combined date-time matching was negotiated (C.2.2.2.5.4).
+#: Elements of groups 0000 (command) and 0002 (File Meta) are never part of an identifier.
+FILE_META_GROUP = 0x0002
 COMBINED_PAIRS = (
     ("StudyDate", "StudyTime"),
     ("SeriesDate", "SeriesTime"),
@@ -157,6 +159,11 @@ def _plan_key(
     """Plan one request element: how it is answered and, when it has a value, how it matches."""
     keyword = keyword_for_tag(element.tag)
     if keyword in SERVICE_KEYWORDS:
+        return
+    if element.tag.group <= FILE_META_GROUP:
+        # File Meta (and command) elements are not part of a data set (PS3.4 C.4.1.1.3, PS3.10 7.1):
+        # never returned, not even empty; counted as an unsupported key (Pending FF01).
+        plan.unsupported_keys.append(keyword or str(element.tag))
         return
     key = KEYS_BY_KEYWORD.get(keyword)
     plan.returned.append(Answer.of(element, key))

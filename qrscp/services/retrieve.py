@@ -6,7 +6,7 @@ The retrieve service turns a request identifier into the list of stored instance
 - normally a :class:`StoredInstance`: a stand-in dataset carrying only the SOP Class/Instance UIDs,
   the stored transfer syntax and the file; the network layer sends the file's dataset bytes exactly as
   stored, never decoded (bit-preserving and fast);
-- :func:`decode_for_transcoding` when the peer did not accept the stored transfer syntax;
+- encoded in another syntax by :mod:`qrscp.services.transcode` when the peer did not accept the stored one;
 - :func:`without_bulk_data` for Composite Instance Retrieve Without Bulk Data (PS3.4 Z.1.3).
 
 No sockets here: the network layer (``qrscp.net``) drives the sub-operations.
@@ -109,28 +109,6 @@ class StoredInstance(Dataset):
                              validation_mode=IGNORE))
         self.file_meta = meta
         object.__setattr__(self, "stored_path", Path(stored_path))
-
-
-def decode_for_transcoding(path: str | os.PathLike) -> Dataset:
-    """Read a stored file and return it decoded to an uncompressed transfer syntax.
-
-    Compressed pixel data is decompressed (pydicom with the pylibjpeg plugins); deflated and big endian
-    datasets come back as read, pynetdicom re-encodes them for the accepted syntax.
-
-    Raises
-    ------
-    Exception
-        The pixel data cannot be decoded (no plugin, corrupt data); the caller counts a failed
-        sub-operation.
-    """
-    ds = dcmread(os.fspath(path))
-    syntax = ds.file_meta.TransferSyntaxUID
-    if syntax.is_compressed and "PixelData" in ds:
-        # Same instance, other encoding: the SOP Instance UID must not change (pydicom's default does).
-        ds.decompress(generate_instance_uid=False)
-    elif syntax.is_deflated:
-        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    return ds
 
 
 def without_bulk_data(path: str | os.PathLike) -> Dataset:

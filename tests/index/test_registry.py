@@ -229,3 +229,54 @@ def test_concurrent_stores_into_one_new_study(sessions):
     assert errors == []
     with sessions() as session:
         assert _counts(session) == (1, 1, 1, 20)
+
+
+def _row_values(session, model, **identity) -> dict:
+    row = session.scalars(select(model).filter_by(**identity)).one()
+    skip = {"id", "patient_fk", "study_fk", "last_received", "study_instance_uid", "series_instance_uid",
+            "patient_id"}
+    return {c.name: getattr(row, c.key) for c in model.__table__.columns if c.name not in skip}
+
+
+def _study(prefix: str) -> list:
+    """A presentation state without study/series descriptions first, then two images that carry them."""
+    study = f"1.2.{prefix}"
+    return [
+        instance_dataset(f"P{prefix}", study, f"{study}.1", f"{study}.1.1", Modality="PR", StudyDescription=""),
+        instance_dataset(f"P{prefix}", study, f"{study}.2", f"{study}.2.1", Modality="CT", SeriesNumber=2),
+        instance_dataset(f"P{prefix}", study, f"{study}.2", f"{study}.2.2", Modality="CT", SeriesNumber=2,
+                         StudyDescription="CHEST", SeriesDescription="AXIAL 1mm", PatientBirthDate="19700101",
+                         AccessionNumber="A17"),
+    ]
+
+
+def test_parent_values_do_not_depend_on_the_order_of_arrival(sessions):
+    forward, backward = _study("71"), _study("72")
+    register(sessions, forward)
+    for ds in reversed(backward):  # each in its own transaction, as separate C-STOREs are
+        register(sessions, [ds])
+    with sessions() as session:
+        assert _row_values(session, Patient, patient_id="P71") == _row_values(session, Patient, patient_id="P72")
+        assert _row_values(session, Study, study_instance_uid="1.2.71") == _row_values(
+            session, Study, study_instance_uid="1.2.72")
+        for series in (".1", ".2"):
+            assert _row_values(session, Series, series_instance_uid="1.2.71" + series) == _row_values(
+                session, Series, series_instance_uid="1.2.72" + series)
+        assert session.scalar(select(Study.study_description).filter_by(study_instance_uid="1.2.71")) == "CHEST"
+        assert session.scalar(select(Study.accession_number).filter_by(study_instance_uid="1.2.71")) == "A17"
+        assert session.scalar(select(Patient.patient_birth_date).filter_by(patient_id="P71")) == "19700101"
+        assert session.scalar(select(Series.series_description).filter_by(series_instance_uid="1.2.71.2")) == "AXIAL 1mm"
+        # The presentation state's own series keeps its own (empty) values.
+        assert session.scalar(select(Series.series_description).filter_by(series_instance_uid="1.2.71.1")) in ("", None)
+
+
+def test_disagreeing_instances_keep_the_first_non_empty_value(sessions):
+    register(sessions, [
+        instance_dataset("P73", "1.2.73", "1.2.73.1", "1.2.73.1.1", SeriesNumber=3, StudyDescription="HEAD"),
+    ])
+    register(sessions, [
+        instance_dataset("P73", "1.2.73", "1.2.73.1", "1.2.73.1.2", SeriesNumber=4, StudyDescription="NECK"),
+    ])
+    with sessions() as session:
+        assert session.scalar(select(Series.series_number)) == "3"
+        assert session.scalar(select(Study.study_description)) == "HEAD"

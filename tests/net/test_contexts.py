@@ -45,6 +45,7 @@ def test_move_request_contexts_put_uncompressed_first_and_fit_128():
         (CT_IMAGE_STORAGE, [ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian]),
         (MR_IMAGE_STORAGE, [ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian]),
         (CT_IMAGE_STORAGE, [JPEGLSLossless]),
+        (MR_IMAGE_STORAGE, [ExplicitVRBigEndian]),  # sent as stored when the destination takes it
     ]
     many = [(f"1.2.840.10008.5.1.4.1.1.{n}", JPEGLSLossless) for n in range(100)]
     assert len(requested_storage_contexts(many)) == MAX_REQUESTED_CONTEXTS

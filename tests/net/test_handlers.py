@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pynetdicom.dsutils import split_dataset
 from pynetdicom.pdu_primitives import SOPClassExtendedNegotiation
@@ -125,6 +127,38 @@ def test_c_find_pending_status_tells_unsupported_optional_keys(dicom_client, two
     assert statuses == [pending, pending]
     for match in matches:  # keys that are not supported are returned zero length (C.2.2.1.3)
         assert all(keyword in match and match[keyword].value in ("", None) for keyword in extra_keys)
+
+
+@pytest.mark.parametrize("tags", [[0x00020003], [0x00020003, 0x00020010, 0x00020000]], ids=["orthanc", "several"])
+def test_file_meta_keys_are_never_returned(dicom_client, two_series, tags):
+    # Orthanc's instance-level C-FIND asks for (0002,0003); File Meta is not part of a data set.
+    identifier = _keys("IMAGE", StudyInstanceUID=two_series[0].StudyInstanceUID,
+                       SeriesInstanceUID=two_series[0].SeriesInstanceUID, SOPInstanceUID="")
+    for tag in tags:
+        identifier.add(DataElement(tag, dictionary_VR(tag), None))
+    statuses: list[int] = []
+    final, matches = dicom_client.find(identifier, STUDY_ROOT_FIND, pending_statuses=statuses)
+    assert final.Status == Status.SUCCESS
+    assert matches and set(statuses) == {Status.PENDING_WARNING}
+    for match in matches:
+        assert match.SOPInstanceUID and not [tag for tag in match.keys() if tag.group <= 0x0002]
+
+
+def test_study_description_comes_from_a_later_instance(archive, dicom_client):
+    from qrscp.testing.factory import make_gsps
+
+    images = make_series("CT", slices=2, rows=16, columns=16, seed=47)
+    state = make_gsps(images, seed=47)
+    for keyword in ("StudyDescription", "AccessionNumber"):
+        if keyword in state:
+            del state[keyword]
+    assert [s.Status for s in dicom_client.store([state])] == [0]
+    assert [s.Status for s in dicom_client.store(images)] == [0, 0]
+    final, [study] = dicom_client.find(_keys("STUDY", StudyInstanceUID=images[0].StudyInstanceUID,
+                                             StudyDescription="", AccessionNumber=""), STUDY_ROOT_FIND)
+    assert final.Status == Status.SUCCESS
+    assert study.StudyDescription == images[0].StudyDescription and study.StudyDescription
+    assert study.AccessionNumber == images[0].AccessionNumber
 
 
 def test_c_find_failure_has_an_error_comment(dicom_client, two_series):

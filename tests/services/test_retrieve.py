@@ -5,22 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.uid import ExplicitVRLittleEndian, RLELossless
+from pydicom.uid import ExplicitVRLittleEndian
 
 from qrscp.config import Config
 from qrscp.services.retrieve import (
     RetrieveError,
     RetrieveService,
     StoredInstance,
-    decode_for_transcoding,
     without_bulk_data,
 )
 from qrscp.status import Status
-from qrscp.testing.factory import is_available, make_series, write_datasets
+from qrscp.testing.factory import make_series, write_datasets
 from qrscp.uids import (
     COMPOSITE_INSTANCE_RETRIEVE_WITHOUT_BULK_DATA_GET,
     COMPOSITE_INSTANCE_ROOT_GET,
@@ -138,12 +136,3 @@ def test_without_bulk_data_strips_annex_z_attributes(stored_files):
     assert stripped.WaveformSequence[0].NumberOfWaveformChannels == 1
     assert stripped.PatientID == original.PatientID
     assert (0x6000, 0x0010) in stripped  # overlay rows: only the Overlay Data is bulk
-
-
-@pytest.mark.skipif(not is_available(RLELossless), reason="RLE encoder not available")
-def test_decode_for_transcoding_gives_uncompressed_pixels(tmp_path):
-    series = make_series("CT", slices=1, seed=4, transfer_syntax=RLELossless)
-    [path] = write_datasets(series, tmp_path)
-    decoded = decode_for_transcoding(path)
-    assert not decoded.file_meta.TransferSyntaxUID.is_compressed
-    np.testing.assert_array_equal(decoded.pixel_array, series[0].pixel_array)

@@ -4,8 +4,11 @@ For every message pynetdicom builds a full command-set Dataset (every element of
 then deletes the unused ones), encodes it twice for its group length, and sends the command and the
 data set in separate PDUs, each through the DUL state machine. On a 500-match C-FIND or a 500-instance
 C-GET that was more than half of the server's time (py-spy). Here the command set is written directly
-(:func:`command_set`) and the command PDV goes in the same P-DATA-TF PDU as the first data set
-fragment (PS3.8 9.3.5: a PDU carries one or more PDV items; command and data set stay in separate PDVs).
+(:func:`command_set`). The command PDV goes in its own P-DATA-TF PDU and the data set in the following
+ones, as pynetdicom and DCMTK send them. PS3.8 9.3.5 also allows the command PDV and the first data set
+fragment in one PDU, which saves a PDU per message, but GDCM (gdcmscu and the viewers built on it) then
+loses the data set; that packing is only used on an AE with :data:`COMBINED_ATTRIBUTE` set (the
+``[server] command_and_data_in_one_pdu`` option).
 
 Fast messages: C-STORE-RQ (the sub-operations of C-MOVE/C-GET, data set from a stored file or bytes),
 C-STORE-RSP, Pending C-FIND-RSP, Pending C-GET-RSP and C-MOVE-RSP. Everything else (final responses, which qrscp may
@@ -28,6 +31,9 @@ from pynetdicom.dimse_primitives import C_FIND, C_GET, C_MOVE, C_STORE
 from pynetdicom.pdu_primitives import P_DATA
 
 _original_send_msg = DIMSEServiceProvider.send_msg
+
+#: Attribute of a pynetdicom AE: True to put a command and the start of its data set in one PDU.
+COMBINED_ATTRIBUTE = "_qrscp_command_and_data_in_one_pdu"
 
 PENDING_STATUSES = frozenset({0xFF00, 0xFF01})
 #: Command Data Set Type (PS3.7 E.1): a data set follows, or none.
@@ -116,7 +122,8 @@ class StoreRequest:
     DataSet = None
 
     def __init__(self, *, message_id: int, priority: int, sop_class_uid: str, sop_instance_uid: str,
-                 originator_aet: str | None, originator_id: int | None, dataset_path: tuple[Any, int]) -> None:
+                 originator_aet: str | None, originator_id: int | None, dataset_path: tuple[Any, int] | None,
+                 data_set: bytes | None = None) -> None:
         self.MessageID = message_id
         self.Priority = priority
         self.AffectedSOPClassUID = str(sop_class_uid)
@@ -124,16 +131,24 @@ class StoreRequest:
         self.MoveOriginatorApplicationEntityTitle = originator_aet.strip() if originator_aet else None
         self.MoveOriginatorMessageID = originator_id
         self._dataset_path = dataset_path
+        self.data_set = data_set  # the encoded data set when it is not read from `dataset_path`
 
 
-def store_request_messages(request: StoreRequest, context_id: int, max_pdu_length: int) -> Iterator[P_DATA] | None:
+def combined(assoc: Any) -> bool:
+    """Whether messages on `assoc` put the command and the first data set fragment in one PDU."""
+    return bool(getattr(getattr(assoc, "ae", None), COMBINED_ATTRIBUTE, False))
+
+
+def store_request_messages(
+    request: StoreRequest, context_id: int, max_pdu_length: int, combine: bool = False
+) -> Iterator[P_DATA] | None:
     """The P-DATA primitives of `request`, or None when it must go through pynetdicom."""
     if pynetdicom_config.LOG_HANDLER_LEVEL != "none":
         return None
     title = request.MoveOriginatorApplicationEntityTitle
     if title is not None and not (len(title) <= 16 and title.isascii() and title.isprintable() and "\\" not in title):
         return None
-    return pdata_messages(request, context_id, max_pdu_length)
+    return pdata_messages(request, context_id, max_pdu_length, combine)
 
 
 def _message_of(primitive: Any) -> tuple[str, bytes | tuple[Any, int] | None] | None:
@@ -142,7 +157,10 @@ def _message_of(primitive: Any) -> tuple[str, bytes | tuple[Any, int] | None] | 
         path = getattr(primitive, "_dataset_path", None)
         if path is not None:
             return "C-STORE-RQ", path
-        data = primitive.DataSet.getvalue() if primitive.DataSet is not None else b""
+        if isinstance(primitive, StoreRequest):
+            data = primitive.data_set or b""
+        else:
+            data = primitive.DataSet.getvalue() if primitive.DataSet is not None else b""
         return ("C-STORE-RQ", data) if data else None
     if isinstance(primitive, C_STORE) and primitive.MessageIDBeingRespondedTo is not None:
         return "C-STORE-RSP", None  # every status: no data set, and qrscp amends none
@@ -185,11 +203,14 @@ def _pdata(items: list[list[Any]]) -> P_DATA:
     return pdata
 
 
-def pdata_messages(primitive: Any, context_id: int, max_pdu_length: int) -> Iterator[P_DATA] | None:
+def pdata_messages(
+    primitive: Any, context_id: int, max_pdu_length: int, combine: bool = False
+) -> Iterator[P_DATA] | None:
     """The P-DATA primitives of `primitive` (a generator), or None when pynetdicom must send it.
 
-    The command PDV and the first data set fragment share the first PDU; every PDU is at most
-    `max_pdu_length` bytes of PDV items (0: no limit). A file's data set is read a fragment at a time.
+    The command PDV goes alone in the first PDU, or with `combine` together with the first data set
+    fragment; every PDU is at most `max_pdu_length` bytes of PDV items (0: no limit). A file's data set
+    is read a fragment at a time.
     """
     kind = _message_of(primitive)
     if kind is None:
@@ -204,7 +225,7 @@ def pdata_messages(primitive: Any, context_id: int, max_pdu_length: int) -> Iter
         return iter([_pdata([command_item])])
     if max_pdu_length:
         size = max_pdu_length - PDV_HEADER
-        first = size - PDV_HEADER - len(command)
+        first = size - PDV_HEADER - len(command) if combine else size
         if first <= 0:
             return None
     else:  # no limit from the peer: one fragment
@@ -216,9 +237,11 @@ def pdata_messages(primitive: Any, context_id: int, max_pdu_length: int) -> Iter
         fragments = _bytes_fragments(data_set, first, size)
 
     def messages() -> Iterator[P_DATA]:
+        if not combine:
+            yield _pdata([command_item])
         for index, (control, fragment) in enumerate(fragments):
             item = [context_id, control + fragment]
-            yield _pdata([command_item, item] if index == 0 else [item])
+            yield _pdata([command_item, item] if combine and index == 0 else [item])
 
     return messages()
 
@@ -226,7 +249,7 @@ def pdata_messages(primitive: Any, context_id: int, max_pdu_length: int) -> Iter
 def send_msg(self: DIMSEServiceProvider, primitive: Any, context_id: int) -> None:
     """Drop-in for :meth:`pynetdicom.dimse.DIMSEServiceProvider.send_msg` with the fast messages."""
     if pynetdicom_config.LOG_HANDLER_LEVEL == "none":
-        messages = pdata_messages(primitive, context_id, self.maximum_pdu_size)
+        messages = pdata_messages(primitive, context_id, self.maximum_pdu_size, combined(self.assoc))
         if messages is not None:
             for pdata in messages:
                 self.dul.send_pdu(pdata)

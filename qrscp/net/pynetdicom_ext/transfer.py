@@ -4,8 +4,9 @@ pynetdicom's C-MOVE/C-GET service classes call ``assoc.send_c_store(dataset)`` f
 handler yields, and that encodes a decoded dataset. :func:`enable_stored_sending` gives one association
 a ``send_c_store`` that recognises :class:`~qrscp.services.retrieve.StoredInstance` and streams the
 file's dataset bytes (after the File Meta) straight into P-DATA PDUs when the peer accepted the stored
-transfer syntax; otherwise it decodes the file to an uncompressed syntax the peer accepted
-(transcoding); when neither works it raises, and pynetdicom counts a failed sub-operation.
+transfer syntax; otherwise :mod:`qrscp.services.transcode` chooses a syntax the peer accepted and encodes
+the instance in it, sent in that exact context. When the peer accepted nothing we can produce it raises
+with the reason, and pynetdicom counts a failed sub-operation.
 
 This relies on pynetdicom 3 internals (``_get_valid_context``, ``C_STORE._dataset_path``, the reactor
 checkpoint), the same ones its own ``STORE_SEND_CHUNKED_DATASET`` path uses.
@@ -13,21 +14,26 @@ checkpoint), the same ones its own ``STORE_SEND_CHUNKED_DATASET`` path uses.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
 import types
+from io import BytesIO
 from typing import Any
 
 from pydicom.dataset import Dataset
 from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import split_dataset
+from pynetdicom.status import STATUS_FAILURE, code_to_category
 
-from qrscp.net.pynetdicom_ext.fastdimse import StoreRequest, store_request_messages
 from qrscp.net.logs import peer_label
+from qrscp.net.pynetdicom_ext.fastdimse import StoreRequest, combined, store_request_messages
 from qrscp.net.pynetdicom_ext.pacing import track_activity
-from qrscp.services.retrieve import StoredInstance, decode_for_transcoding
+from qrscp.net.retrieve_log import record_failure
+from qrscp.services.retrieve import StoredInstance
+from qrscp.services.transcode import choose_syntax, encode, encode_file
 
 logger = logging.getLogger(__name__)
 
@@ -89,14 +95,6 @@ def dataset_offset(path: Any) -> int:
     return split_dataset(path)[1]
 
 
-def _exact_context(assoc: Association, sop_class: str, syntax: str) -> Any:
-    """Return an accepted context for (`sop_class`, `syntax`) in which we may send C-STORE, or None."""
-    for context in assoc.accepted_contexts:
-        if context.abstract_syntax == sop_class and context.transfer_syntax[0] == syntax and context.as_scu:
-            return context
-    return None
-
-
 def send_c_store(
     assoc: Association,
     dataset: Any,
@@ -113,9 +111,20 @@ def send_c_store(
         originator_aet = getattr(assoc, "_qrscp_move_originator", originator_aet)
     assoc._qrscp_awaiting_response = True  # type: ignore[attr-defined]
     try:
-        return _send(assoc, dataset, msg_id, priority, originator_aet, originator_id)
+        response = _send(assoc, dataset, msg_id, priority, originator_aet, originator_id)
+    except Exception as exc:
+        record_failure(f"{dataset.get('SOPInstanceUID', '?')}: {exc}")
+        raise
     finally:
         assoc._qrscp_awaiting_response = False  # type: ignore[attr-defined]
+    status = response.get("Status", None)
+    if status is None:
+        record_failure(f"{dataset.SOPInstanceUID}: no C-STORE response from {peer_label(assoc)}")
+    elif code_to_category(status) == STATUS_FAILURE:
+        comment = response.get("ErrorComment", "")
+        record_failure(f"{dataset.SOPInstanceUID}: {peer_label(assoc)} answered 0x{status:04X}"
+                       + (f" ({comment})" if comment else ""))
+    return response
 
 
 def _store_primitive(request: StoreRequest) -> C_STORE:
@@ -128,7 +137,51 @@ def _store_primitive(request: StoreRequest) -> C_STORE:
     req.AffectedSOPClassUID = request.AffectedSOPClassUID
     req.AffectedSOPInstanceUID = request.AffectedSOPInstanceUID
     req._dataset_path = request._dataset_path
+    if request.data_set is not None:
+        req.DataSet = BytesIO(request.data_set)
     return req
+
+
+def _sending_contexts(assoc: Association, sop_class: str) -> list[Any]:
+    """Accepted contexts for `sop_class` in which we may send C-STORE, in context ID order."""
+    return [cx for cx in assoc.accepted_contexts if cx.abstract_syntax == sop_class and cx.as_scu]
+
+
+def _context_and_data(assoc: Association, dataset: Any) -> tuple[Any, bytes | None]:
+    """The context to send `dataset` in and its encoded data set (None: the stored file's bytes as they are).
+
+    Raises
+    ------
+    ValueError
+        The peer accepted no context for the SOP class in a syntax we can produce (the reason says which).
+    qrscp.services.transcode.TranscodeError
+        The instance cannot be decoded or encoded.
+    """
+    sop_class = dataset.SOPClassUID
+    syntax = dataset.file_meta.TransferSyntaxUID
+    contexts = _sending_contexts(assoc, sop_class)
+    target = choose_syntax(syntax, [cx.transfer_syntax[0] for cx in contexts])
+    if target is None:
+        accepted = ", ".join(sorted({cx.transfer_syntax[0].name for cx in contexts})) or "none"
+        raise ValueError(
+            f"{sop_class.name} in {syntax.name}: the peer accepted no transfer syntax we can produce "
+            f"from it (accepted: {accepted})"
+        )
+    context = next(cx for cx in contexts if cx.transfer_syntax[0] == target)
+    stored = isinstance(dataset, StoredInstance)
+    if stored and target == syntax:
+        return context, None
+    started = time.perf_counter()
+    if stored:
+        data = encode_file(dataset.stored_path, target)
+    else:  # a data set in memory: written as it is in its own syntax, else transcoded from a copy
+        data = encode(dataset if target == syntax else copy.deepcopy(dataset), target)
+    if target != syntax:
+        logger.info(
+            "%s: %s sent transcoded from %s to %s (%.0f ms)", peer_label(assoc), dataset.SOPInstanceUID,
+            syntax.name, context.transfer_syntax[0].name, (time.perf_counter() - started) * 1000,
+        )
+    return context, data
 
 
 def _send(
@@ -139,30 +192,17 @@ def _send(
     originator_aet: str | None,
     originator_id: int | None,
 ) -> Dataset:
-    if not isinstance(dataset, StoredInstance):
+    meta = getattr(dataset, "file_meta", None)
+    if meta is None or "TransferSyntaxUID" not in meta:
         return Association.send_c_store(assoc, dataset, msg_id, priority, originator_aet, originator_id)
-    sop_class = dataset.SOPClassUID
-    syntax = dataset.file_meta.TransferSyntaxUID
-    context = _exact_context(assoc, sop_class, syntax)
-    if context is None:
-        started = time.perf_counter()
-        decoded = decode_for_transcoding(dataset.stored_path)
-        logger.info(
-            "%s: %s sent transcoded from %s to an uncompressed syntax (decoded in %.0f ms)",
-            peer_label(assoc),
-            dataset.SOPInstanceUID,
-            syntax.name,
-            (time.perf_counter() - started) * 1000,
-        )
-        return Association.send_c_store(assoc, decoded, msg_id, priority, originator_aet, originator_id)
-
+    context, data = _context_and_data(assoc, dataset)
     if not assoc.is_established:
         raise RuntimeError("the association is no longer established")
-    offset = dataset_offset(dataset.stored_path)
-    request = StoreRequest(message_id=msg_id, priority=priority, sop_class_uid=sop_class,
+    source = (dataset.stored_path, dataset_offset(dataset.stored_path)) if data is None else None
+    request = StoreRequest(message_id=msg_id, priority=priority, sop_class_uid=dataset.SOPClassUID,
                            sop_instance_uid=dataset.SOPInstanceUID, originator_aet=originator_aet,
-                           originator_id=originator_id, dataset_path=(dataset.stored_path, offset))
-    messages = store_request_messages(request, context.context_id, assoc.dimse.maximum_pdu_size)
+                           originator_id=originator_id, dataset_path=source, data_set=data)
+    messages = store_request_messages(request, context.context_id, assoc.dimse.maximum_pdu_size, combined(assoc))
 
     # As Association.send_c_store: pause the reactor so that it does not take our response.
     assoc._reactor_checkpoint.clear()

@@ -32,13 +32,15 @@ def _pynetdicom_pdvs(message, primitive, context_id: int, max_pdu: int) -> tuple
     return command, data
 
 
-def _fast_pdvs(primitive, context_id: int, max_pdu: int) -> tuple[bytes, bytes, list[int]]:
-    messages = fastdimse.pdata_messages(primitive, context_id, max_pdu)
+def _fast_pdvs(primitive, context_id: int, max_pdu: int, combine: bool = False) -> tuple[bytes, bytes, list[int]]:
+    messages = fastdimse.pdata_messages(primitive, context_id, max_pdu, combine)
     assert messages is not None
     command, data, sizes = b"", b"", []
     controls = []
-    for pdata in messages:
+    for index, pdata in enumerate(messages):
         sizes.append(sum(4 + len(pdv) for _cx, pdv in pdata.presentation_data_value_list))
+        # Separate packing (the default, as pynetdicom and DCMTK send): one PDV per PDU.
+        assert combine and index == 0 or len(pdata.presentation_data_value_list) == 1
         for cx, pdv in pdata.presentation_data_value_list:
             assert cx == context_id
             controls.append(pdv[0])
@@ -79,11 +81,12 @@ COUNTS = {"NumberOfRemainingSuboperations": 498, "NumberOfCompletedSuboperations
 @pytest.mark.parametrize("sop_class", [STUDY_ROOT_FIND, PATIENT_ROOT_FIND])  # even and odd UID lengths
 @pytest.mark.parametrize("status", [Status.PENDING, Status.PENDING_WARNING])
 @pytest.mark.parametrize("message_id", [1, 65535])
-def test_pending_c_find_response(sop_class, status, message_id):
+@pytest.mark.parametrize("combine", [False, True])
+def test_pending_c_find_response(sop_class, status, message_id, combine):
     make = lambda: _response(C_FIND, sop_class, message_id, int(status), _identifier())  # noqa: E731
-    command, data, sizes = _fast_pdvs(make(), 3, 16384)
+    command, data, sizes = _fast_pdvs(make(), 3, 16384, combine)
     assert (command, data) == _pynetdicom_pdvs(C_FIND_RSP(), make(), 3, 16384)
-    assert len(sizes) == 1  # command and identifier in one PDU
+    assert len(sizes) == (1 if combine else 2)  # command and identifier in one PDU only when combined
 
 
 @pytest.mark.parametrize("cls, sop_class", [(C_GET, STUDY_ROOT_GET), (C_MOVE, STUDY_ROOT_MOVE)])
@@ -129,13 +132,14 @@ def _store_request(originator: str | None, data: bytes | None, path=None) -> C_S
 @pytest.mark.parametrize("originator", [None, "VIEWER", "WS1"])  # no originator, even and odd lengths
 @pytest.mark.parametrize("length", [1000, 16384 - 200, 16384, 3 * 16378 + 17])
 @pytest.mark.parametrize("max_pdu", [16384, 0])
-def test_c_store_request_from_a_file_and_from_bytes(tmp_path, originator, length, max_pdu):
+@pytest.mark.parametrize("combine", [False, True])
+def test_c_store_request_from_a_file_and_from_bytes(tmp_path, originator, length, max_pdu, combine):
     data = bytes(range(256)) * (length // 256) + b"\x07" * (length % 256)
     path = tmp_path / "stored.dcm"
     path.write_bytes(b"HEADER" + data)
     expected = _pynetdicom_pdvs(C_STORE_RQ(), _store_request(originator, data), 1, max_pdu)
     for request in (_store_request(originator, None, (path, 6)), _store_request(originator, data)):
-        command, sent, sizes = _fast_pdvs(request, 1, max_pdu)
+        command, sent, sizes = _fast_pdvs(request, 1, max_pdu, combine)
         assert (command, sent) == expected
         assert max_pdu == 0 or max(sizes) <= max_pdu
 
@@ -195,3 +199,25 @@ def test_a_find_answers_the_same_over_the_fast_path(dicom_client, archive):
     final, matches = dicom_client.find(identifier)
     assert final.Status == Status.SUCCESS
     assert sorted(m.SOPInstanceUID for m in matches) == sorted(s.SOPInstanceUID for s in series)
+
+
+@pytest.mark.parametrize("combine", [False, True])
+def test_both_packings_answer_a_find_and_a_get(make_archive, combine):
+    from qrscp.testing.factory import make_series
+    from qrscp.testing.network import client_for
+
+    def configure(config):
+        config.server.command_and_data_in_one_pdu = combine
+
+    archive = make_archive(configure)
+    client = client_for(archive)
+    series = make_series("CT", slices=2, rows=16, columns=16, seed=6)
+    assert [s.Status for s in client.store(series)] == [0, 0]
+    identifier = Dataset()
+    identifier.QueryRetrieveLevel = "SERIES"
+    identifier.StudyInstanceUID = series[0].StudyInstanceUID
+    identifier.SeriesInstanceUID = series[0].SeriesInstanceUID
+    final, matches = client.find(identifier)
+    assert final.Status == Status.SUCCESS and len(matches) == 1
+    result = client.get(identifier)
+    assert result.code == Status.SUCCESS and len(result.received) == 2
