@@ -120,6 +120,7 @@ class Archive:
         self.ae = build_ae(config)
         self._server: Any = None
         self._tls_server: Any = None
+        self.http: Any = None  # qrscp.web.server.HttpFrontEnd when [http] port is not 0
         self._stopped = threading.Event()
 
     @property
@@ -199,11 +200,18 @@ class Archive:
         )
         if self.view_builder is not None:
             self.view_builder.start()  # background view building when [views] build_policy = "eager"
+        if self.config.http.port:
+            from qrscp.web.server import start_http  # DICOMweb and the study browser
+
+            self.http = start_http(self)
         if block:
             self._stopped.wait()
 
     def stop(self, drain_timeout: float = DRAIN_TIMEOUT) -> None:
         """Stop accepting, let C-STOREs in flight finish (up to `drain_timeout` s), then abort the rest."""
+        if self.http is not None:
+            self.http.stop()
+            self.http = None
         if self._tls_server is not None and self._tls_server is not self._server:
             self._tls_server.shutdown()
         self._tls_server = None
@@ -245,6 +253,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         config.peers[peer.ae_title] = peer
     if getattr(args, "log_level", None):
         config.logging.level = args.log_level
+    if getattr(args, "http_port", None) is not None:
+        config.http.port = args.http_port
     return config
 
 

@@ -1,0 +1,150 @@
+"""The DICOM JSON Model (PS3.18 F.2): data sets as ``application/dicom+json``.
+
+PN values become ``Alphabetic``/``Ideographic``/``Phonetic`` groups, binary values ``InlineBinary``
+(base64) or a ``BulkDataURI`` the caller makes (``/bulkdata/...`` of WADO-RS), IS/DS and the binary
+numbers JSON numbers, AT hexadecimal text. Deferred values (pydicom's ``defer_size``) are never read:
+a deferred binary value is always given as a ``BulkDataURI``.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Callable
+from typing import Any
+
+from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.tag import Tag
+
+#: VRs whose value is bytes: InlineBinary or BulkDataURI.
+BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN", "OB or OW", "US or OW"})
+_NUMBER_VRS = frozenset({"FL", "FD", "SL", "SS", "UL", "US", "SV", "UV", "US or SS", "US or SS or OW"})
+_TEXT_SINGLE = frozenset({"LT", "ST", "UT", "UR"})
+PIXEL_DATA = 0x7FE00010
+#: A path to a bulk data value: tags and item indexes from the top level, e.g. [0x7FE00010].
+BulkPath = list[int]
+BulkUri = Callable[[BulkPath], str]
+
+
+def tag_key(tag: int) -> str:
+    """``GGGGEEEE``: the JSON key of a tag."""
+    return f"{int(tag):08X}"
+
+
+def encode(ds: Dataset, bulk_uri: BulkUri | None = None, *, threshold: int = 1024) -> dict[str, Any]:
+    """Return `ds` as a DICOM JSON object.
+
+    Parameters
+    ----------
+    ds : pydicom.Dataset
+    bulk_uri : callable, optional
+        Called with the path of a binary value longer than `threshold` (or deferred, or Pixel Data);
+        its URI goes in ``BulkDataURI``. Without it every binary value is ``InlineBinary``.
+    threshold : int, optional
+        Binary values up to this many bytes are inline.
+    """
+    return _encode(ds, bulk_uri, threshold, [])
+
+
+def _encode(ds: Dataset, bulk_uri: BulkUri | None, threshold: int, path: BulkPath) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for tag in ds.keys():
+        raw = ds.get_item(tag)
+        vr = _vr_of(raw, tag)
+        if bulk_uri is not None and vr in BINARY_VRS and _is_bulk(raw, tag, threshold):
+            out[tag_key(tag)] = {"vr": _plain_vr(vr, tag), "BulkDataURI": bulk_uri(path + [int(tag)])}
+            continue
+        try:
+            element = ds[tag]
+        except Exception:  # noqa: BLE001 - an undecodable value is answered empty, not as an error
+            out[tag_key(tag)] = {"vr": _plain_vr(vr, tag)}
+            continue
+        out[tag_key(tag)] = _element(element, bulk_uri, threshold, path)
+    return out
+
+
+def _vr_of(raw: Any, tag: int) -> str:
+    vr = getattr(raw, "VR", None)
+    if vr:
+        return vr
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return "UN"
+
+
+def _plain_vr(vr: str, tag: int) -> str:
+    """One VR for the ambiguous ones pydicom leaves unresolved."""
+    if " or " not in vr:
+        return vr
+    if int(tag) == PIXEL_DATA:
+        return "OW"
+    return vr.split(" or ")[0]
+
+
+def _is_bulk(raw: Any, tag: int, threshold: int) -> bool:
+    if int(tag) == PIXEL_DATA:
+        return True
+    if isinstance(raw, RawDataElement):
+        if raw.value is None:
+            return raw.length not in (0, None)
+        return len(raw.value) > threshold
+    value = raw.value
+    return isinstance(value, (bytes, bytearray)) and len(value) > threshold
+
+
+def _element(element: DataElement, bulk_uri: BulkUri | None, threshold: int, path: BulkPath) -> dict[str, Any]:
+    vr = _plain_vr(element.VR, element.tag)
+    entry: dict[str, Any] = {"vr": vr}
+    value = element.value
+    if value is None or (not isinstance(value, (int, float)) and len(value) == 0 and vr != "SQ"):
+        return entry
+    if vr == "SQ":
+        entry["Value"] = [
+            _encode(item, bulk_uri, threshold, path + [int(element.tag), index]) for index, item in enumerate(value)
+        ]
+    elif vr in BINARY_VRS:
+        entry["InlineBinary"] = base64.b64encode(bytes(value)).decode("ascii")
+    else:
+        values = list(value) if isinstance(value, (MultiValue, list, tuple)) else [value]
+        entry["Value"] = [_value(vr, v) for v in values]
+    return entry
+
+
+def _value(vr: str, value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if vr == "PN":
+        return _person_name(value)
+    if vr == "IS":
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return int(float(value))
+    if vr in ("DS", "FL", "FD"):
+        number = float(value)
+        if math.isfinite(number):
+            return int(number) if vr == "DS" and number.is_integer() and abs(number) < 2**53 else number
+        return None
+    if vr in _NUMBER_VRS:
+        return int(value)
+    if vr == "AT":
+        return tag_key(Tag(value))
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)
+
+
+def _person_name(value: Any) -> dict[str, str] | None:
+    groups = {}
+    for name in ("alphabetic", "ideographic", "phonetic"):
+        text = getattr(value, name, None) if not isinstance(value, str) else (value if name == "alphabetic" else None)
+        if text:
+            groups[name.capitalize()] = str(text)
+    if isinstance(value, str) and "=" in value:
+        pieces = value.split("=")
+        groups = {k: v for k, v in zip(("Alphabetic", "Ideographic", "Phonetic"), pieces) if v}
+    return groups or None

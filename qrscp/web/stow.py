@@ -1,0 +1,135 @@
+"""STOW-RS (PS3.18 10.5): each ``application/dicom`` part through the storage service, as C-STORE.
+
+A part is a Part 10 file; its data set bytes, transfer syntax and Media Storage SOP Class/Instance
+UIDs go to :meth:`StorageService.store` exactly like a C-STORE's data set, command UIDs and
+presentation context: same checks, same duplicate policy, same atomicity. The answer is the Store
+Instances Response Module (PS3.18 Table 10.5.3-3): Referenced SOP Sequence for what was stored,
+Failed SOP Sequence with the Failure Reason (the C-STORE status) for what was not, HTTP 200 when all
+parts were stored, 202 when some were, 409 when none was.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from qrscp.status import Status
+from qrscp.store.part10 import NotPart10, split_part10
+from qrscp.web.errors import WebError
+from qrscp.web.media import DICOM, parse_media_type
+from qrscp.web.multipart import Part
+
+logger = logging.getLogger("qrscp.web")
+
+#: Source Application Entity Title of the files stored through STOW-RS.
+STOW_SOURCE_AE_TITLE = "DICOMWEB"
+STUDY_INSTANCE_UID = 0x0020000D
+SERIES_INSTANCE_UID = 0x0020000E
+
+
+def _uids_of(content: bytes) -> tuple[str, str]:
+    """(Study, Series Instance UID) of a Part 10 file; empty strings when unreadable."""
+    try:
+        ds = dcmread(io.BytesIO(content), stop_before_pixels=True, specific_tags=[STUDY_INSTANCE_UID, SERIES_INSTANCE_UID])
+        return str(ds.get("StudyInstanceUID", "") or ""), str(ds.get("SeriesInstanceUID", "") or "")
+    except Exception:  # noqa: BLE001 - the storage service refuses it with the reason
+        return "", ""
+
+
+def _item(sop_class: str, sop_instance: str) -> Dataset:
+    item = Dataset()
+    item.ReferencedSOPClassUID = sop_class
+    item.ReferencedSOPInstanceUID = sop_instance
+    return item
+
+
+class StowResult:
+    """What one STOW-RS request stored and refused."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.referenced: list[Dataset] = []
+        self.failed: list[Dataset] = []
+        self.studies: set[str] = set()
+
+    def fail(self, sop_class: str, sop_instance: str, reason: int, why: str, peer: str) -> None:
+        logger.warning("%s: STOW-RS of %s refused (0x%04X): %s", peer, sop_instance or "?", reason, why)
+        item = _item(sop_class, sop_instance)
+        item.FailureReason = int(reason)
+        self.failed.append(item)
+
+    def stored(self, sop_class: str, sop_instance: str, study: str, series: str, warning: int | None) -> None:
+        item = _item(sop_class, sop_instance)
+        item.RetrieveURL = f"{self.base_url}/studies/{study}/series/{series}/instances/{sop_instance}"
+        if warning is not None:
+            item.WarningReason = int(warning)
+        self.referenced.append(item)
+        self.studies.add(study)
+
+    @property
+    def http_status(self) -> int:
+        if not self.failed:
+            return 200
+        return 202 if self.referenced else 409
+
+    def response(self) -> Dataset:
+        ds = Dataset()
+        if len(self.studies) == 1:
+            ds.RetrieveURL = f"{self.base_url}/studies/{next(iter(self.studies))}"
+        if self.failed:
+            ds.FailedSOPSequence = Sequence(self.failed)
+        if self.referenced:
+            ds.ReferencedSOPSequence = Sequence(self.referenced)
+        return ds
+
+
+def check_part_types(type_parameter: str, parts: list[Part]) -> None:
+    """415 unless the request and every part are ``application/dicom``."""
+    if type_parameter and type_parameter != DICOM:
+        raise WebError(415, f'STOW-RS accepts multipart/related; type="{DICOM}", not type="{type_parameter}"')
+    if not parts:
+        raise WebError(400, "the multipart body holds no part")
+    for part in parts:
+        part_type = parse_media_type(part.content_type or DICOM).media_type
+        if part_type != DICOM:
+            raise WebError(415, f"STOW-RS accepts {DICOM} parts, not {part_type}")
+
+
+def store_parts(storage: Any, parts: list[Part], *, study: str | None, base_url: str, peer: str) -> StowResult:
+    """Store each part; `study` (from ``/studies/{study}``) must be the Study Instance UID of each."""
+    result = StowResult(base_url)
+    for part in parts:
+        try:
+            header, dataset_bytes = split_part10(part.content)
+        except (NotPart10, ValueError, EOFError) as exc:
+            result.fail("", "", Status.CANNOT_UNDERSTAND, f"not a DICOM Part 10 file: {exc}", peer)
+            continue
+        meta = header.file_meta
+        sop_class = str(meta.get("MediaStorageSOPClassUID", "") or "")
+        sop_instance = str(meta.get("MediaStorageSOPInstanceUID", "") or "")
+        study_uid, series_uid = _uids_of(part.content)
+        if study is not None:
+            found = study_uid
+            if found != study:
+                result.fail(sop_class, sop_instance, Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
+                            f"Study Instance UID {found!r} is not the study {study} of the request", peer)
+                continue
+        outcome = storage.store(
+            dataset_bytes,
+            transfer_syntax_uid=header.transfer_syntax_uid,
+            affected_sop_class_uid=sop_class or None,
+            affected_sop_instance_uid=sop_instance or None,
+            calling_ae_title=STOW_SOURCE_AE_TITLE,
+            peer=peer,
+        )
+        if not outcome.ok:
+            result.fail(sop_class, sop_instance or outcome.sop_instance_uid, outcome.status, outcome.error_comment, peer)
+            continue
+        warning = None if outcome.status == Status.SUCCESS else outcome.status
+        result.stored(sop_class, outcome.sop_instance_uid or sop_instance, study_uid, series_uid, warning)
+    return result
