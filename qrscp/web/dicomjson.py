@@ -52,7 +52,7 @@ def encode(ds: Dataset, bulk_uri: BulkUri | None = None, *, threshold: int = 102
 def _encode(ds: Dataset, bulk_uri: BulkUri | None, threshold: int, path: BulkPath) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for tag in ds.keys():
-        raw = ds.get_item(tag)
+        raw = ds.get_item(tag, keep_deferred=True)
         vr = _vr_of(raw, tag)
         if bulk_uri is not None and vr in BINARY_VRS and _is_bulk(raw, tag, threshold):
             out[tag_key(tag)] = {"vr": _plain_vr(vr, tag), "BulkDataURI": bulk_uri(path + [int(tag)])}

@@ -50,7 +50,7 @@ def pixel_source(path: Path) -> PixelSource:
     ds = dcmread(path, defer_size=256)
     if PIXEL_DATA not in ds:
         raise WebError(404, "the instance has no Pixel Data")
-    raw = ds.get_item(PIXEL_DATA)
+    raw = ds.get_item(PIXEL_DATA, keep_deferred=True)
     syntax = UID(str(ds.file_meta.TransferSyntaxUID))
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     if syntax.is_encapsulated:

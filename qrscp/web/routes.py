@@ -67,7 +67,14 @@ class DicomWebRoot:
         self.prefix = prefix
 
     def base_url(self, request: Request) -> str:
-        return f"{request.url.scheme}://{request.url.netloc}{self.prefix}"
+        """The root's absolute URL as the client addressed it (Host header; our port when the header
+        has none, as dicomweb-client sends it)."""
+        netloc = request.url.netloc
+        server = request.scope.get("server")
+        default_port = 443 if request.url.scheme == "https" else 80
+        if ":" not in netloc.rsplit("]", 1)[-1] and server and server[1] not in (None, default_port):
+            netloc = f"{netloc}:{server[1]}"
+        return f"{request.url.scheme}://{netloc}{self.prefix}"
 
     def routes(self) -> list[Route]:
         s, se, i = "/studies/{study}", "/series/{series}", "/instances/{instance}"
