@@ -1,0 +1,30 @@
+"""``qrscp serve --http-port N``: the HTTP front end runs in the server process and stops with it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from qrscp.config import load_config
+from qrscp.testing.network import LOCALHOST, free_port
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
+
+def test_serve_answers_dicomweb_on_the_given_port_and_stops_cleanly(serve_process):
+    port = free_port()
+    serve = serve_process("--http-port", str(port))
+    response = httpx.get(f"http://{LOCALHOST}:{port}/dicomweb/studies", timeout=30)
+    assert response.status_code == 204
+    assert httpx.get(f"http://{LOCALHOST}:{port}/", timeout=30).status_code == 200
+    assert serve.terminate() == 0
+    assert "DICOMweb on http://127.0.0.1:%d/dicomweb" % port in serve.log()
+
+
+def test_http_defaults_and_off(tmp_path):
+    path = tmp_path / "qrscp.toml"
+    path.write_text("[http]\nport = 0\n")
+    assert load_config(path).http.port == 0
+    path.write_text("")
+    defaults = load_config(path).http
+    assert (defaults.port, defaults.bind_address, defaults.require_auth) == (8080, "127.0.0.1", False)
