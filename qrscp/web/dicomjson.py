@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import math
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -46,23 +47,30 @@ def encode(ds: Dataset, bulk_uri: BulkUri | None = None, *, threshold: int = 102
     threshold : int, optional
         Binary values up to this many bytes are inline.
     """
-    return _encode(ds, bulk_uri, threshold, [])
+    return _encode(ds, bulk_uri, threshold, [], "latin_1")
 
 
-def _encode(ds: Dataset, bulk_uri: BulkUri | None, threshold: int, path: BulkPath) -> dict[str, Any]:
+def _encode(ds: Dataset, bulk_uri: BulkUri | None, threshold: int, path: BulkPath, codec: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if 0x00080005 in ds:
+        codec = _codec_of(ds)
     for tag in ds.keys():
         raw = ds.get_item(tag, keep_deferred=True)
         vr = _vr_of(raw, tag)
         if bulk_uri is not None and vr in BINARY_VRS and _is_bulk(raw, tag, threshold):
             out[tag_key(tag)] = {"vr": _plain_vr(vr, tag), "BulkDataURI": bulk_uri(path + [int(tag)])}
             continue
+        if codec is not None and type(raw) is RawDataElement and raw.is_little_endian and raw.VR and raw.value is not None:
+            entry = _raw_entry(raw, codec)
+            if entry is not None:
+                out[tag_key(tag)] = entry
+                continue
         try:
             element = ds[tag]
         except Exception:  # noqa: BLE001 - an undecodable value is answered empty, not as an error
             out[tag_key(tag)] = {"vr": _plain_vr(vr, tag)}
             continue
-        out[tag_key(tag)] = _element(element, bulk_uri, threshold, path)
+        out[tag_key(tag)] = _element(element, bulk_uri, threshold, path, codec)
     return out
 
 
@@ -96,7 +104,8 @@ def _is_bulk(raw: Any, tag: int, threshold: int) -> bool:
     return isinstance(value, (bytes, bytearray)) and len(value) > threshold
 
 
-def _element(element: DataElement, bulk_uri: BulkUri | None, threshold: int, path: BulkPath) -> dict[str, Any]:
+def _element(element: DataElement, bulk_uri: BulkUri | None, threshold: int, path: BulkPath,
+             codec: str | None) -> dict[str, Any]:
     vr = _plain_vr(element.VR, element.tag)
     entry: dict[str, Any] = {"vr": vr}
     value = element.value
@@ -104,7 +113,7 @@ def _element(element: DataElement, bulk_uri: BulkUri | None, threshold: int, pat
         return entry
     if vr == "SQ":
         entry["Value"] = [
-            _encode(item, bulk_uri, threshold, path + [int(element.tag), index]) for index, item in enumerate(value)
+            _encode(item, bulk_uri, threshold, path + [int(element.tag), index], codec) for index, item in enumerate(value)
         ]
     elif vr in BINARY_VRS:
         entry["InlineBinary"] = base64.b64encode(bytes(value)).decode("ascii")
@@ -148,3 +157,79 @@ def _person_name(value: Any) -> dict[str, str] | None:
         pieces = value.split("=")
         groups = {k: v for k, v in zip(("Alphabetic", "Ideographic", "Phonetic"), pieces) if v}
     return groups or None
+
+
+# -- raw values: what pydicom would convert, read straight off the bytes --------------------------------
+
+#: Specific Character Set -> the Python codec of its text (others go through pydicom's conversion).
+_SIMPLE_CHARSETS = {"": "latin_1", "ISO_IR 6": "latin_1", "ISO_IR 100": "latin_1", "ISO_IR 192": "utf_8"}
+_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "SH", "TM", "UC", "UI", "PN"})
+_STRUCT_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d", "UV": "Q", "SV": "q"}
+
+
+def _codec_of(ds: Dataset) -> str | None:
+    """The codec of the data set's text when its Specific Character Set is one plain set, else None."""
+    value = ds.get_item(0x00080005, keep_deferred=True).value
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("latin_1")
+    if not isinstance(value, str):  # several values: code extensions, left to pydicom
+        return None
+    return _SIMPLE_CHARSETS.get(value.strip(" \x00"))
+
+
+def _raw_entry(raw: RawDataElement, codec: str) -> dict[str, Any] | None:
+    """The JSON of a raw element, or None when pydicom should convert it (sequences, odd values)."""
+    vr, value = raw.VR, raw.value
+    if not isinstance(value, (bytes, bytearray)):
+        return None
+    if not value:
+        return {"vr": vr}
+    try:
+        if vr in _TEXT_VRS or vr in _TEXT_SINGLE or vr in ("IS", "DS"):
+            text = value.decode("ascii" if vr in ("UI", "CS", "DA", "TM", "DT", "AS", "IS", "DS", "AE") else codec)
+            if vr in _TEXT_SINGLE:
+                text = text.rstrip(" \x00")
+                return {"vr": vr, "Value": [text]} if text else {"vr": vr}
+            pieces = [p.strip(" \x00") for p in text.split("\\")]
+            if pieces == [""]:
+                return {"vr": vr}
+            if vr == "PN":
+                values = [_pn_groups(p) for p in pieces]
+            elif vr == "IS":
+                values = [int(p) if p else None for p in pieces]
+            elif vr == "DS":
+                values = [_ds_number(p) for p in pieces]
+            else:
+                values = [p or None for p in pieces]
+            return {"vr": vr, "Value": values}
+        fmt = _STRUCT_FORMATS.get(vr)
+        if fmt is not None:
+            count = len(value) // struct.calcsize(fmt)
+            numbers = list(struct.unpack_from(f"<{count}{fmt}", value))
+            if vr in ("FL", "FD") and not all(math.isfinite(n) for n in numbers):
+                return None
+            return {"vr": vr, "Value": numbers}
+        if vr == "AT":
+            pairs = struct.unpack_from(f"<{len(value) // 2}H", value)
+            return {"vr": vr, "Value": [f"{pairs[i]:04X}{pairs[i + 1]:04X}" for i in range(0, len(pairs) - 1, 2)]}
+        if vr in BINARY_VRS:
+            return {"vr": vr, "InlineBinary": base64.b64encode(value).decode("ascii")}
+    except (UnicodeDecodeError, ValueError, struct.error):
+        return None
+    return None
+
+
+def _pn_groups(text: str) -> dict[str, str] | None:
+    if not text:
+        return None
+    groups = {name: group for name, group in zip(("Alphabetic", "Ideographic", "Phonetic"), text.split("=")) if group}
+    return groups or None
+
+
+def _ds_number(text: str) -> int | float | None:
+    if not text:
+        return None
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number

@@ -19,6 +19,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from qrscp.convert.reader import read_explicit_little_endian
 from qrscp.services.retrieve import decode_for_transcoding
 from qrscp.uids import Level, View
 from qrscp.web import dicomjson
@@ -152,7 +153,8 @@ def metadata(services: Any, locations: list[Any], base_url: str) -> list[dict[st
         path = services.retrieve.stored_path(location)
         if not path.exists():
             read_file(services, location)  # rebuilds a lost converted file
-        ds = dcmread(path, defer_size=BULK_THRESHOLD)
+        # The fast reader for Explicit VR Little Endian files (and encapsulated ones), pydicom for the others.
+        ds = read_explicit_little_endian(path, defer_size=BULK_THRESHOLD) or dcmread(path, defer_size=BULK_THRESHOLD)
         instance_url = (
             f"{base_url}/studies/{ds.get('StudyInstanceUID', '')}/series/{ds.get('SeriesInstanceUID', '')}"
             f"/instances/{location.sop_instance_uid}"
