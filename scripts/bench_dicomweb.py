@@ -11,7 +11,8 @@ Work (issue 18, point 7), on the same 500-slice CT series (``qrscp.testing``) st
 
 Orthanc runs from ``/usr/sbin/Orthanc`` with a temporary JSON configuration (free ports, SQLite index,
 ``libOrthancDicomWeb.so`` of Debian's ``orthanc-dicomweb``); qrscp is ``python -m qrscp serve
---http-port``. Both write their files durably (qrscp ``fsync``, Orthanc ``SyncStorageArea``). The same
+--http-port``. Both write their files durably (qrscp ``fsync``, Orthanc ``SyncStorageArea``; both off
+with ``--no-fsync``). The same
 ``httpx`` client asks both; each request is made once to warm up, then ``--repeat`` times, alternating
 the servers, and the median is reported with qrscp's time over Orthanc's (target <= 1.0x).
 
@@ -106,12 +107,12 @@ class Server:
             self.process.kill()
 
 
-def start_orthanc(directory: Path) -> Server:
+def start_orthanc(directory: Path, durable: bool) -> Server:
     http_port, dicom_port = free_port(), free_port()
     config = {
         "Name": "bench", "StorageDirectory": str(directory / "storage"), "IndexDirectory": str(directory / "index"),
         "HttpPort": http_port, "DicomPort": dicom_port, "DicomAet": "ORTHANC", "RemoteAccessAllowed": False,
-        "AuthenticationEnabled": False, "HttpCompressionEnabled": False, "SyncStorageArea": True,
+        "AuthenticationEnabled": False, "HttpCompressionEnabled": False, "SyncStorageArea": durable,
         "Plugins": [plugin_path()], "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
         "StorageCompression": False, "ConcurrentJobs": 2,
     }
@@ -123,12 +124,14 @@ def start_orthanc(directory: Path) -> Server:
     return Server("Orthanc", f"http://127.0.0.1:{http_port}/dicom-web", process, dicom_port, "ORTHANC")
 
 
-def start_qrscp(directory: Path) -> Server:
+def start_qrscp(directory: Path, durable: bool) -> Server:
     http_port, dicom_port = free_port(), free_port()
+    config = directory / "qrscp.toml"
+    config.write_text(f"[storage]\nfsync = {'true' if durable else 'false'}\n")
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     log = open(directory / "qrscp.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "qrscp", "serve", "--port", str(dicom_port), "--bind", "127.0.0.1",
+        [sys.executable, "-m", "qrscp", "serve", "--config", str(config), "--port", str(dicom_port), "--bind", "127.0.0.1",
          "--http-port", str(http_port), "--data-dir", str(directory / "data"), "--log-level", "WARNING"],
         cwd=directory, stdout=log, stderr=subprocess.STDOUT, env=env,
     )
@@ -158,6 +161,7 @@ def main() -> int:
     parser.add_argument("--stow", type=int, default=100, help="instances per STOW-RS request")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--no-fsync", action="store_true", help="both servers write without fsync")
     args = parser.parse_args()
     if not Path(ORTHANC).exists():
         raise SystemExit("Orthanc is not installed (apt-get install orthanc orthanc-dicomweb)")
@@ -179,7 +183,7 @@ def main() -> int:
         for start in (start_qrscp, start_orthanc):
             directory = work / start.__name__
             directory.mkdir()
-            servers.append(start(directory))
+            servers.append(start(directory, not args.no_fsync))
         for server in servers:
             started = time.perf_counter()
             storescu(server.dicom_port, server.ae_title, work / "series")
@@ -218,7 +222,8 @@ def main() -> int:
         for name, operation in operations.items():
             times: dict[str, list[float]] = {s.name: [] for s in servers}
             for server in servers:
-                operation(server, 0)  # warm-up (STOW: the first body)
+                cold = operation(server, 0)  # warm-up (STOW: the first body)
+                print(f"  {name}: {server.name} first request {cold:.3f} s", flush=True)
             for i in range(1, args.repeat + 1):
                 for server in (servers if i % 2 else list(reversed(servers))):
                     times[server.name].append(operation(server, i))

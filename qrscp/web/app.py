@@ -19,6 +19,7 @@ from qrscp.web import browser
 from qrscp.web.auth import CHALLENGE, Authenticator
 from qrscp.web.errors import WebError, handle_http_exception, handle_unexpected, handle_web_error
 from qrscp.web.routes import DicomWebRoot
+from qrscp.web.wado import MetadataCache
 
 logger = logging.getLogger("qrscp.web")
 
@@ -80,7 +81,8 @@ def build_app(services: Any) -> Any:
         Authentication is required but no user or token is configured.
     """
     authenticator = Authenticator.from_config(services.config)
-    mounts = [Mount(prefix, routes=DicomWebRoot(services, view, prefix).routes()) for view, prefix in ROOTS.items()]
+    cache = MetadataCache()
+    mounts = [Mount(prefix, routes=DicomWebRoot(services, view, prefix, cache).routes()) for view, prefix in ROOTS.items()]
     app = Starlette(
         routes=[*mounts, *browser.routes(services, ROOTS)],
         exception_handlers={WebError: handle_web_error, HTTPException: handle_http_exception, Exception: handle_unexpected},

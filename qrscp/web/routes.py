@@ -59,12 +59,15 @@ class DicomWebRoot:
         The view this root serves; STOW-RS is refused (405) on the CLASSIC and ENHANCED roots.
     prefix : str
         The root's path (``/dicomweb``, ``/dicomweb/views/enhanced``...), for Retrieve URLs.
+    cache : MetadataCache, optional
+        Encoded metadata of stored files, shared by the roots.
     """
 
-    def __init__(self, services: Any, view: View, prefix: str) -> None:
+    def __init__(self, services: Any, view: View, prefix: str, cache: wado.MetadataCache | None = None) -> None:
         self.services = services
         self.view = view
         self.prefix = prefix
+        self.cache = cache
 
     def base_url(self, request: Request) -> str:
         """The root's absolute URL as the client addressed it (Host header; our port when the header
@@ -137,10 +140,10 @@ class DicomWebRoot:
         media.require_json(request)
         resource = self._resource(request)
 
-        def work() -> list[dict]:
-            return wado.metadata(self.services, wado.locate(self.services, resource), self.base_url(request))
+        def work() -> bytes:
+            return wado.metadata(self.services, wado.locate(self.services, resource), self.base_url(request), self.cache)
 
-        return _json(await run_in_threadpool(work))
+        return Response(await run_in_threadpool(work), media_type=JSON_TYPE)
 
     async def _pixel_source(self, resource: wado.Resource) -> frames.PixelSource:
         def work() -> frames.PixelSource:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydicom import dcmread
@@ -100,36 +101,47 @@ def check_part_types(type_parameter: str, parts: list[Part]) -> None:
             raise WebError(415, f"STOW-RS accepts {DICOM} parts, not {part_type}")
 
 
+#: Parts stored at the same time: their fsyncs overlap, as C-STOREs of several associations do.
+STORE_WORKERS = 4
+
+
+def _store_one(storage: Any, part: Part, study: str | None, peer: str) -> tuple:
+    """Store one part; return ("stored", class, instance, study, series, warning) or ("failed", class,
+    instance, reason, why)."""
+    try:
+        header, dataset_bytes = split_part10(part.content)
+    except (NotPart10, ValueError, EOFError) as exc:
+        return ("failed", "", "", Status.CANNOT_UNDERSTAND, f"not a DICOM Part 10 file: {exc}")
+    meta = header.file_meta
+    sop_class = str(meta.get("MediaStorageSOPClassUID", "") or "")
+    sop_instance = str(meta.get("MediaStorageSOPInstanceUID", "") or "")
+    study_uid, series_uid = _uids_of(part.content)
+    if study is not None and study_uid != study:
+        return ("failed", sop_class, sop_instance, Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
+                f"Study Instance UID {study_uid!r} is not the study {study} of the request")
+    outcome = storage.store(
+        dataset_bytes,
+        transfer_syntax_uid=header.transfer_syntax_uid,
+        affected_sop_class_uid=sop_class or None,
+        affected_sop_instance_uid=sop_instance or None,
+        calling_ae_title=STOW_SOURCE_AE_TITLE,
+        peer=peer,
+    )
+    if not outcome.ok:
+        return ("failed", sop_class, sop_instance or outcome.sop_instance_uid, outcome.status, outcome.error_comment)
+    warning = None if outcome.status == Status.SUCCESS else outcome.status
+    return ("stored", sop_class, outcome.sop_instance_uid or sop_instance, study_uid, series_uid, warning)
+
+
 def store_parts(storage: Any, parts: list[Part], *, study: str | None, base_url: str, peer: str) -> StowResult:
-    """Store each part; `study` (from ``/studies/{study}``) must be the Study Instance UID of each."""
+    """Store each part (several at a time); `study` (from ``/studies/{study}``) must be the Study
+    Instance UID of each. The response lists them in the order of the request."""
     result = StowResult(base_url)
-    for part in parts:
-        try:
-            header, dataset_bytes = split_part10(part.content)
-        except (NotPart10, ValueError, EOFError) as exc:
-            result.fail("", "", Status.CANNOT_UNDERSTAND, f"not a DICOM Part 10 file: {exc}", peer)
-            continue
-        meta = header.file_meta
-        sop_class = str(meta.get("MediaStorageSOPClassUID", "") or "")
-        sop_instance = str(meta.get("MediaStorageSOPInstanceUID", "") or "")
-        study_uid, series_uid = _uids_of(part.content)
-        if study is not None:
-            found = study_uid
-            if found != study:
-                result.fail(sop_class, sop_instance, Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
-                            f"Study Instance UID {found!r} is not the study {study} of the request", peer)
-                continue
-        outcome = storage.store(
-            dataset_bytes,
-            transfer_syntax_uid=header.transfer_syntax_uid,
-            affected_sop_class_uid=sop_class or None,
-            affected_sop_instance_uid=sop_instance or None,
-            calling_ae_title=STOW_SOURCE_AE_TITLE,
-            peer=peer,
-        )
-        if not outcome.ok:
-            result.fail(sop_class, sop_instance or outcome.sop_instance_uid, outcome.status, outcome.error_comment, peer)
-            continue
-        warning = None if outcome.status == Status.SUCCESS else outcome.status
-        result.stored(sop_class, outcome.sop_instance_uid or sop_instance, study_uid, series_uid, warning)
+    with ThreadPoolExecutor(max_workers=min(STORE_WORKERS, len(parts)) or 1, thread_name_prefix="qrscp-stow") as pool:
+        outcomes = list(pool.map(lambda part: _store_one(storage, part, study, peer), parts))
+    for outcome in outcomes:
+        if outcome[0] == "stored":
+            result.stored(*outcome[1:])
+        else:
+            result.fail(*outcome[1:], peer)
     return result

@@ -9,7 +9,10 @@ pylibjpeg plugins and written again.
 from __future__ import annotations
 
 import io
+import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +33,8 @@ logger = logging.getLogger("qrscp.web")
 
 #: Transfer syntaxes a stored object can be re-encoded into on request.
 TRANSCODE_TARGETS = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
+#: Bytes of files handed to the HTTP server at a time by a retrieve.
+STREAM_CHUNK = 1024 * 1024
 #: Binary values above this size are given as BulkDataURI in metadata.
 BULK_THRESHOLD = 1024
 
@@ -114,7 +119,10 @@ def transcoded(path: Path, syntax: str) -> bytes:
 
 
 def instance_stream(services: Any, locations: list[Any], acceptable: list[str], writer: MultipartWriter) -> Iterator[bytes]:
-    """The parts of a retrieve answer, one file at a time (read in the server's worker threads)."""
+    """The parts of a retrieve answer, read in the server's worker threads and handed over in chunks
+    of about :data:`STREAM_CHUNK` bytes (one thread hop per chunk, not per file)."""
+    pending: list[bytes] = []
+    size = 0
     for location in locations:
         syntax = choose_syntax(location.transfer_syntax_uid, acceptable)
         try:
@@ -125,9 +133,13 @@ def instance_stream(services: Any, locations: list[Any], acceptable: list[str], 
         except Exception as exc:  # noqa: BLE001 - the status line is gone; log and go on with the others
             logger.error("WADO-RS: instance %s left out: %s", location.sop_instance_uid, exc)
             continue
-        yield writer.head(f"application/dicom; transfer-syntax={syntax}")
-        yield content
-    yield writer.end()
+        pending += (writer.head(f"application/dicom; transfer-syntax={syntax}"), content)
+        size += len(content)
+        if size >= STREAM_CHUNK:
+            yield b"".join(pending)
+            pending, size = [], 0
+    pending.append(writer.end())
+    yield b"".join(pending)
 
 
 def bulk_path_text(path: list[int]) -> str:
@@ -146,23 +158,74 @@ def parse_bulk_path(text: str) -> list[int]:
     return path
 
 
-def metadata(services: Any, locations: list[Any], base_url: str) -> list[dict[str, Any]]:
-    """The DICOM JSON of each instance, bulk data (Pixel Data and binary values above 1 KiB) by URI."""
+class MetadataCache:
+    """The DICOM JSON of stored files, encoded once (stored instances do not change; a replaced file has
+    another size or time and is read again), at most `max_bytes` of it, least recently used first out.
+
+    Bulk data URIs hold :data:`BASE_MARK` in place of the root URL, which depends on the request.
+    """
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int, int]) -> bytes | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[str, int, int], value: bytes) -> None:
+        if len(value) > self.max_bytes // 4:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = value
+            self._size += len(value)
+            while self._size > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._size -= len(dropped)
+
+
+#: Stands for the service root URL in cached metadata.
+BASE_MARK = "@@qrscp-service-root@@"
+
+
+def instance_metadata(path: Path, sop_instance_uid: str) -> bytes:
+    """The DICOM JSON of one stored file, bulk data (Pixel Data, binary values above 1 KiB) by URI."""
+    # The fast reader for Explicit VR Little Endian files (and encapsulated ones), pydicom for the others.
+    ds = read_explicit_little_endian(path, defer_size=BULK_THRESHOLD) or dcmread(path, defer_size=BULK_THRESHOLD)
+    instance_url = (
+        f"{BASE_MARK}/studies/{ds.get('StudyInstanceUID', '')}/series/{ds.get('SeriesInstanceUID', '')}"
+        f"/instances/{sop_instance_uid}"
+    )
+    encoded = dicomjson.encode(ds, lambda p: f"{instance_url}/bulkdata/{bulk_path_text(p)}", threshold=BULK_THRESHOLD)
+    return json.dumps(encoded, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def metadata(services: Any, locations: list[Any], base_url: str, cache: MetadataCache | None = None) -> bytes:
+    """The ``application/dicom+json`` body of the metadata of `locations` (a JSON array)."""
     answers = []
     for location in locations:
         path = services.retrieve.stored_path(location)
-        if not path.exists():
+        try:
+            status = path.stat()
+        except FileNotFoundError:
             read_file(services, location)  # rebuilds a lost converted file
-        # The fast reader for Explicit VR Little Endian files (and encapsulated ones), pydicom for the others.
-        ds = read_explicit_little_endian(path, defer_size=BULK_THRESHOLD) or dcmread(path, defer_size=BULK_THRESHOLD)
-        instance_url = (
-            f"{base_url}/studies/{ds.get('StudyInstanceUID', '')}/series/{ds.get('SeriesInstanceUID', '')}"
-            f"/instances/{location.sop_instance_uid}"
-        )
-        answers.append(
-            dicomjson.encode(ds, lambda p, url=instance_url: f"{url}/bulkdata/{bulk_path_text(p)}", threshold=BULK_THRESHOLD)
-        )
-    return answers
+            status = path.stat()
+        key = (str(path), status.st_mtime_ns, status.st_size)
+        encoded = cache.get(key) if cache is not None else None
+        if encoded is None:
+            encoded = instance_metadata(path, location.sop_instance_uid)
+            if cache is not None:
+                cache.put(key, encoded)
+        answers.append(encoded)
+    body = b"[" + b",".join(answers) + b"]"
+    return body.replace(BASE_MARK.encode("utf-8"), json.dumps(base_url)[1:-1].encode("utf-8"))
 
 
 def bulk_value(path: Path, bulk_path: list[int]) -> tuple[Any, Dataset]:
