@@ -25,7 +25,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil

@@ -3,7 +3,6 @@ real and factory data sets comes back equal, binary values inline or by URI."""
 
 from __future__ import annotations
 
-import io
 
 import pytest
 from pydicom import dcmread
