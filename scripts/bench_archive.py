@@ -201,6 +201,7 @@ def start_qrscp(work: Path, move_port: int, fsync: bool) -> Server:
         f"[server]\nae_title = \"{QRSCP_AE}\"\nmax_pdu = 262144\n"
         f"[storage]\nfsync = {'true' if fsync else 'false'}\n"
         "[logging]\nlevel = \"WARNING\"\n"
+        "[http]\nport = 0\n"
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "qrscp", "serve", "--config", str(config), "--port", str(port),
