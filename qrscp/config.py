@@ -46,6 +46,7 @@ class ServerConfig:
     require_called_ae_title: bool = True
     artim_timeout: float = 10.0
     max_pending_connections: int = 64
+    pynetdicom_patches: bool = True
 
 
 @dataclass

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from qrscp.services.query import QueryError
 from qrscp.services.retrieve import RetrieveError
+from qrscp.services.views.scope import ViewError
 from qrscp.uids import Level, View
 from qrscp.web import dicomjson, frames, media, multipart, qido, rendered, stow, wado
 from qrscp.web.errors import WebError, peer_of
@@ -36,7 +37,7 @@ def _guarded(endpoint: Callable) -> Callable:
         try:
             return await endpoint(self, request)
         except (QueryError, RetrieveError) as exc:
-            status = 404 if type(exc).__name__ == "ViewError" else 400
+            status = 404 if isinstance(exc, ViewError) else 400
             raise WebError(status, getattr(exc, "comment", str(exc))) from None
 
     return wrapper

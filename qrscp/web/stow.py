@@ -20,7 +20,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from qrscp.status import Status
-from qrscp.store.part10 import NotPart10, split_part10
+from qrscp.dicom.part10 import NotPart10, split_part10
 from qrscp.web.errors import WebError
 from qrscp.web.media import DICOM, parse_media_type
 from qrscp.web.multipart import Part

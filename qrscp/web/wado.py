@@ -22,7 +22,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from qrscp.convert.reader import read_explicit_little_endian
+from qrscp.dicom.reader import read_explicit_little_endian
 from qrscp.services.retrieve import decode_for_transcoding
 from qrscp.uids import Level, View
 from qrscp.web import dicomjson

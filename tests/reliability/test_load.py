@@ -103,7 +103,7 @@ def _worker(index: int, server, base: list[Dataset], deadline: float, run: LoadR
                 run.errors.append(f"client {index} {kind}: {status}")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def load_server(request, serve_process, tmp_path):
     config = tmp_path / "load.toml"
     config.write_text(

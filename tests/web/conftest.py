@@ -17,7 +17,7 @@ from pydicom.dataset import Dataset
 from pynetdicom.pdu_primitives import SOPClassExtendedNegotiation
 
 from qrscp.config import Config
-from qrscp.net.server import Archive
+from qrscp.app import Archive
 from qrscp.testing.factory import is_available, make_enhanced_mr, make_series
 from qrscp.testing.network import LOCALHOST, DicomClient, client_for
 from qrscp.uids import STUDY_ROOT_FIND, STUDY_ROOT_GET

@@ -18,7 +18,7 @@ from dicomweb_client.api import DICOMwebClient
 from requests.exceptions import HTTPError
 
 from qrscp.config import ConfigError
-from qrscp.net.server import Archive
+from qrscp.app import Archive
 from qrscp.testing.network import LOCALHOST
 from qrscp.web.auth import Authenticator
 from tests.web.conftest import start_web_archive, web_config

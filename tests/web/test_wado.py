@@ -12,7 +12,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
 
-from qrscp.store.part10 import split_part10
+from qrscp.dicom.part10 import split_part10
 from qrscp.web.multipart import boundary_of, parse
 from tests.web.conftest import JPEG2000_LOSSLESS, ROOTS, c_get
 
