@@ -151,9 +151,9 @@ class Archive:
         """The (event, handler[, args]) bindings of the association server."""
         return self.server.event_handlers()
 
-    def start(self, block: bool = False, listen_socket=None) -> None:
-        """Start accepting associations (on `listen_socket` when given); with `block` return only after
-        :meth:`stop`."""
+    def start(self, block: bool = False, listen_socket=None, http_socket=None) -> None:
+        """Start accepting associations (on `listen_socket` when given) and HTTP requests (on `http_socket`
+        when given, see :func:`qrscp.web.server.bind_http`); with `block` return only after :meth:`stop`."""
         self._stopped.clear()
         self.server.start(listen_socket)
         logger.info(
@@ -169,7 +169,7 @@ class Archive:
         if self.config.http.port:
             from qrscp.web.server import start_http  # DICOMweb and the study browser, on this archive's parts
 
-            self.http = start_http(self)
+            self.http = start_http(self, http_socket)
         if block:
             self._stopped.wait()
 

@@ -91,14 +91,15 @@ class HttpFrontEnd:
             timeout_graceful_shutdown=SHUTDOWN_TIMEOUT, **kwargs,
         )
 
-    def start(self) -> None:
-        """Listen and serve in a daemon thread; raise OSError/ConfigError when that cannot be done."""
+    def start(self, listen_socket: socket.socket | None = None) -> None:
+        """Listen (on `listen_socket` when given: a worker process serving a socket its supervisor bound
+        once) and serve in a daemon thread; raise OSError/ConfigError when that cannot be done."""
         uv_config = self._uvicorn_config()
         try:
             uv_config.load()  # certificates are read here: a bad one fails the start, not a request
         except (OSError, ssl.SSLError) as exc:
             raise ConfigError(f"[http] cannot load the TLS certificates: {exc}") from exc
-        self._socket = _bind(self.config)
+        self._socket = listen_socket if listen_socket is not None else _bind(self.config)
         self._server = _Server(uv_config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
                                         name="qrscp-http", daemon=True)
@@ -121,10 +122,15 @@ class HttpFrontEnd:
         self._server = None
 
 
-def start_http(services: Any) -> HttpFrontEnd | None:
+def bind_http(config: Config) -> socket.socket | None:
+    """Bind the ``[http]`` listening socket once (for a supervisor of worker processes); None when off."""
+    return _bind(config) if config.http.port else None
+
+
+def start_http(services: Any, listen_socket: socket.socket | None = None) -> HttpFrontEnd | None:
     """Start the HTTP front end of `services` (the archive) unless ``[http] port`` is 0."""
     if services.config.http.port == 0:
         return None
     front_end = HttpFrontEnd(services)
-    front_end.start()
+    front_end.start(listen_socket)
     return front_end

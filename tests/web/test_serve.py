@@ -28,3 +28,21 @@ def test_http_defaults_and_off(tmp_path):
     path.write_text("")
     defaults = load_config(path).http
     assert (defaults.port, defaults.bind_address, defaults.require_auth) == (8080, "127.0.0.1", False)
+
+
+def test_an_archive_serves_http_on_a_socket_bound_for_it(tmp_path):
+    """What a supervisor of worker processes does: bind once, start each worker's archive on it."""
+    from qrscp.app import Archive
+    from qrscp.web.server import bind_http
+    from tests.web.conftest import web_config
+
+    config = web_config(tmp_path / "a")
+    sock = bind_http(config)
+    port = sock.getsockname()[1]
+    archive = Archive(config)
+    archive.start(http_socket=sock)
+    try:
+        assert archive.http.port == port
+        assert httpx.get(f"http://{LOCALHOST}:{port}/dicomweb/studies", timeout=30).status_code == 204
+    finally:
+        archive.stop(drain_timeout=10)
