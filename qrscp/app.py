@@ -155,6 +155,11 @@ class Archive:
         """Start accepting associations (on `listen_socket` when given) and HTTP requests (on `http_socket`
         when given, see :func:`qrscp.web.server.bind_http`); with `block` return only after :meth:`stop`."""
         self._stopped.clear()
+        if self.config.http.port:
+            # DICOMweb and the study browser on this archive's parts; up before the DICOM port answers.
+            from qrscp.web.server import start_http
+
+            self.http = start_http(self, http_socket)
         self.server.start(listen_socket)
         logger.info(
             "qrscp %s listening on %s:%d, data in %s, index %s",
@@ -166,10 +171,6 @@ class Archive:
         )
         if self.view_builder is not None:
             self.view_builder.start()  # background view building when [views] build_policy = "eager"
-        if self.config.http.port:
-            from qrscp.web.server import start_http  # DICOMweb and the study browser, on this archive's parts
-
-            self.http = start_http(self, http_socket)
         if block:
             self._stopped.wait()
 
