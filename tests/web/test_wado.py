@@ -204,3 +204,22 @@ def test_rendered_and_thumbnails_at_every_level(web, view):
     wide_pixels = np.asarray(Image.open(io.BytesIO(wide.content)))
     assert set(np.unique(narrow_pixels)) <= {0, 255}  # a window of width 1 is a threshold
     assert not np.array_equal(narrow_pixels, wide_pixels)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("name", ["ct", "enhanced"])
+def test_frames_and_pixel_bulk_data_in_every_view(web, view, name):
+    """Frame n of any instance of the view is the n-th frame of the Pixel Data C-GET sends."""
+    study = web.studies[name]
+    client = web.client(view)
+    item = client.search_for_instances(study)[-1]
+    ds = Dataset.from_json(item)
+    (sent,) = [r.dataset() for r in c_get(web, view, "IMAGE", StudyInstanceUID=study,
+                                          SeriesInstanceUID=str(ds.SeriesInstanceUID), SOPInstanceUID=str(ds.SOPInstanceUID))]
+    frames = int(sent.get("NumberOfFrames", 1) or 1)
+    size = len(sent.PixelData) // frames
+    numbers = [frames, 1] if frames > 1 else [1]
+    got = client.retrieve_instance_frames(study, str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID), numbers)
+    assert got == [sent.PixelData[(n - 1) * size:n * size] for n in numbers]
+    metadata = client.retrieve_instance_metadata(study, str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID))
+    assert b"".join(client.retrieve_bulkdata(metadata["7FE00010"]["BulkDataURI"])) == sent.PixelData
