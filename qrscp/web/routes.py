@@ -241,7 +241,7 @@ class DicomWebRoot:
         media.require_json(request)
         boundary, part_type = multipart.boundary_of(request.headers.get("content-type", ""))
         body = await read_body(request, self.services.config.http.max_request_bytes)
-        parts = multipart.parse(body, boundary)
+        parts = await run_in_threadpool(multipart.parse, body, boundary)
         stow.check_part_types(part_type, parts)
         study = request.path_params.get("study")
         peer = peer_of(request)

@@ -10,14 +10,17 @@ parts were stored, 202 when some were, 409 when none was.
 
 from __future__ import annotations
 
-import io
 import logging
+import struct
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import read_dataset
 from pydicom.sequence import Sequence
+from pydicom.uid import UID
 
 from qrscp.status import Status
 from qrscp.dicom.part10 import NotPart10, split_part10
@@ -31,15 +34,56 @@ logger = logging.getLogger("qrscp.web")
 STOW_SOURCE_AE_TITLE = "DICOMWEB"
 STUDY_INSTANCE_UID = 0x0020000D
 SERIES_INSTANCE_UID = 0x0020000E
+_SCANNED_SYNTAXES = frozenset({"1.2.840.10008.1.2.1"})
+#: (implicit VR, little endian) of the transfer syntaxes read by pydicom here.
+_ENCODINGS = {"1.2.840.10008.1.2": (True, True), "1.2.840.10008.1.2.2": (False, False)}
+_LONG_VRS = frozenset(vr.encode() for vr in ("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"))
 
 
-def _uids_of(content: bytes) -> tuple[str, str]:
-    """(Study, Series Instance UID) of a Part 10 file; empty strings when unreadable."""
+def _uids_of(dataset_bytes: bytes, transfer_syntax_uid: str) -> tuple[str, str]:
+    """(Study, Series Instance UID) of a data set; empty strings when unreadable (the storage service
+    then refuses it with the reason). Explicit VR Little Endian headers are scanned up to (0020,000E)."""
+    syntax = UID(transfer_syntax_uid)
+    if syntax.is_deflated:
+        # The header is in the first inflated bytes; Deflated Explicit VR Little Endian underneath.
+        dataset_bytes = zlib.decompressobj(-zlib.MAX_WBITS).decompress(dataset_bytes, 1 << 20)
+    if transfer_syntax_uid in _SCANNED_SYNTAXES or syntax.is_encapsulated or syntax.is_deflated:
+        found = _scan_uids(dataset_bytes)
+        if found is not None:
+            return found
     try:
-        ds = dcmread(io.BytesIO(content), stop_before_pixels=True, specific_tags=[STUDY_INSTANCE_UID, SERIES_INSTANCE_UID])
+        ds = read_dataset(DicomBytesIO(dataset_bytes), *_ENCODINGS.get(transfer_syntax_uid, (False, True)),
+                          stop_when=lambda tag, vr, length: tag > SERIES_INSTANCE_UID)
         return str(ds.get("StudyInstanceUID", "") or ""), str(ds.get("SeriesInstanceUID", "") or "")
-    except Exception:  # noqa: BLE001 - the storage service refuses it with the reason
+    except Exception:  # noqa: BLE001 - refused by the storage service with its reason
         return "", ""
+
+
+def _scan_uids(data: bytes) -> tuple[str, str] | None:
+    """The two UIDs read off an Explicit VR Little Endian data set; None when it cannot be scanned."""
+    values = {STUDY_INSTANCE_UID: "", SERIES_INSTANCE_UID: ""}
+    position, end = 0, len(data)
+    try:
+        while position + 8 <= end:
+            group, element = struct.unpack_from("<HH", data, position)
+            tag = group << 16 | element
+            if tag > SERIES_INSTANCE_UID:
+                break
+            vr = data[position + 4:position + 6]
+            if vr in _LONG_VRS:
+                (length,) = struct.unpack_from("<I", data, position + 8)
+                position += 12
+            else:
+                (length,) = struct.unpack_from("<H", data, position + 6)
+                position += 8
+            if length == 0xFFFFFFFF:
+                return None  # a sequence of undefined length before the UIDs: pydicom walks it
+            if tag in values:
+                values[tag] = data[position:position + length].decode("ascii").rstrip("\x00 ")
+            position += length
+    except (struct.error, UnicodeDecodeError):
+        return None
+    return values[STUDY_INSTANCE_UID], values[SERIES_INSTANCE_UID]
 
 
 def _item(sop_class: str, sop_instance: str) -> Dataset:
@@ -115,7 +159,7 @@ def _store_one(storage: Any, part: Part, study: str | None, peer: str) -> tuple:
     meta = header.file_meta
     sop_class = str(meta.get("MediaStorageSOPClassUID", "") or "")
     sop_instance = str(meta.get("MediaStorageSOPInstanceUID", "") or "")
-    study_uid, series_uid = _uids_of(part.content)
+    study_uid, series_uid = _uids_of(dataset_bytes, header.transfer_syntax_uid)
     if study is not None and study_uid != study:
         return ("failed", sop_class, sop_instance, Status.IDENTIFIER_DOES_NOT_MATCH_SOP_CLASS,
                 f"Study Instance UID {study_uid!r} is not the study {study} of the request")

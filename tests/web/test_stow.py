@@ -27,8 +27,9 @@ def stow_web(tmp_path) -> Iterator[WebArchive]:
         web.archive.stop(drain_timeout=10)
 
 
-def _files(tmp_path, seed: int, slices: int = 3, **kwargs):
-    return [dcmread(p) for p in write_datasets(make_series("CT", slices=slices, rows=16, columns=16, seed=seed, **kwargs), tmp_path / f"s{seed}")]
+def _files(tmp_path, seed: int, slices: int = 3, size: int = 16, **kwargs):
+    series = make_series("CT", slices=slices, rows=size, columns=size, seed=seed, **kwargs)
+    return [dcmread(p) for p in write_datasets(series, tmp_path / f"s{seed}")]
 
 
 def _body(contents: list[bytes], boundary: str = "XyZ") -> bytes:
@@ -136,3 +137,23 @@ def test_dicomweb_client_sees_the_view_refusal(stow_web, tmp_path):
     with pytest.raises(HTTPError) as refused:
         stow_web.client("enhanced").store_instances(_files(tmp_path, 707, slices=1))
     assert refused.value.response.status_code == 405
+
+
+@pytest.mark.parametrize("syntax", ["1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99",
+                                    "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.90"])
+def test_store_into_a_study_in_every_transfer_syntax(stow_web, tmp_path, syntax):
+    from qrscp.testing.factory import is_available
+
+    if not is_available(syntax):
+        pytest.skip(f"no encoder for {syntax}")
+    datasets = _files(tmp_path, 708, slices=2, size=64, transfer_syntax=syntax)
+    study, series = str(datasets[0].StudyInstanceUID), str(datasets[0].SeriesInstanceUID)
+    with stow_web.http() as http:
+        response = http.post(f"/dicomweb/studies/{study}", content=_body([_part10(d) for d in datasets]),
+                             headers={"Content-Type": DICOM_PARTS})
+    assert response.status_code == 200, response.text
+    ds = Dataset.from_json(response.json())
+    assert [i.RetrieveURL for i in ds.ReferencedSOPSequence] == [
+        stow_web.url("default", f"/studies/{study}/series/{series}/instances/{d.SOPInstanceUID}") for d in datasets]
+    (stored,) = [r for r in stow_web.client("default").search_for_instances(study, series, fields=["AvailableTransferSyntaxUID"])][:1]
+    assert Dataset.from_json(stored).SOPInstanceUID in {str(d.SOPInstanceUID) for d in datasets}
