@@ -190,7 +190,8 @@ def test_rendered_and_thumbnails_at_every_level(web, view):
     base = f"{ROOTS[view]}/studies/{study}"
     with web.http() as http:
         for path in (f"/series/{series}/instances/{uid}/rendered", f"/series/{series}/instances/{uid}/frames/1/rendered",
-                     "/thumbnail", f"/series/{series}/thumbnail", f"/series/{series}/instances/{uid}/thumbnail"):
+                     "/thumbnail", f"/series/{series}/thumbnail", f"/series/{series}/instances/{uid}/thumbnail",
+                     f"/series/{series}/instances/{uid}/frames/1/thumbnail"):
             response = http.get(base + path, headers={"Accept": "image/jpeg"})
             assert response.status_code == 200, (path, response.text)
             assert response.headers["content-type"] == "image/jpeg"
