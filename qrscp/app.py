@@ -157,9 +157,10 @@ class Archive:
         self._stopped.clear()
         if self.config.http.port:
             # DICOMweb and the study browser on this archive's parts; up before the DICOM port answers.
+            # A worker started on a shared DICOM socket shares the HTTP port with its siblings.
             from qrscp.web.server import start_http
 
-            self.http = start_http(self, http_socket)
+            self.http = start_http(self, http_socket, reuse_port=listen_socket is not None)
         self.server.start(listen_socket)
         logger.info(
             "qrscp %s listening on %s:%d, data in %s, index %s",

@@ -39,11 +39,13 @@ class _Server(uvicorn.Server):
             self.ready.set()
 
 
-def _bind(config: Config) -> socket.socket:
+def _bind(config: Config, *, reuse_port: bool = False) -> socket.socket:
     http = config.http
     family = socket.AF_INET6 if ":" in http.bind_address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port and hasattr(socket, "SO_REUSEPORT"):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((http.bind_address, max(http.port, 0)))
     sock.listen(128)
     sock.set_inheritable(True)
@@ -91,15 +93,16 @@ class HttpFrontEnd:
             timeout_graceful_shutdown=SHUTDOWN_TIMEOUT, **kwargs,
         )
 
-    def start(self, listen_socket: socket.socket | None = None) -> None:
+    def start(self, listen_socket: socket.socket | None = None, *, reuse_port: bool = False) -> None:
         """Listen (on `listen_socket` when given: a worker process serving a socket its supervisor bound
-        once) and serve in a daemon thread; raise OSError/ConfigError when that cannot be done."""
+        once; else on a socket bound here, shared with sibling workers through ``SO_REUSEPORT`` when
+        `reuse_port`) and serve in a daemon thread; raise OSError/ConfigError when that cannot be done."""
         uv_config = self._uvicorn_config()
         try:
             uv_config.load()  # certificates are read here: a bad one fails the start, not a request
         except (OSError, ssl.SSLError) as exc:
             raise ConfigError(f"[http] cannot load the TLS certificates: {exc}") from exc
-        self._socket = listen_socket if listen_socket is not None else _bind(self.config)
+        self._socket = listen_socket if listen_socket is not None else _bind(self.config, reuse_port=reuse_port)
         self._server = _Server(uv_config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
                                         name="qrscp-http", daemon=True)
@@ -127,10 +130,10 @@ def bind_http(config: Config) -> socket.socket | None:
     return _bind(config) if config.http.port else None
 
 
-def start_http(services: Any, listen_socket: socket.socket | None = None) -> HttpFrontEnd | None:
+def start_http(services: Any, listen_socket: socket.socket | None = None, *, reuse_port: bool = False) -> HttpFrontEnd | None:
     """Start the HTTP front end of `services` (the archive) unless ``[http] port`` is 0."""
     if services.config.http.port == 0:
         return None
     front_end = HttpFrontEnd(services)
-    front_end.start(listen_socket)
+    front_end.start(listen_socket, reuse_port=reuse_port)
     return front_end

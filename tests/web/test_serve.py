@@ -46,3 +46,29 @@ def test_an_archive_serves_http_on_a_socket_bound_for_it(tmp_path):
         assert httpx.get(f"http://{LOCALHOST}:{port}/dicomweb/studies", timeout=30).status_code == 204
     finally:
         archive.stop(drain_timeout=10)
+
+
+def test_workers_on_a_shared_dicom_socket_share_the_http_port(tmp_path):
+    """Two archives started on one DICOM socket (worker processes) both listen on the same HTTP port."""
+    import socket
+
+    from qrscp.app import Archive
+    from qrscp.testing.network import free_port
+    from tests.web.conftest import web_config
+
+    http_port = free_port()
+    dicom = socket.create_server((LOCALHOST, 0))
+    archives = []
+    try:
+        for name in ("w1", "w2"):
+            config = web_config(tmp_path / "shared")
+            config.http.port = http_port
+            archive = Archive(config)
+            archive.start(listen_socket=dicom)
+            archives.append(archive)
+        assert [a.http.port for a in archives] == [http_port, http_port]
+        assert httpx.get(f"http://{LOCALHOST}:{http_port}/dicomweb/studies", timeout=30).status_code == 204
+    finally:
+        for archive in archives:
+            archive.stop(drain_timeout=10)
+        dicom.close()
