@@ -20,6 +20,8 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.tag import Tag
 
+from qrscp.dicom.datasets import element_dict
+
 #: VRs whose value is bytes: InlineBinary or BulkDataURI.
 BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN", "OB or OW", "US or OW"})
 _NUMBER_VRS = frozenset({"FL", "FD", "SL", "SS", "UL", "US", "SV", "UV", "US or SS", "US or SS or OW"})
@@ -54,8 +56,8 @@ def _encode(ds: Dataset, bulk_uri: BulkUri | None, threshold: int, path: BulkPat
     out: dict[str, Any] = {}
     if 0x00080005 in ds:
         codec = _codec_of(ds)
-    for tag in ds.keys():
-        raw = ds.get_item(tag, keep_deferred=True)
+    # The elements as held (raw ones stay raw, deferred ones unread), in tag order.
+    for tag, raw in sorted(element_dict(ds).items()):
         vr = _vr_of(raw, tag)
         if bulk_uri is not None and vr in BINARY_VRS and _is_bulk(raw, tag, threshold):
             out[tag_key(tag)] = {"vr": _plain_vr(vr, tag), "BulkDataURI": bulk_uri(path + [int(tag)])}
