@@ -62,7 +62,9 @@ def _encode(ds: Dataset, bulk_uri: BulkUri | None, threshold: int, path: BulkPat
         if bulk_uri is not None and vr in BINARY_VRS and _is_bulk(raw, tag, threshold):
             out[tag_key(tag)] = {"vr": _plain_vr(vr, tag), "BulkDataURI": bulk_uri(path + [int(tag)])}
             continue
-        if codec is not None and type(raw) is RawDataElement and raw.is_little_endian and raw.VR and raw.value is not None:
+        # Raw values are read here, except UN, which pydicom resolves to the dictionary's VR when it can.
+        if codec is not None and type(raw) is RawDataElement and raw.is_little_endian and raw.VR not in (None, "UN") \
+                and raw.value is not None:
             entry = _raw_entry(raw, codec)
             if entry is not None:
                 out[tag_key(tag)] = entry
@@ -130,16 +132,17 @@ def _value(vr: str, value: Any) -> Any:
         return None
     if vr == "PN":
         return _person_name(value)
-    if vr == "IS":
+    if vr in ("IS", "DS", "FL", "FD"):
+        # A number that is not one (a scanner's "P1:" in a DS) is answered null: JSON has no place for it.
         try:
-            return int(value)
+            number = float(value)
         except (TypeError, ValueError):
-            return int(float(value))
-    if vr in ("DS", "FL", "FD"):
-        number = float(value)
-        if math.isfinite(number):
-            return int(number) if vr == "DS" and number.is_integer() and abs(number) < 2**53 else number
-        return None
+            return None
+        if not math.isfinite(number):
+            return None
+        if vr == "IS" or (vr == "DS" and number.is_integer() and abs(number) < 2**53):
+            return int(number)
+        return number
     if vr in _NUMBER_VRS:
         return int(value)
     if vr == "AT":
