@@ -23,6 +23,7 @@ from qrscp.web.media import FRAME_MEDIA_TYPES, OCTET_STREAM, MediaRange
 from qrscp.web.multipart import MultipartWriter
 
 PIXEL_DATA = 0x7FE00010
+EXPLICIT_LITTLE = "1.2.840.10008.1.2.1"
 EXTENDED_OFFSET_TABLE = 0x7FE00001
 EXTENDED_OFFSET_TABLE_LENGTHS = 0x7FE00002
 
@@ -103,29 +104,34 @@ def frame_decoded(source: PixelSource, number: int) -> bytes:
     return pixel_array(source.path, index=number - 1, as_rgb=False).tobytes()
 
 
-def _admits(r: MediaRange, media_type: str, syntax: str) -> bool:
-    wanted = r.params.get("transfer-syntax", "*")
-    return r.matches(media_type) and wanted in ("*", syntax)
-
-
 def frame_plan(source: PixelSource, ranges: list[MediaRange]) -> tuple[str, bool]:
-    """(media type of the parts, decode?) for `ranges`; 406 when no range fits."""
+    """(Content-Type of each part, decode?) for the acceptable `ranges`, best first; 406 when none fits.
+
+    Native frames are ``application/octet-stream`` (little endian, labelled Explicit VR Little Endian).
+    Compressed frames go as stored, in their media type or as ``application/octet-stream`` when the
+    request names the stored syntax or ``*`` (each part says its transfer syntax); a request for
+    ``application/octet-stream`` without a syntax (or Explicit VR Little Endian) gets them decoded.
+    """
+    stored = source.transfer_syntax_uid
     stored_type = source.media_type
-    native = source.encapsulated is None
     for r in ranges:
-        if native and (_admits(r, OCTET_STREAM, source.transfer_syntax_uid) or _admits(r, OCTET_STREAM, "1.2.840.10008.1.2.1")):
-            return OCTET_STREAM, False
-        if not native and _admits(r, stored_type, source.transfer_syntax_uid):
-            return stored_type, False
-        if not native and r.media_type != "*/*" and _admits(r, OCTET_STREAM, "1.2.840.10008.1.2.1"):
-            return OCTET_STREAM, True
-    offered = OCTET_STREAM if native else f"{stored_type} (transfer syntax {source.transfer_syntax_uid}) or {OCTET_STREAM} decoded"
+        wanted = r.params.get("transfer-syntax")  # None: the media type's default
+        if source.encapsulated is None:
+            if r.matches(OCTET_STREAM) and wanted in (None, "*", EXPLICIT_LITTLE, stored):
+                return f"{OCTET_STREAM}; transfer-syntax={EXPLICIT_LITTLE}", False
+            continue
+        if r.media_type == "*/*" or (r.matches(stored_type) and wanted in (None, "*", stored)):
+            return f"{stored_type}; transfer-syntax={stored}", False
+        if r.media_type == OCTET_STREAM and wanted in ("*", stored):
+            return f"{OCTET_STREAM}; transfer-syntax={stored}", False
+        if r.media_type == OCTET_STREAM and wanted in (None, EXPLICIT_LITTLE):
+            return f"{OCTET_STREAM}; transfer-syntax={EXPLICIT_LITTLE}", True
+    offered = OCTET_STREAM if source.encapsulated is None else f"{stored_type} or {OCTET_STREAM} (transfer syntax {stored}, or decoded)"
     raise WebError(406, f"the frames are offered as multipart/related; type=\"{offered}\"")
 
 
-def frame_stream(source: PixelSource, numbers: list[int], media_type: str, decode: bool, writer: MultipartWriter) -> Iterator[bytes]:
-    """The multipart answer of the frames `numbers`."""
-    part_type = media_type if media_type == OCTET_STREAM else f"{media_type}; transfer-syntax={source.transfer_syntax_uid}"
+def frame_stream(source: PixelSource, numbers: list[int], part_type: str, decode: bool, writer: MultipartWriter) -> Iterator[bytes]:
+    """The multipart answer of the frames `numbers`, each part of `part_type`."""
     for number in numbers:
         content = frame_decoded(source, number) if decode else frame_as_stored(source, number)
         yield writer.head(part_type)

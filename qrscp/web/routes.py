@@ -161,9 +161,9 @@ class DicomWebRoot:
         ranges = media.part_types(request)
         source = await self._pixel_source(self._resource(request))
         numbers = frames.parse_frame_list(request.path_params["frames"], source.frames)
-        media_type, decode = frames.frame_plan(source, ranges)
-        writer = multipart.MultipartWriter(media_type)
-        return StreamingResponse(frames.frame_stream(source, numbers, media_type, decode, writer), media_type=writer.content_type)
+        part_type, decode = frames.frame_plan(source, ranges)
+        writer = multipart.MultipartWriter(part_type.split(";")[0])
+        return StreamingResponse(frames.frame_stream(source, numbers, part_type, decode, writer), media_type=writer.content_type)
 
     @_guarded
     async def bulkdata(self, request: Request) -> Response:
@@ -172,10 +172,10 @@ class DicomWebRoot:
         resource = self._resource(request)
         if bulk_path == [frames.PIXEL_DATA]:
             source = await self._pixel_source(resource)
-            media_type, decode = frames.frame_plan(source, ranges)
-            writer = multipart.MultipartWriter(media_type)
+            part_type, decode = frames.frame_plan(source, ranges)
+            writer = multipart.MultipartWriter(part_type.split(";")[0])
             numbers = list(range(1, source.frames + 1))
-            return StreamingResponse(frames.frame_stream(source, numbers, media_type, decode, writer), media_type=writer.content_type)
+            return StreamingResponse(frames.frame_stream(source, numbers, part_type, decode, writer), media_type=writer.content_type)
         if not any(r.matches(media.OCTET_STREAM) for r in ranges):
             raise media.not_acceptable(request, 'multipart/related; type="application/octet-stream"')
 

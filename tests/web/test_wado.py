@@ -117,7 +117,7 @@ def test_native_frames_of_single_and_multi_frame_images(web):
                        'multipart/related; type="application/octet-stream"')
     parts = _parts(response)
     assert [p.content for p in parts] == [enhanced.PixelData[3 * size:4 * size], enhanced.PixelData[size:2 * size]]
-    assert all(p.content_type == "application/octet-stream" for p in parts)
+    assert all(p.content_type == "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1" for p in parts)
 
 
 def test_compressed_frames_in_their_own_media_type_or_decoded(web):
@@ -131,8 +131,15 @@ def test_compressed_frames_in_their_own_media_type_or_decoded(web):
     (part,) = _parts(response)
     assert part.content == fragment_frame
     assert part.content_type.startswith("image/jp2")
+    # application/octet-stream with transfer-syntax=*: as stored, labelled with the stored syntax.
+    response = _frames(web, "default", study, series, uid, [1], 'multipart/related; type=application/octet-stream; transfer-syntax=*')
+    (as_stored,) = _parts(response)
+    assert as_stored.content == fragment_frame
+    assert as_stored.content_type == f"application/octet-stream; transfer-syntax={JPEG2000_LOSSLESS}"
+    # application/octet-stream without a syntax: Explicit VR Little Endian, decoded.
     response = _frames(web, "default", study, series, uid, [1], 'multipart/related; type="application/octet-stream"')
     (decoded,) = _parts(response)
+    assert decoded.content_type == "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1"
     ds.file_meta.TransferSyntaxUID = JPEG2000_LOSSLESS
     assert decoded.content == ds.pixel_array.tobytes()
     # An explicit transfer syntax: decoded and written again; the same pixels.
