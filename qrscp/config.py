@@ -112,6 +112,7 @@ class HttpConfig:
     tokens: list[str] = field(default_factory=list)  # bearer tokens
     tls: bool = False  # HTTPS with the [tls] certificate and key
     max_request_bytes: int = 1024**3  # larger bodies: 413
+    cors_origins: list[str] = field(default_factory=list)  # web viewers' origins allowed ("*": any)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 
 from qrscp.uids import View
@@ -87,4 +88,10 @@ def build_app(services: Any) -> Any:
         routes=[*mounts, *browser.routes(services, ROOTS)],
         exception_handlers={WebError: handle_web_error, HTTPException: handle_http_exception, Exception: handle_unexpected},
     )
-    return AccessMiddleware(app, authenticator)
+    guarded = AccessMiddleware(app, authenticator)
+    origins = services.config.http.cors_origins
+    if not origins:
+        return guarded
+    # Outside authentication: a preflight carries no credentials, and a 401 must reach the viewer.
+    return CORSMiddleware(guarded, allow_origins=list(origins), allow_methods=["GET", "POST"],
+                          allow_headers=["Accept", "Authorization", "Content-Type"], expose_headers=["Warning"])

@@ -138,3 +138,27 @@ def test_a_missing_certificate_fails_the_start_with_a_message(tmp_path):
     with pytest.raises(ConfigError, match="certificates"):
         archive.start()
     archive.stop(drain_timeout=1)
+
+
+def test_cors_for_a_viewer_of_another_origin(tmp_path):
+    def configure(config) -> None:
+        _users(config)
+        config.http.cors_origins = ["http://viewer.example"]
+
+    web = start_web_archive(tmp_path / "archive", configure)
+    try:
+        with web.http() as http:
+            preflight = http.options("/dicomweb/studies", headers={
+                "Origin": "http://viewer.example", "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization, accept"})
+            assert preflight.status_code == 200
+            assert preflight.headers["access-control-allow-origin"] == "http://viewer.example"
+            refused = http.get("/dicomweb/studies", headers={"Origin": "http://viewer.example"})
+            assert refused.status_code == 401
+            assert refused.headers["access-control-allow-origin"] == "http://viewer.example"
+            allowed = http.get("/dicomweb/studies", headers={"Origin": "http://viewer.example"}, auth=("alice", "wonderland"))
+            assert allowed.status_code == 204
+            other = http.get("/dicomweb/studies", headers={"Origin": "http://evil.example"}, auth=("alice", "wonderland"))
+            assert "access-control-allow-origin" not in other.headers
+    finally:
+        web.archive.stop(drain_timeout=10)
