@@ -153,6 +153,31 @@ def timed(call: Callable[[], httpx.Response], check: Callable[[httpx.Response], 
     return elapsed
 
 
+def enhanced_view_times(client: httpx.Client, server: Server, study: str, repeat: int) -> dict[str, tuple[float, float]]:
+    """qrscp alone: the series of the study in the ENHANCED view (built on the first request), the
+    metadata and the retrieve of the converted multi-frame series."""
+    root = server.root + "/views/enhanced"
+    started = time.perf_counter()
+    series = client.get(f"{root}/studies/{study}/series", headers={"Accept": JSON_ACCEPT}).json()
+    build = time.perf_counter() - started
+    series_uid = series[0]["0020000E"]["Value"][0]
+    path = f"{root}/studies/{study}/series/{series_uid}"
+
+    def ok(response: httpx.Response) -> None:
+        if response.status_code != 200:
+            raise RuntimeError(f"ENHANCED view: HTTP {response.status_code}: {response.text[:200]}")
+
+    results = {"QIDO-RS series (builds the view)": (build, statistics.median(
+        timed(lambda: client.get(f"{root}/studies/{study}/series", headers={"Accept": JSON_ACCEPT}), ok) for _ in range(repeat)))}
+    for name, url, accept in (("WADO-RS metadata of the multi-frame series", path + "/metadata", JSON_ACCEPT),
+                              ("WADO-RS retrieve of the multi-frame series", path, DICOM_ACCEPT)):
+        times = [timed(lambda: client.get(url, headers={"Accept": accept}), ok) for _ in range(repeat + 1)]
+        results[name] = (times[0], statistics.median(times[1:]))
+    for name, (first, median) in results.items():
+        print(f"ENHANCED view, {name}: first {first:.3f} s, median {median:.3f} s", flush=True)
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slices", type=int, default=500)
@@ -229,11 +254,17 @@ def main() -> int:
             ours, theirs = statistics.median(times["qrscp"]), statistics.median(times["Orthanc"])
             rows.append((name, ours, theirs, ours / theirs))
             print(f"{name}: qrscp {ours:.3f} s, Orthanc {theirs:.3f} s, ratio {ours / theirs:.2f}x", flush=True)
+        enhanced = enhanced_view_times(client, servers[0], study, args.repeat)
         print()
         print(f"| Operation ({args.slices} slices {args.rows}x{args.rows}, median of {args.repeat}) | qrscp (s) | Orthanc + DICOMweb (s) | ratio | target |")
         print("|---|---|---|---|---|")
         for name, ours, theirs, ratio in rows:
             print(f"| {name} | {ours:.3f} | {theirs:.3f} | {ratio:.2f}x | <= {TARGET:.1f}x |")
+        print()
+        print("| qrscp ENHANCED view root (no peer serves views) | first request (s) | median (s) |")
+        print("|---|---|---|")
+        for name, (first, median) in enhanced.items():
+            print(f"| {name} | {first:.3f} | {median:.3f} |")
         return 0
     finally:
         for server in servers:
