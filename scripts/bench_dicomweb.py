@@ -178,6 +178,77 @@ def enhanced_view_times(client: httpx.Client, server: Server, study: str, repeat
     return results
 
 
+def make_data(work: Path, args: argparse.Namespace, boundary: str) -> tuple[str, str, list[bytes]]:
+    """Write the series to store over DICOM and the STOW-RS bodies; return (study, series, bodies)."""
+    print(f"generating a {args.slices}-slice {args.rows}x{args.rows} CT series and {args.repeat + 1} STOW series ...", flush=True)
+    series = make_series("CT", slices=args.slices, rows=args.rows, columns=args.rows, seed=1800)
+    write_datasets(series, work / "series")
+    study, series_uid = str(series[0].StudyInstanceUID), str(series[0].SeriesInstanceUID)
+    bodies = []
+    for i in range(args.repeat + 1):
+        patient = PatientSpec.from_seed(1900 + i)
+        write_datasets(make_series("CT", slices=args.stow, rows=args.rows, columns=args.rows, seed=1900 + i, patient=patient),
+                       work / f"stow{i}")
+        bodies.append(stow_body(work / f"stow{i}", boundary))
+    return study, series_uid, bodies
+
+
+def expect(count: int, kind: str) -> Callable[[httpx.Response], None]:
+    """A check of an answer: HTTP 200 and, for JSON or multipart, `count` items."""
+    def check(response: httpx.Response) -> None:
+        if response.status_code != 200:
+            raise RuntimeError(f"{kind}: HTTP {response.status_code}: {response.text[:300]}")
+        if kind == "json" and len(response.json()) != count:
+            raise RuntimeError(f"{kind}: {len(response.json())} answers, expected {count}")
+        if kind == "multipart" and response.content.count(b"Content-Type: application/dicom") < count:
+            raise RuntimeError(f"{kind}: fewer than {count} parts")
+    return check
+
+
+def operations(client: httpx.Client, args: argparse.Namespace, series_path: str, bodies: list[bytes],
+               boundary: str) -> dict[str, Callable[[Server, int], float]]:
+    """The measured requests: name -> (server, repetition) -> seconds."""
+    stow_type = f'multipart/related; type="application/dicom"; boundary={boundary}'
+    return {
+        "QIDO-RS instances of the series": lambda s, i: timed(
+            lambda: client.get(s.root + series_path + "/instances", headers={"Accept": JSON_ACCEPT}), expect(args.slices, "json")),
+        "WADO-RS metadata of the series": lambda s, i: timed(
+            lambda: client.get(s.root + series_path + "/metadata", headers={"Accept": JSON_ACCEPT}), expect(args.slices, "json")),
+        "WADO-RS retrieve of the series": lambda s, i: timed(
+            lambda: client.get(s.root + series_path, headers={"Accept": DICOM_ACCEPT}), expect(args.slices, "multipart")),
+        f"STOW-RS of {args.stow} instances": lambda s, i: timed(
+            lambda: client.post(s.root + "/studies", content=bodies[i], headers={"Content-Type": stow_type, "Accept": JSON_ACCEPT}),
+            expect(0, "stow")),
+    }
+
+
+def measure(servers: list[Server], name: str, operation: Callable[[Server, int], float], repeat: int) -> tuple:
+    """One warm-up request per server, then `repeat` alternating; (name, qrscp, Orthanc, ratio) medians."""
+    times: dict[str, list[float]] = {s.name: [] for s in servers}
+    for server in servers:
+        cold = operation(server, 0)  # warm-up (STOW: the first body)
+        print(f"  {name}: {server.name} first request {cold:.3f} s", flush=True)
+    for i in range(1, repeat + 1):
+        for server in (servers if i % 2 else list(reversed(servers))):
+            times[server.name].append(operation(server, i))
+    ours, theirs = statistics.median(times["qrscp"]), statistics.median(times["Orthanc"])
+    print(f"{name}: qrscp {ours:.3f} s, Orthanc {theirs:.3f} s, ratio {ours / theirs:.2f}x", flush=True)
+    return name, ours, theirs, ours / theirs
+
+
+def print_tables(args: argparse.Namespace, rows: list[tuple], enhanced: dict[str, tuple[float, float]]) -> None:
+    print()
+    print(f"| Operation ({args.slices} slices {args.rows}x{args.rows}, median of {args.repeat}) | qrscp (s) | Orthanc + DICOMweb (s) | ratio | target |")
+    print("|---|---|---|---|---|")
+    for name, ours, theirs, ratio in rows:
+        print(f"| {name} | {ours:.3f} | {theirs:.3f} | {ratio:.2f}x | <= {TARGET:.1f}x |")
+    print()
+    print("| qrscp ENHANCED view root (no peer serves views) | first request (s) | median (s) |")
+    print("|---|---|---|")
+    for name, (first, median) in enhanced.items():
+        print(f"| {name} | {first:.3f} | {median:.3f} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slices", type=int, default=500)
@@ -192,18 +263,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-dicomweb-"))
     servers: list[Server] = []
     try:
-        print(f"generating a {args.slices}-slice {args.rows}x{args.rows} CT series and {args.repeat + 1} STOW series ...", flush=True)
-        series = make_series("CT", slices=args.slices, rows=args.rows, columns=args.rows, seed=1800)
-        write_datasets(series, work / "series")
-        study, series_uid = str(series[0].StudyInstanceUID), str(series[0].SeriesInstanceUID)
-        del series
         boundary = uuid.uuid4().hex
-        bodies = []
-        for i in range(args.repeat + 1):
-            patient = PatientSpec.from_seed(1900 + i)
-            write_datasets(make_series("CT", slices=args.stow, rows=args.rows, columns=args.rows, seed=1900 + i, patient=patient),
-                           work / f"stow{i}")
-            bodies.append(stow_body(work / f"stow{i}", boundary))
+        study, series_uid, bodies = make_data(work, args, boundary)
         for start in (start_qrscp, start_orthanc):
             directory = work / start.__name__
             directory.mkdir()
@@ -212,59 +273,10 @@ def main() -> int:
             started = time.perf_counter()
             storescu(server.dicom_port, server.ae_title, work / "series")
             print(f"{server.name}: stored the series over DICOM in {time.perf_counter() - started:.1f} s", flush=True)
-
         client = httpx.Client(timeout=600)
-        series_path = f"/studies/{study}/series/{series_uid}"
-
-        def expect(count: int, kind: str) -> Callable[[httpx.Response], None]:
-            def check(response: httpx.Response) -> None:
-                if response.status_code != 200:
-                    raise RuntimeError(f"{kind}: HTTP {response.status_code}: {response.text[:300]}")
-                if kind == "json" and len(response.json()) != count:
-                    raise RuntimeError(f"{kind}: {len(response.json())} answers, expected {count}")
-                if kind == "multipart" and response.content.count(b"Content-Type: application/dicom") < count:
-                    raise RuntimeError(f"{kind}: fewer than {count} parts")
-            return check
-
-        def stow_check(response: httpx.Response) -> None:
-            if response.status_code != 200:
-                raise RuntimeError(f"STOW-RS: HTTP {response.status_code}: {response.text[:300]}")
-
-        operations: dict[str, Callable[[Server, int], float]] = {
-            "QIDO-RS instances of the series": lambda s, i: timed(
-                lambda: client.get(s.root + series_path + "/instances", headers={"Accept": JSON_ACCEPT}), expect(args.slices, "json")),
-            "WADO-RS metadata of the series": lambda s, i: timed(
-                lambda: client.get(s.root + series_path + "/metadata", headers={"Accept": JSON_ACCEPT}), expect(args.slices, "json")),
-            "WADO-RS retrieve of the series": lambda s, i: timed(
-                lambda: client.get(s.root + series_path, headers={"Accept": DICOM_ACCEPT}), expect(args.slices, "multipart")),
-            f"STOW-RS of {args.stow} instances": lambda s, i: timed(
-                lambda: client.post(s.root + "/studies", content=bodies[i], headers={
-                    "Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}',
-                    "Accept": JSON_ACCEPT}), stow_check),
-        }
-        rows = []
-        for name, operation in operations.items():
-            times: dict[str, list[float]] = {s.name: [] for s in servers}
-            for server in servers:
-                cold = operation(server, 0)  # warm-up (STOW: the first body)
-                print(f"  {name}: {server.name} first request {cold:.3f} s", flush=True)
-            for i in range(1, args.repeat + 1):
-                for server in (servers if i % 2 else list(reversed(servers))):
-                    times[server.name].append(operation(server, i))
-            ours, theirs = statistics.median(times["qrscp"]), statistics.median(times["Orthanc"])
-            rows.append((name, ours, theirs, ours / theirs))
-            print(f"{name}: qrscp {ours:.3f} s, Orthanc {theirs:.3f} s, ratio {ours / theirs:.2f}x", flush=True)
-        enhanced = enhanced_view_times(client, servers[0], study, args.repeat)
-        print()
-        print(f"| Operation ({args.slices} slices {args.rows}x{args.rows}, median of {args.repeat}) | qrscp (s) | Orthanc + DICOMweb (s) | ratio | target |")
-        print("|---|---|---|---|---|")
-        for name, ours, theirs, ratio in rows:
-            print(f"| {name} | {ours:.3f} | {theirs:.3f} | {ratio:.2f}x | <= {TARGET:.1f}x |")
-        print()
-        print("| qrscp ENHANCED view root (no peer serves views) | first request (s) | median (s) |")
-        print("|---|---|---|")
-        for name, (first, median) in enhanced.items():
-            print(f"| {name} | {first:.3f} | {median:.3f} |")
+        measured = operations(client, args, f"/studies/{study}/series/{series_uid}", bodies, boundary)
+        rows = [measure(servers, name, operation, args.repeat) for name, operation in measured.items()]
+        print_tables(args, rows, enhanced_view_times(client, servers[0], study, args.repeat))
         return 0
     finally:
         for server in servers:
