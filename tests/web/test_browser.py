@@ -130,3 +130,23 @@ def test_study_page_of_an_enhanced_image_lists_its_frames_in_classic(web, tmp_pa
 def test_unknown_study_page_is_404(web):
     response = httpx.get(f"http://{LOCALHOST}:{web.archive.http.port}/browse/studies/1.2.3")
     assert response.status_code == 404 and "no study 1.2.3" in response.text
+
+
+def test_values_are_escaped_in_the_pages(tmp_path):
+    from qrscp.testing.factory import make_series
+    from tests.web.conftest import start_web_archive, store
+
+    web = start_web_archive(tmp_path / "archive")
+    try:
+        series = make_series("CT", slices=1, rows=16, columns=16, seed=190)
+        series[0].PatientName = "<script>alert(1)</script>"
+        series[0].StudyDescription = "a & b"
+        store(web, "xss", series)
+        with web.http() as http:
+            listing = http.get("/").text
+            page = http.get(f"/browse/studies/{web.studies['xss']}").text
+        for html in (listing, page):
+            assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "a &amp; b" in page
+    finally:
+        web.archive.stop(drain_timeout=10)
