@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from functools import wraps
 from typing import Any
 
@@ -133,8 +133,8 @@ class DicomWebRoot:
         locations = await run_in_threadpool(wado.locate, self.services, resource)
         wado.check_syntaxes(locations, syntaxes)
         writer = multipart.MultipartWriter(media.DICOM)
-        stream = wado.instance_stream(self.services, locations, syntaxes, writer)
-        return StreamingResponse(stream, media_type=writer.content_type)
+        batches = wado.instance_batches(self.services, locations, syntaxes, writer)
+        return StreamingResponse(_pieces(batches), media_type=writer.content_type)
 
     @_guarded
     async def metadata(self, request: Request) -> Response:
@@ -250,6 +250,17 @@ class DicomWebRoot:
         )
         logger.info("%s: STOW-RS %d stored, %d failed", peer, len(result.referenced), len(result.failed))
         return _json(dicomjson.encode(result.response()), status=result.http_status)
+
+
+async def _pieces(batches: Iterator[list[bytes]]) -> AsyncIterator[bytes]:
+    """Each batch read in a worker thread, its pieces sent from the event loop as they are."""
+    done = object()
+    while True:
+        batch = await run_in_threadpool(next, batches, done)
+        if batch is done:
+            return
+        for piece in batch:
+            yield piece
 
 
 async def read_body(request: Request, limit: int) -> bytes:

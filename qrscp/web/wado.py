@@ -34,7 +34,7 @@ logger = logging.getLogger("qrscp.web")
 #: Transfer syntaxes a stored object can be re-encoded into on request.
 TRANSCODE_TARGETS = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 #: Bytes of files handed to the HTTP server at a time by a retrieve.
-STREAM_CHUNK = 1024 * 1024
+STREAM_CHUNK = 4 * 1024 * 1024
 #: Binary values above this size are given as BulkDataURI in metadata.
 BULK_THRESHOLD = 1024
 
@@ -118,9 +118,10 @@ def transcoded(path: Path, syntax: str) -> bytes:
     return buffer.getvalue()
 
 
-def instance_stream(services: Any, locations: list[Any], acceptable: list[str], writer: MultipartWriter) -> Iterator[bytes]:
-    """The parts of a retrieve answer, read in the server's worker threads and handed over in chunks
-    of about :data:`STREAM_CHUNK` bytes (one thread hop per chunk, not per file)."""
+def instance_batches(services: Any, locations: list[Any], acceptable: list[str],
+                     writer: MultipartWriter) -> Iterator[list[bytes]]:
+    """The pieces of a retrieve answer in batches of about :data:`STREAM_CHUNK` bytes of files: each
+    batch is read in one worker-thread hop, and its pieces are sent without being copied together."""
     pending: list[bytes] = []
     size = 0
     for location in locations:
@@ -136,10 +137,10 @@ def instance_stream(services: Any, locations: list[Any], acceptable: list[str], 
         pending += (writer.head(f"application/dicom; transfer-syntax={syntax}"), content)
         size += len(content)
         if size >= STREAM_CHUNK:
-            yield b"".join(pending)
+            yield pending
             pending, size = [], 0
     pending.append(writer.end())
-    yield b"".join(pending)
+    yield pending
 
 
 def bulk_path_text(path: list[int]) -> str:
