@@ -13,6 +13,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -125,6 +126,7 @@ class Archive:
         self.query, self.retrieve, self.services = parts.query, parts.retrieve, parts.services
         self.server = DicomServer(config, parts.services)
         self.ae, self.policy, self.limits = self.server.ae, self.server.policy, self.server.limits
+        self.http: Any = None  # qrscp.web.server.HttpFrontEnd when [http] port is not 0
         self._stopped = threading.Event()
 
     @property
@@ -149,10 +151,16 @@ class Archive:
         """The (event, handler[, args]) bindings of the association server."""
         return self.server.event_handlers()
 
-    def start(self, block: bool = False, listen_socket=None) -> None:
-        """Start accepting associations (on `listen_socket` when given); with `block` return only after
-        :meth:`stop`."""
+    def start(self, block: bool = False, listen_socket=None, http_socket=None) -> None:
+        """Start accepting associations (on `listen_socket` when given) and HTTP requests (on `http_socket`
+        when given, see :func:`qrscp.web.server.bind_http`); with `block` return only after :meth:`stop`."""
         self._stopped.clear()
+        if self.config.http.port:
+            # DICOMweb and the study browser on this archive's parts; up before the DICOM port answers.
+            # A worker started on a shared DICOM socket shares the HTTP port with its siblings.
+            from qrscp.web.server import start_http
+
+            self.http = start_http(self, http_socket, reuse_port=listen_socket is not None)
         self.server.start(listen_socket)
         logger.info(
             "qrscp %s listening on %s:%d, data in %s, index %s",
@@ -169,6 +177,9 @@ class Archive:
 
     def stop(self, drain_timeout: float = DRAIN_TIMEOUT) -> None:
         """Stop accepting, let C-STOREs in flight finish (up to `drain_timeout` s), then abort the rest."""
+        if self.http is not None:
+            self.http.stop()  # requests in flight finish first
+            self.http = None
         self.server.stop(drain_timeout)
         if self.view_builder is not None:
             self.view_builder.stop()

@@ -104,6 +104,20 @@ class TLSConfig:
 
 
 @dataclass
+class HttpConfig:
+    """``[http]``: the DICOMweb front end and study browser (``qrscp.web``)."""
+
+    port: int = 8080  # 0: off; -1: any free port (tests)
+    bind_address: str = "127.0.0.1"  # beyond loopback every request needs authentication
+    require_auth: bool = False  # also on loopback
+    users: dict[str, str] = field(default_factory=dict)  # name -> password or "sha256:<hex>"
+    tokens: list[str] = field(default_factory=list)  # bearer tokens
+    tls: bool = False  # HTTPS with the [tls] certificate and key
+    max_request_bytes: int = 1024**3  # larger bodies: 413
+    cors_origins: list[str] = field(default_factory=list)  # web viewers' origins allowed ("*": any)
+
+
+@dataclass
 class LoggingConfig:
     level: str = "INFO"
     file: str = ""
@@ -119,6 +133,7 @@ class Config:
     query: QueryConfig = field(default_factory=QueryConfig)
     views: ViewsConfig = field(default_factory=ViewsConfig)
     tls: TLSConfig = field(default_factory=TLSConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     peers: dict[str, Peer] = field(default_factory=dict)
 
@@ -200,6 +215,7 @@ def load_config(path: Path | str | None = None) -> Config:
         "query": QueryConfig,
         "views": ViewsConfig,
         "tls": TLSConfig,
+        "http": HttpConfig,
         "logging": LoggingConfig,
     }
     unknown = set(raw) - set(sections) - {"peers"}
@@ -214,6 +230,8 @@ def load_config(path: Path | str | None = None) -> Config:
         config.peers[ae_title] = checked_peer(ae_title, host, port, source=f"[peers.{ae_title}]")
     if config.storage.duplicate_policy not in ("keep-first", "replace", "reject"):
         raise ConfigError("[storage] duplicate_policy must be keep-first, replace or reject")
+    if not -1 <= config.http.port <= 65535:
+        raise ConfigError("[http] port must be 0 (off) to 65535")
     if config.views.build_policy not in ("lazy", "eager"):
         raise ConfigError("[views] build_policy must be lazy or eager")
     return config

@@ -204,6 +204,7 @@ def start_qrscp(work: Path, move_port: int, fsync: bool, combined: bool = False)
         f"command_and_data_in_one_pdu = {'true' if combined else 'false'}\n"
         f"[storage]\nfsync = {'true' if fsync else 'false'}\n"
         "[logging]\nlevel = \"WARNING\"\n"
+        "[http]\nport = 0\n"
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "qrscp", "serve", "--config", str(config), "--port", str(port),

@@ -151,7 +151,7 @@ def main() -> int:
         paths = write_datasets([*ct, make_gsps(ct[:3], seed=500)], tmp / "in")
         del ct
         config = tmp / "qrscp.toml"
-        config.write_text('[storage]\nfsync = false\n[logging]\nlevel = "WARNING"\n', encoding="utf-8")
+        config.write_text('[storage]\nfsync = false\n[logging]\nlevel = "WARNING"\n[http]\nport = 0\n', encoding="utf-8")
         port = free_port()
         log = open(tmp / "serve.log", "wb")
         server = subprocess.Popen(

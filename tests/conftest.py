@@ -105,6 +105,7 @@ def _test_config(directory: Path) -> Config:
     config.server.network_timeout = 30.0
     config.storage.data_dir = directory
     config.storage.fsync = False
+    config.http.port = 0  # no HTTP front end unless a test asks for one (qrscp.web tests: -1)
     return config
 
 

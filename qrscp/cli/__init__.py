@@ -25,6 +25,7 @@ def _add_serve(subparsers: argparse._SubParsersAction) -> None:
         "--peer", action="append", default=[], metavar="AET=HOST:PORT", help="a C-MOVE destination (repeatable)"
     )
     p.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
+    p.add_argument("--http-port", type=int, help="DICOMweb and study browser port (default 8080, 0: off)")
 
 
 def _add_import(subparsers: argparse._SubParsersAction) -> None:

@@ -45,6 +45,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         config.peers[peer.ae_title] = peer
     if getattr(args, "log_level", None):
         config.logging.level = args.log_level
+    if getattr(args, "http_port", None) is not None:
+        config.http.port = args.http_port
     return config
 
 

@@ -33,6 +33,8 @@ from qrscp.uids import (
     FIND_SOP_CLASSES,
     GET_SOP_CLASSES,
     MOVE_SOP_CLASSES,
+    STUDY_ROOT_FIND,
+    STUDY_ROOT_GET,
     Level,
     View,
 )
@@ -149,6 +151,18 @@ class QueryService:
             if count > max_matches:
                 raise QueryError(Status.REFUSED_OUT_OF_RESOURCES, f"{count} matches, more than the {max_matches} allowed")
         return FindResults(self._stream(statement, plan), plan.unsupported_keys)
+
+    def search(self, identifier: Dataset, *, view: View = View.DEFAULT) -> FindResults:
+        """A relational Study Root query, without any transport: what QIDO-RS and the browser ask.
+
+        Same matching and answers as :meth:`find` (it is :meth:`find` with the Study Root model and
+        relational queries): the identifier names the level, the keys to match and the keys to return.
+        """
+        return self.find(identifier, information_model=STUDY_ROOT_FIND, relational=True, view=view)
+
+    def instances(self, identifier: Dataset, *, view: View = View.DEFAULT) -> list[InstanceLocation]:
+        """The stored instances a relational Study Root retrieve of `identifier` names (WADO-RS)."""
+        return self.locate(identifier, information_model=STUDY_ROOT_GET, relational=True, view=view)
 
     def _ensure_view(self, identifier: Dataset, view: View) -> None:
         if view is not View.DEFAULT and self.view_builder is not None:

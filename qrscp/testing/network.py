@@ -91,6 +91,7 @@ def start_serve_process(directory: Path, *extra_args: str, ae_title: str = "QRSC
     args = [
         sys.executable, "-m", "qrscp", "serve",
         "--port", str(port), "--bind", LOCALHOST, "--ae-title", ae_title, "--data-dir", str(data_dir),
+        *(() if "--http-port" in extra_args else ("--http-port", "0")),
         *extra_args,
     ]
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))

@@ -54,6 +54,7 @@ def hostile_config(directory: Path) -> Config:
     config.server.network_timeout = 5.0
     config.storage.data_dir = directory
     config.storage.fsync = False
+    config.http.port = 0
     return config
 
 
