@@ -23,6 +23,9 @@ def _add_serve(subparsers: argparse._SubParsersAction) -> None:
         "--peer", action="append", default=[], metavar="AET=HOST:PORT", help="a C-MOVE destination (repeatable)"
     )
     p.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
+    p.add_argument(
+        "--workers", type=int, metavar="N", help="worker processes sharing the port (default: one per CPU; 1: one process)"
+    )
 
 
 def _add_import(subparsers: argparse._SubParsersAction) -> None:

@@ -6,6 +6,7 @@ Every key is documented in ``config/qrscp.toml``; this module only gives them ty
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,12 @@ class ServerConfig:
     require_called_ae_title: bool = True
     artim_timeout: float = 10.0
     max_pending_connections: int = 64
+    workers: int = 0  # worker processes; 0: one per CPU; 1: a single process
+
+    @property
+    def worker_count(self) -> int:
+        """Worker processes to run: ``workers``, or the number of CPUs when it is 0."""
+        return self.workers if self.workers > 0 else (os.cpu_count() or 1)
 
 
 @dataclass
@@ -211,6 +218,8 @@ def load_config(path: Path | str | None = None) -> Config:
         config.peers[ae_title] = checked_peer(ae_title, host, port, source=f"[peers.{ae_title}]")
     if config.storage.duplicate_policy not in ("keep-first", "replace", "reject"):
         raise ConfigError("[storage] duplicate_policy must be keep-first, replace or reject")
+    if config.server.workers < 0:
+        raise ConfigError("[server] workers must be 0 (one per CPU) or more")
     if config.views.build_policy not in ("lazy", "eager"):
         raise ConfigError("[views] build_policy must be lazy or eager")
     return config

@@ -19,11 +19,12 @@ from pynetdicom import AE, evt
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from qrscp.config import Config, ConfigError, load_config, parse_peer
 from qrscp.index.database import create_engine_for, init_schema, session_factory
-from qrscp.net import fastdimse, fastencode, handlers, incomplete, limits, negotiation, pacing, tls
+from qrscp.net import fastdimse, fastencode, handlers, incomplete, limits, listener, negotiation, pacing, tls
 from qrscp.net.access import AccessPolicy, handle_requested
 from qrscp.net.amendments import handle_dimse_sent
 from qrscp.net.contexts import handle_requested_peer_order, supported_contexts
 from qrscp.net.logs import configure_logging, quiet_pynetdicom
+from qrscp.net.shared_limits import handle_conn_close
 from qrscp.net.transfer import handle_connection_open
 from qrscp.services.query import QueryService
 from qrscp.services.retrieve import RetrieveService
@@ -92,6 +93,11 @@ class Archive:
     ----------
     config : qrscp.config.Config
         The whole configuration; ``config.server.port = 0`` picks a free port (see :attr:`port`).
+    sockets : dict, optional
+        Listening sockets bound by the worker supervisor (``"plain"``, ``"tls"``): accept on them instead
+        of binding the configured ports (:mod:`qrscp.net.listener`).
+    shared_count : qrscp.net.shared_limits.SharedAssociationCount, optional
+        The association count of all workers, for ``max_associations``.
 
     Attributes
     ----------
@@ -99,8 +105,10 @@ class Archive:
         The parts, for tests and tools.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, sockets: dict[str, Any] | None = None, shared_count: Any = None) -> None:
         self.config = config
+        self.sockets = sockets or {}
+        self.shared_count = shared_count
         self.data_dir = Path(config.storage.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config.storage.store_dir.mkdir(parents=True, exist_ok=True)
@@ -152,7 +160,7 @@ class Archive:
             (evt.EVT_CONN_OPEN, handle_connection_open),
             (evt.EVT_REQUESTED, limits.handle_requested, [self.limits]),
             (evt.EVT_REQUESTED, tls.handle_requested_binding, [self.bindings]),
-            (evt.EVT_REQUESTED, handle_requested, [self.policy]),
+            (evt.EVT_REQUESTED, handle_requested, [self.policy, self.shared_count]),
             (evt.EVT_REQUESTED, handle_requested_peer_order),
             (evt.EVT_ACCEPTED, handlers.handle_accepted),
             (evt.EVT_RELEASED, handlers.handle_released),
@@ -164,29 +172,31 @@ class Archive:
             (evt.EVT_C_FIND, handlers.handle_find, [services]),
             (evt.EVT_C_MOVE, handlers.handle_move, [services]),
             (evt.EVT_C_GET, handlers.handle_get, [services]),
-        ]
+        ] + ([] if self.shared_count is None else [(evt.EVT_CONN_CLOSE, handle_conn_close, [self.shared_count])])
 
     def start(self, block: bool = False) -> None:
         """Start accepting associations; with `block` return only after :meth:`stop`."""
         self._stopped.clear()
         if self.config.tls.enabled:
             # The TLS handshake runs in each connection's thread (qrscp.net.tls), not in the accept loop.
-            self._tls_server = self.ae.start_server(
+            self._tls_server = listener.start_server(
+                self.ae,
                 (self.config.server.bind_address, self.config.tls.port),
-                block=False,
-                evt_handlers=tls.tls_event_handlers(self.config, self.event_handlers()),
-                ae_title=self.config.server.ae_title,
+                tls.tls_event_handlers(self.config, self.event_handlers()),
+                self.config.server.ae_title,
+                self.sockets.get("tls"),
             )
             self._tls_server.contexts = SharedContexts(self._tls_server.contexts)
             logger.info("qrscp %s DICOM TLS listening on port %d", self.ae_title, self.tls_port)
         if self.config.tls.enabled and self.config.tls.only:
             self._server = self._tls_server
         else:
-            self._server = self.ae.start_server(
+            self._server = listener.start_server(
+                self.ae,
                 (self.config.server.bind_address, self.config.server.port),
-                block=False,
-                evt_handlers=self.event_handlers(),
-                ae_title=self.config.server.ae_title,
+                self.event_handlers(),
+                self.config.server.ae_title,
+                self.sockets.get("plain"),
             )
             self._server.contexts = SharedContexts(self._server.contexts)
         logger.info(
@@ -245,6 +255,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         config.peers[peer.ae_title] = peer
     if getattr(args, "log_level", None):
         config.logging.level = args.log_level
+    if getattr(args, "workers", None) is not None:
+        config.server.workers = args.workers
     return config
 
 
@@ -257,6 +269,10 @@ def run_serve(args: argparse.Namespace) -> int:
         logger.error("configuration error: %s", exc)
         return 2
     configure_logging(config.logging)
+    if config.server.worker_count > 1:
+        from qrscp.workers.supervisor import run_supervisor
+
+        return run_supervisor(config)
     try:
         archive = Archive(config)
         archive.start()
