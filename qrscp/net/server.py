@@ -222,6 +222,8 @@ class Archive:
             if not self.services.in_flight.wait_idle(drain_timeout):
                 logger.warning("stopping with %d C-STORE(s) still in flight", self.services.in_flight.count)
             self.ae.shutdown()
+            # A C-STORE that began between the wait and the abort still ends with its file and row, or neither.
+            self.services.in_flight.wait_idle(drain_timeout)
             self._server = None
         if self.view_builder is not None:
             self.view_builder.stop()

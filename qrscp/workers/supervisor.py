@@ -54,6 +54,7 @@ class Worker:
     channel: socket.socket
     started: float
     ready: bool = False
+    replacement: bool = False
 
 
 def exit_status(code: int) -> str:
@@ -132,19 +133,25 @@ class Supervisor:
         except OSError:
             return
         if worker.ready:
-            logger.debug("worker %d (pid %d) accepting", worker.number, worker.process.pid)
+            logger.info("worker %d (pid %d) accepting associations", worker.number, worker.process.pid)
 
     def start(self) -> None:
-        """Start every worker and wait until each accepts; raise RuntimeError when one cannot start."""
+        """Start every worker and wait until each accepts; raise RuntimeError when one cannot start.
+
+        A worker that dies before it ever accepted associations is a start-up failure (a bad
+        certificate, an unreachable database): ``qrscp serve`` exits 1. One that dies after it accepted
+        is replaced as usual.
+        """
         for number in range(1, self.count + 1):
             self.spawn(number)
         deadline = time.monotonic() + START_TIMEOUT
-        while not all(w.ready for w in self.workers.values()):
-            for worker in self.workers.values():
+        while not (len(self.workers) == self.count and all(w.ready for w in self.workers.values())):
+            for worker in list(self.workers.values()):
                 self._check_ready(worker)
                 code = worker.process.poll()
-                if code is not None:
+                if code is not None and not worker.ready and not worker.replacement:
                     raise RuntimeError(f"worker {worker.number} could not start ({exit_status(code)})")
+            self.supervise_once()
             if time.monotonic() > deadline:
                 raise RuntimeError(f"workers not accepting after {START_TIMEOUT:.0f} s")
             if self.stopping.wait(POLL_SECONDS):
@@ -176,7 +183,7 @@ class Supervisor:
         for number, due in list(self._restart_at.items()):
             if due <= now:
                 del self._restart_at[number]
-                self.spawn(number)
+                self.spawn(number).replacement = True
 
     def run(self) -> None:
         """Supervise until :attr:`stopping` is set."""
