@@ -5,7 +5,8 @@ speaks DICOM: an A-ASSOCIATE-RQ proposing Verification, expecting an A-ASSOCIATE
 A-RELEASE-RQ, expecting an A-RELEASE-RP (06). A node that stops answering associations (killed, stopping,
 its database gone) is taken out after two failed checks; ``option redispatch`` with ``retries`` sends a
 new connection elsewhere when the chosen node refuses it. ``docker-compose.yml`` (profile ``nodes``) uses
-the same configuration, written by :func:`haproxy_config` to ``config/haproxy.cfg``.
+the same configuration, written by :func:`haproxy_config` to ``config/haproxy.cfg`` (``python -m
+qrscp.testing.haproxy > config/haproxy.cfg`` rewrites it; a test checks they agree).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ backend qrscp
     tcp-check expect binary {ASSOCIATE_AC_HEX}
     tcp-check send-binary {RELEASE_RQ_HEX}
     tcp-check expect binary {RELEASE_RP_HEX}
-    default-server inter {check_interval} fall 2 rise 1 on-marked-down shutdown-sessions
+    default-server inter {check_interval} fall 2 rise 1 on-marked-down shutdown-sessions init-addr last,libc,none
 {servers}
 """
 
@@ -137,3 +138,16 @@ class HAProxy:
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+
+#: The docker-compose profile ``nodes``: two replicas behind HAProxy, checked every 5 s.
+COMPOSE_BACKENDS = [Backend("node1", "qrscp-node1", 11112), Backend("node2", "qrscp-node2", 11112)]
+
+
+def compose_config() -> str:
+    """``config/haproxy.cfg`` of docker-compose.yml (profile ``nodes``)."""
+    return haproxy_config("*:11112", COMPOSE_BACKENDS, "QRSCP", check_interval="5s")
+
+
+if __name__ == "__main__":
+    print(compose_config(), end="")
