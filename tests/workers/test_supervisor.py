@@ -91,6 +91,25 @@ def test_max_associations_counts_the_associations_of_every_worker(serve_process,
     assert serve.terminate() == 0
 
 
+def test_allow_lists_hold_in_every_worker(serve_process, tmp_path):
+    from qrscp.net.access import REASON_CALLING_AE_TITLE_NOT_RECOGNISED, REJECTED_PERMANENT, SOURCE_SERVICE_USER
+
+    config = _config(tmp_path, '[access]\nallowed_calling_ae_titles = ["GOOD", "PYTEST"]\n')
+    serve = serve_process("--workers", str(WORKERS), "--config", config)
+    good, bad = client_for(serve, calling_ae_title="GOOD"), AE(ae_title="BAD")
+    bad.add_requested_context(Verification)
+    for _ in range(6):
+        assert good.echo() == Status.SUCCESS
+        refused = bad.associate("127.0.0.1", serve.port, ae_title="QRSCP")
+        assert refused.is_rejected
+        primitive = refused.acceptor.primitive
+        assert (primitive.result, primitive.result_source, primitive.diagnostic) == (
+            REJECTED_PERMANENT, SOURCE_SERVICE_USER, REASON_CALLING_AE_TITLE_NOT_RECOGNISED)
+    refusers = set(re.findall(r"\[(worker \d+) pid \d+\] qrscp.net: BAD@\S+ association rejected", serve.log()))
+    print(f"\n[workers] calling AE title allow-list applied by {sorted(refusers)}")
+    assert serve.terminate() == 0
+
+
 def _still_open(sock) -> bool:
     sock.setblocking(False)
     try:
