@@ -125,7 +125,7 @@ def start_qrscp(work: Path, name: str, move_port: int) -> Server:
     process = subprocess.Popen(
         [sys.executable, "-m", "qrscp", "serve", "--config", str(config), "--port", str(port),
          "--bind", "127.0.0.1", "--data-dir", str(data), "--peer", f"{SCU_AE}=127.0.0.1:{move_port}"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=open(work / f"qrscp-{name}.log", "ab"),
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=open(work / f"qrscp-{name}.log", "wb"),
     )
     wait_for_echo(port, QRSCP_AE)
     if workers > 1:  # every worker accepting, not only the first
@@ -317,6 +317,8 @@ def print_table(results: dict[str, dict[str, float]], data: Data, seconds: float
         print(row)
     print(f"{'peak RSS MB':<16}" + "".join(f"{results[n]['RSS MB']:>20.0f}" for n in names))
     print(f"{'failed stores':<16}" + "".join(f"{results[n]['failed stores']:>20.0f}" for n in names))
+    print(f"{'busy retries':<16}" + "".join(f"{results[n].get('index busy retries', 0):>20.0f}" for n in names)
+          + "   (index commits retried after 'database is locked'/busy)")
     print(f"targets: every phase <= {TARGET}x Orthanc (goal <= 1.0x), qrscp RSS (all processes) < {RSS_TARGET_MB} MB")
 
 
@@ -348,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
                 server, data, args.work, args.mixed_seconds, batches, args.profile)
         finally:
             server.stop()
+        if name != "Orthanc":
+            log = (args.work / f"qrscp-{name}.log").read_text(errors="replace")
+            results[name]["index busy retries"] = log.count("retried after OperationalError")
     print_table(results, data, args.mixed_seconds)
     if args.profile:
         print(f"\npy-spy profiles (raw, collapsed stacks): {args.work}/profile-*.txt")
