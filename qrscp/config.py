@@ -47,6 +47,7 @@ class ServerConfig:
     require_called_ae_title: bool = True
     artim_timeout: float = 10.0
     max_pending_connections: int = 64
+    pynetdicom_patches: bool = True
     workers: int = 0  # worker processes; 0: one per CPU; 1: a single process
 
     @property

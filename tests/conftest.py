@@ -6,7 +6,7 @@ Fixture API (stable; other test packages rely on it)
 ``archive_config`` -> :class:`qrscp.config.Config`
     127.0.0.1, port 0, AE title QRSCP, SQLite index and store under ``tmp_path/archive``, fsync off.
     Change it before requesting ``archive`` (``archive_config.server.max_associations = 1``).
-``archive`` -> :class:`qrscp.net.server.Archive` (started)
+``archive`` -> :class:`qrscp.app.Archive` (started)
     ``.port``, ``.ae_title``, ``.data_dir``, ``.config``, ``.sessions`` (sessionmaker), ``.file_store``,
     ``.storage``, ``.query``, ``.retrieve``, ``.engine``; ``.config.peers`` may be changed while running.
 ``make_archive(configure=None)`` -> callable starting more archives (each in its own directory).
@@ -47,6 +47,51 @@ from qrscp.testing.network import (  # noqa: F401  (re-exported for the tests)
     LOCALHOST,
 )
 
+# --- lanes ----------------------------------------------------------------------------------------
+
+#: Fixtures that start a real server or open sockets to one: their tests are marked ``network``.
+NETWORK_FIXTURES = frozenset({
+    "archive", "make_archive", "serve_process", "archive_subprocess", "storage_scp", "dicom_client",
+})
+#: Fixtures that run DCMTK tools (storescu): their tests are marked ``dcmtk``.
+DCMTK_FIXTURES = frozenset({"zzzb_archive"})
+#: Marks left out of the fast lane (``pytest`` without arguments); ``pytest tests`` runs everything.
+NOT_IN_FAST_LANE = ("slow", "postgres")
+PATCHES_OFF_REASON = (
+    "asserts behaviour of qrscp's pynetdicom patches, which QRSCP_PYNETDICOM_PATCHES=off turns off"
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark network and DCMTK tests by their fixtures; the fast lane without slow/postgres; patch tests skipped with patches off."""
+    from qrscp.net import pynetdicom_ext
+
+    patches = pynetdicom_ext.wanted()
+    fast_lane = config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.markexpr
+    selected, deselected = [], []
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if NETWORK_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.network)
+        if DCMTK_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.dcmtk)
+        if not patches and item.get_closest_marker("pynetdicom_patches"):
+            item.add_marker(pytest.mark.skip(reason=PATCHES_OFF_REASON))
+        if fast_lane and any(item.get_closest_marker(name) for name in NOT_IN_FAST_LANE):
+            deselected.append(item)
+        else:
+            selected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.markexpr:
+        return "fast lane: slow and postgres tests deselected (run `pytest tests` or scripts/test.sh for all)"
+    return None
+
+
 # --- archive in process --------------------------------------------------------------------------
 
 
@@ -74,7 +119,7 @@ def archive_config(tmp_path: Path) -> Config:
 @pytest.fixture
 def archive(archive_config: Config) -> Iterator[Any]:
     """A started in-process archive on 127.0.0.1 (port 0, SQLite file, fsync off)."""
-    from qrscp.net.server import Archive
+    from qrscp.app import Archive
 
     server = Archive(archive_config)
     server.start()
@@ -88,7 +133,7 @@ def archive(archive_config: Config) -> Iterator[Any]:
 @pytest.fixture
 def make_archive(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Start extra archives: ``make_archive(configure=lambda config: ...)``; all stopped at teardown."""
-    from qrscp.net.server import Archive
+    from qrscp.app import Archive
 
     started: list[Any] = []
 

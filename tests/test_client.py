@@ -6,7 +6,7 @@ import pytest
 from pydicom import dcmread
 
 from qrscp.cli import main
-from qrscp.client import build_identifier, conversion_app_info, conversion_accepted
+from qrscp.cli.client import build_identifier, conversion_app_info, conversion_accepted
 from qrscp.config import Peer
 from qrscp.uids import (
     COMPOSITE_INSTANCE_ROOT_GET,

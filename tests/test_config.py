@@ -11,7 +11,7 @@ import pytest
 
 from qrscp.cli import build_parser
 from qrscp.config import Config, ConfigError, Peer, load_config, parse_peer
-from qrscp.net.server import config_from_args
+from qrscp.cli.common import config_from_args
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILE = ROOT / "config" / "qrscp.toml"

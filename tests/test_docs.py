@@ -29,7 +29,7 @@ from qrscp.net.contexts import (
 from qrscp.net.negotiation import CONVERSION_BYTE, negotiate
 from qrscp.services import retrieve
 from qrscp.status import Status
-from qrscp.store.structure import MAX_SEQUENCE_DEPTH
+from qrscp.dicom.structure import MAX_SEQUENCE_DEPTH
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_PATH = ROOT / "docs" / "conformance.md"

@@ -26,7 +26,7 @@ def test_deferred_modules_are_not_executed_until_used() -> None:
         at_start = set(sys.modules)  # a site .pth file may import some of them before anything else
         from qrscp.startup import defer_imports
         defer_imports({UNUSED_BY_CONVERT!r})
-        import qrscp.convert.cli  # imports pydicom, which imports what is deferred
+        import qrscp.cli.convert  # imports pydicom, which imports what is deferred
         names = {UNUSED_BY_CONVERT!r}
         lazy = {{name: type(sys.modules[name]).__name__ for name in names
                  if name in sys.modules and name not in at_start}}
@@ -64,7 +64,7 @@ def test_freeze_exempts_start_up_objects_and_keeps_the_thresholds() -> None:
         threshold = gc.get_threshold()
         before = gc.get_freeze_count()
         from qrscp.startup import freeze_imported_objects
-        import qrscp.net.server
+        import qrscp.app
         freeze_imported_objects()
         print(json.dumps({"before": before, "frozen": gc.get_freeze_count(),
                           "same": gc.get_threshold() == threshold, "enabled": gc.isenabled()}))

@@ -48,7 +48,7 @@ from qrscp.convert.common import (
     contributing_equipment,
     file_meta_for,
 )
-from qrscp.convert.datasets import new_dataset
+from qrscp.dicom.datasets import element_dict, new_dataset
 from qrscp.convert.enhanced import ENHANCED_ONLY_KEYWORDS
 from qrscp.convert.functional_groups import (
     FRAME_TYPE_SEQUENCE,
@@ -80,7 +80,7 @@ _RENAMED = {"EffectiveEchoTime": "EchoTime"}
 def is_convertible_enhanced(ds: Dataset) -> bool:
     """Enhanced / Legacy Converted CT, MR or PET with pixel data (the functional groups may be missing)."""
     return str(ds.get("SOPClassUID", "")) in sop.ENHANCED_TO_CLASSIC and (
-        "PixelData" in ds or 0x7FE00010 in ds._dict)
+        "PixelData" in ds or 0x7FE00010 in element_dict(ds))
 
 
 def to_classic(
@@ -131,7 +131,7 @@ def to_classic(
     # sequences are decoded once here and copied per frame.
     explicit_le = (getattr(source, "original_encoding", None) or (False, True)) == (False, True)
     base: dict = {}
-    for tag, raw in source._dict.items():
+    for tag, raw in element_dict(source).items():
         tag = Tag(tag)
         if tag in attrs.PIXEL_TAGS or attrs.is_group_length(tag):
             continue
@@ -151,17 +151,17 @@ def to_classic(
     for number, item in enumerate(per_frame, start=1):
         ds = new_dataset()
         for tag, elem in base.items():
-            ds._dict[tag] = _own(elem)
+            element_dict(ds)[tag] = _own(elem)
         for elem in flatten_groups([shared, item], copy_values=False):
-            ds._dict[elem.tag] = _own(elem)
+            element_dict(ds)[elem.tag] = _own(elem)
         if not is_legacy:
             _flatten_true_enhanced(ds, [shared, item], classic_keywords)
         # Unassigned values last (the frame's over the shared ones); an empty one means "absent".
         for tag, elem in {**shared_unassigned, **_unassigned(item, explicit_le)}.items():
             if _is_empty(elem):
-                ds._dict.pop(tag, None)
+                element_dict(ds).pop(tag, None)
             else:
-                ds._dict[tag] = _own(elem)
+                element_dict(ds)[tag] = _own(elem)
         original = _conversion_source(item)
         if is_legacy and recover_originals and original is not None and original[0] in sop.CLASSIC_TO_LEGACY_CONVERTED:
             ds.SOPClassUID, ds.SOPInstanceUID = original
@@ -195,9 +195,9 @@ def _unassigned(group: Dataset, raw_ok: bool) -> dict:
         if keyword in group:
             for unassigned in group[keyword].value:
                 if raw_ok:
-                    found.update(unassigned._dict)
+                    found.update(element_dict(unassigned))
                 else:
-                    found.update({tag: unassigned[tag] for tag in unassigned._dict})
+                    found.update({tag: unassigned[tag] for tag in element_dict(unassigned)})
     return found
 
 

@@ -9,8 +9,10 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from qrscp.convert.attributes import keyword_tag, text
 from qrscp.convert.functional_groups import code_item
+from qrscp.dicom.datasets import element_dict
+from qrscp.dicom.tags import keyword_tag
+from qrscp.dicom.values import text
 from qrscp.uids import ENHANCED_MULTIFRAME_CONVERSION_EQUIPMENT
 
 LEGACY_FROM_CLASSIC = "Legacy Enhanced Image created from Classic Images"
@@ -62,7 +64,7 @@ def derived_timestamp(sources: Sequence[Dataset]) -> tuple[str, str]:
 
 
 def _equipment_key(item: Dataset) -> bytes:
-    from qrscp.convert.attributes import sequence_fingerprint
+    from qrscp.dicom.values import sequence_fingerprint
 
     stripped = Dataset()
     for elem in item:
@@ -79,7 +81,7 @@ def contributing_equipment(sources: Sequence[Dataset], description: str, timesta
     (Contribution DateTime excluded), then one new item for this conversion."""
     items: list[Dataset] = []
     tag = _CONTRIBUTING_EQUIPMENT_SEQUENCE
-    sequences = [list(ds[tag].value or []) if tag in ds._dict else [] for ds in sources]
+    sequences = [list(ds[tag].value or []) if tag in element_dict(ds) else [] for ds in sources]
     if sequences and all(sequences):
         first = sequences[0]
         keys = [_equipment_key(i) for i in first]

@@ -37,7 +37,8 @@ from qrscp.convert.common import (
     earliest,
     file_meta_for,
 )
-from qrscp.convert.datasets import new_dataset, shared_tag
+from qrscp.dicom.datasets import element_dict, new_dataset, set_element_dict
+from qrscp.dicom.tags import shared_tag
 from qrscp.convert.functional_groups import (
     CONSUMED_KEYWORDS,
     MACRO_INPUT_TAGS,
@@ -203,7 +204,7 @@ def convert_group(
     # 3. place every source attribute.
     all_tags: set[int] = set()
     for ds in frames:
-        all_tags.update(map(int, ds._dict))  # plain ints: see attrs.value_keys
+        all_tags.update(map(int, element_dict(ds)))  # plain ints: see attrs.value_keys
     # Attributes the conversion adds although no source has them need an "absent" marker too.
     all_tags.update(map(int, CONSUMED_TAGS | (GENERATED_TAGS - _NOT_COPIED)))
     unassigned_shared = new_dataset()
@@ -231,7 +232,7 @@ def convert_group(
         keyword = keyword_for_tag(tag)
         shared = len(set(keys)) == 1
         if shared and keyword in top_level_keywords and tag.group % 2 == 0:
-            if tag not in top._dict:
+            if tag not in element_dict(top):
                 attrs.add_moved(top, _first_element(frames, tag))
             continue
         _place_unassigned(tag, frames, keys, unassigned_shared, unassigned_per_frame, markers=False)
@@ -268,9 +269,9 @@ def convert_group(
 
 def _sort_elements(item: Dataset) -> None:
     """Keep the elements of `item` in tag order (``Dataset.keys()`` gives them in insertion order)."""
-    elements = item._dict
+    elements = element_dict(item)
     # int keys: BaseTag's comparisons are Python methods
-    item._dict = {tag: elements[tag] for tag in sorted(elements, key=int)}
+    set_element_dict(item, {tag: elements[tag] for tag in sorted(elements, key=int)})
 
 
 #: Bits Stored that the enhanced image modules allow (PS3.3 C.8.15.2: CT 12 or 16; C.8.22.3: PET 16).
@@ -294,7 +295,7 @@ def _set_bits_stored(top: Dataset, frames: Sequence[Dataset], plan: PixelPlan, t
             or attrs.unsigned(first, "BitsAllocated", 0) != 16:
         for keyword in ("BitsStored", "HighBit"):
             tag = attrs.keyword_tag(keyword)
-            if tag in first._dict:
+            if tag in element_dict(first):
                 attrs.put(top, attrs.reusable_element(first, tag))
         return
     signed = attrs.unsigned(first, "PixelRepresentation", 0) == 1
@@ -323,7 +324,7 @@ def _clear_embedded_overlays(frames: Sequence[Dataset], plan: PixelPlan) -> None
 
 def _first_element(frames: Sequence[Dataset], tag: BaseTag) -> DataElement:
     for ds in frames:
-        if tag in ds._dict:
+        if tag in element_dict(ds):
             return attrs.reusable_element(ds, tag)
     raise KeyError(tag)
 
@@ -344,7 +345,7 @@ def _place_unassigned(tag: BaseTag, frames: Sequence[Dataset], keys: list[bytes 
         return
     vr = _vr_of(frames, tag)
     for ds, item in zip(frames, per_frame):
-        if tag in ds._dict:
+        if tag in element_dict(ds):
             attrs.add_moved(item, attrs.reusable_element(ds, tag))
         elif markers:
             attrs.add_moved(item, attrs.empty_element(tag, vr))
@@ -363,12 +364,12 @@ def _vr_of(frames: Sequence[Dataset], tag: BaseTag) -> str:
 def _add_private_creators(frames: Sequence[Dataset], shared: Dataset, per_frame: list[Dataset]) -> None:
     """Each Unassigned item carries the Private Creator of every private element in it (C.7.6.16.2.FG)."""
     for ds, item in [(frames[0], shared), *zip(frames, per_frame)]:
-        elements = item._dict
+        elements = element_dict(item)
         creators = {tag & 0xFFFF0000 | (tag & 0xFF00) >> 8 for tag in elements
                     if tag >> 16 & 1 and tag & 0xFFFF >= 0x1000}
         for creator in sorted(creators):
             creator_tag = shared_tag(creator)
-            if creator_tag not in elements and creator_tag in ds._dict:
+            if creator_tag not in elements and creator_tag in element_dict(ds):
                 attrs.put(item, attrs.reusable_element(ds, creator_tag))
 
 
@@ -439,7 +440,7 @@ def _set_generated(top: Dataset, frames: Sequence[Dataset], modality: str, targe
     for evidence, key in (("ReferencedImageEvidenceSequence", "ReferencedImageSequence"),
                           ("SourceImageEvidenceSequence", "SourceImageSequence")):
         tag = attrs.keyword_tag(key)
-        references = [ref for ds in frames if tag in ds._dict for ref in (ds[tag].value or [])]
+        references = [ref for ds in frames if tag in element_dict(ds) for ref in (ds[tag].value or [])]
         if references:
             setattr(top, evidence, hierarchical_references(references, first, locations))
 

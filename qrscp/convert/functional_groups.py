@@ -18,7 +18,7 @@ from pydicom.tag import BaseTag, Tag
 
 from qrscp.convert.attributes import add_moved, generated_element, put, reusable_element, text, value_key
 from qrscp.convert.attributes import keyword_tag as _tag
-from qrscp.convert.datasets import new_dataset
+from qrscp.dicom.datasets import element_dict, new_dataset
 from qrscp.convert.iod_tables import ANATOMIC_REGIONS
 
 PER_FRAME_ONLY = ("FrameContentSequence", "ConversionSourceAttributesSequence",
@@ -63,7 +63,7 @@ def _item(**keywords: object) -> Dataset:
 
 def _has(ds: Dataset, keyword: str) -> bool:
     """``keyword in ds`` without pydicom's keyword look-up (builders run for every frame)."""
-    return _tag(keyword) in ds._dict
+    return _tag(keyword) in element_dict(ds)
 
 
 def _put_new(item: Dataset, keyword: str, vr: str, value: object) -> None:
@@ -72,7 +72,7 @@ def _put_new(item: Dataset, keyword: str, vr: str, value: object) -> None:
 
 def _copy_into(item: Dataset, source: Dataset, keywords: tuple[str, ...]) -> bool:
     found = False
-    elements = source._dict
+    elements = element_dict(source)
     for keyword in keywords:
         tag = _tag(keyword)
         if tag in elements:
@@ -341,7 +341,7 @@ def _acquisition_datetime(source: Dataset) -> str:
 def _carried(items: list[Dataset]) -> Iterator[tuple[Dataset, BaseTag]]:
     """(item, tag) of every classic attribute that functional group `items` carry."""
     for group in items:
-        elements = group._dict
+        elements = element_dict(group)
         for keyword, inside in _FLATTENED:
             tag = _tag(keyword)
             if tag not in elements:
@@ -352,7 +352,7 @@ def _carried(items: list[Dataset]) -> Iterator[tuple[Dataset, BaseTag]]:
             for item in group[tag].value[:1]:
                 for keyword_inside in inside:
                     tag_inside = _tag(keyword_inside)
-                    if tag_inside in item._dict:
+                    if tag_inside in element_dict(item):
                         yield item, tag_inside
 
 

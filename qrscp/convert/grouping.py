@@ -18,7 +18,9 @@ from collections.abc import Iterable, Sequence
 
 from pydicom.dataset import Dataset
 
-from qrscp.convert.attributes import keyword_tag, number_of_frames, text, value_key
+from qrscp.dicom.datasets import element_dict
+from qrscp.dicom.tags import keyword_tag
+from qrscp.dicom.values import number_of_frames, text, value_key
 from qrscp.uids import CLASSIC_TO_LEGACY_CONVERTED
 
 GROUP_KEYWORDS = (
@@ -48,9 +50,9 @@ def classic_refusal(ds: Dataset) -> str | None:
     sop_class = text(ds, "SOPClassUID")
     if sop_class not in CLASSIC_TO_LEGACY_CONVERTED:
         return f"{_class_name(sop_class)} is not a classic CT/MR/PET image"
-    if _SOP_INSTANCE_UID not in ds._dict:
+    if _SOP_INSTANCE_UID not in element_dict(ds):
         return f"{_class_name(sop_class)} without SOP Instance UID"
-    if _PIXEL_DATA not in ds._dict:
+    if _PIXEL_DATA not in element_dict(ds):
         return f"{_class_name(sop_class)} without Pixel Data"
     frames = number_of_frames(ds)
     if frames != 1:

@@ -11,10 +11,11 @@ from pydicom.filebase import DicomFileLike
 from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
-from qrscp.convert.encoder import write_dataset_body
 from qrscp.convert.model import Conversion
 from qrscp.convert.pixels import PixelPlan
-from qrscp.convert.reader import read_explicit_little_endian
+from qrscp.dicom.datasets import element_dict
+from qrscp.dicom.encoder import write_dataset_body
+from qrscp.dicom.reader import read_explicit_little_endian
 
 #: Values larger than this stay in the file until needed (pixel data, large private blobs).
 DEFER_SIZE = 64 * 1024
@@ -24,7 +25,7 @@ def read_source(path: str | os.PathLike, *, defer: bool = True) -> Dataset:
     """Read a Part 10 file (or a bare data set); large values stay in the file when `defer`.
 
     Explicit VR Little Endian and encapsulated files go through the fast reader
-    (:mod:`qrscp.convert.reader`), everything else through pydicom; both give the same dataset.
+    (:mod:`qrscp.dicom.reader`), everything else through pydicom; both give the same dataset.
     """
     defer_size = DEFER_SIZE if defer else None
     ds = read_explicit_little_endian(path, defer_size=defer_size)
@@ -57,7 +58,7 @@ def write_part10(conversion: Conversion | Dataset, path: str | os.PathLike) -> i
             import numpy as np
 
             meta = ds.file_meta
-            ds = Dataset(dict(ds._dict))
+            ds = Dataset(dict(element_dict(ds)))
             ds.file_meta = meta
             ds.ExtendedOffsetTable = np.asarray(offsets, "<u8").tobytes()
             ds.ExtendedOffsetTableLengths = np.asarray(lengths, "<u8").tobytes()

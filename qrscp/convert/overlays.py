@@ -18,7 +18,6 @@ from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
 from qrscp.convert import attributes as attrs
-from qrscp.convert.attributes import unsigned
 from qrscp.convert.common import (
     LEGACY_FROM_CLASSIC,
     contributing_equipment,
@@ -27,6 +26,8 @@ from qrscp.convert.common import (
 )
 from qrscp.convert.model import OVERLAY_GSPS, Conversion, FrameSource
 from qrscp.convert.uids import UIDSource
+from qrscp.dicom.datasets import element_dict
+from qrscp.dicom.values import encoded_without_tag, unsigned
 from qrscp.uids import GRAYSCALE_SOFTCOPY_PRESENTATION_STATE_STORAGE
 
 OVERLAY_LAYER = "OVERLAY"
@@ -42,7 +43,7 @@ _OVERLAY_GROUPS = tuple(range(0x6000, 0x6020, 2))
 
 def _overlay_groups(ds: Dataset) -> set[int]:
     """Overlay groups present (by Overlay Rows or Overlay Data): 32 hashed look-ups, no scan of the data set."""
-    elements = ds._dict
+    elements = element_dict(ds)
     return {g for g in _OVERLAY_GROUPS if (g << 16 | 0x0010) in elements or (g << 16 | 0x3000) in elements}
 
 
@@ -59,7 +60,7 @@ def embedded_overlay_bits(ds: Dataset) -> dict[int, int]:
     high_bit = unsigned(ds, "HighBit", bits_allocated - 1)
     found = {}
     for group in sorted(groups):
-        if (group << 16 | 0x3000) in ds._dict or (group << 16 | 0x0102) not in ds._dict:
+        if (group << 16 | 0x3000) in element_dict(ds) or (group << 16 | 0x0102) not in element_dict(ds):
             continue
         try:
             position = int(ds[group << 16 | 0x0102].value)
@@ -100,11 +101,11 @@ def overlay_elements(ds: Dataset, frame: bytes | None = None) -> list:
     as Overlay Data with Overlay Bits Allocated 1 and Overlay Bit Position 0.
     """
     groups = _overlay_groups(ds)
-    with_data = {g for g in groups if (g << 16 | 0x3000) in ds._dict}
-    elements = [ds[t] for t in sorted(ds._dict) if (t >> 16) in with_data]
+    with_data = {g for g in groups if (g << 16 | 0x3000) in element_dict(ds)}
+    elements = [ds[t] for t in sorted(element_dict(ds)) if (t >> 16) in with_data]
     if frame is not None:
         for group, position in embedded_overlay_bits(ds).items():
-            for t in sorted(ds._dict):
+            for t in sorted(element_dict(ds)):
                 if t >> 16 == group and (t & 0xFFFF) not in (0x0100, 0x0102):
                     elements.append(ds[t])
             elements.append(DataElement(group << 16 | 0x0100, "US", 1))
@@ -122,7 +123,7 @@ def _source_frame(ds: Dataset) -> bytes | None:
 
 
 def _overlay_key(elements: list) -> bytes:
-    return b"".join(int(e.tag).to_bytes(4, "little") + attrs._encode(e) for e in elements)
+    return b"".join(int(e.tag).to_bytes(4, "little") + encoded_without_tag(e) for e in elements)
 
 
 def overlay_presentation_states(frames: Sequence[Dataset], enhanced: Conversion, *, uids: UIDSource,

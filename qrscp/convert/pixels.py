@@ -25,7 +25,9 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_fragments, generate_frames
 
-from qrscp.convert.attributes import PIXEL_DATA, keyword_tag, number_of_frames, text, unsigned
+from qrscp.dicom.datasets import element_dict
+from qrscp.dicom.tags import PIXEL_DATA, keyword_tag
+from qrscp.dicom.values import number_of_frames, text, unsigned
 
 NATIVE_LITTLE_ENDIAN = (uidmod.ImplicitVRLittleEndian, uidmod.ExplicitVRLittleEndian,
                         uidmod.DeflatedExplicitVRLittleEndian)
@@ -34,7 +36,7 @@ NATIVE_LITTLE_ENDIAN = (uidmod.ImplicitVRLittleEndian, uidmod.ExplicitVRLittleEn
 def transfer_syntax_of(ds: Dataset) -> str:
     """Transfer syntax of a dataset's pixel data (File Meta, else the encoding it was read with)."""
     meta = getattr(ds, "file_meta", None)
-    if meta is not None and _TRANSFER_SYNTAX_UID in meta._dict:
+    if meta is not None and _TRANSFER_SYNTAX_UID in element_dict(meta):
         return text(meta, "TransferSyntaxUID")
     if getattr(ds, "original_encoding", None) == (True, True) or getattr(ds, "is_implicit_VR", None):
         return uidmod.ImplicitVRLittleEndian
@@ -69,7 +71,7 @@ class FramePixels:
 
 def _raw_value_reader(ds: Dataset) -> Callable[[], bytes]:
     """Reader of the Pixel Data value bytes, from memory or (deferred) from the file."""
-    raw = ds._dict.get(PIXEL_DATA)
+    raw = element_dict(ds).get(PIXEL_DATA)
     if isinstance(raw, RawDataElement) and raw.value is None and ds.filename:
         filename, offset, length = ds.filename, raw.value_tell, raw.length
 
@@ -112,12 +114,12 @@ def source_frames(ds: Dataset) -> list[FramePixels]:
     native_reader = reader if syntax in NATIVE_LITTLE_ENDIAN else swapped
     if count == 1:
         location = None
-        raw = ds._dict.get(PIXEL_DATA)
+        raw = element_dict(ds).get(PIXEL_DATA)
         if (native_reader is reader and isinstance(raw, RawDataElement) and raw.value is None and ds.filename
                 and raw.length != 0xFFFFFFFF and raw.length >= length):
             location = (str(ds.filename), int(raw.value_tell), length)
         return [FramePixels(uidmod.ExplicitVRLittleEndian, False, lambda: bytes(native_reader()[:length]), location)]
-    raw = ds._dict.get(PIXEL_DATA)
+    raw = element_dict(ds).get(PIXEL_DATA)
     if (native_reader is reader and isinstance(raw, RawDataElement) and raw.value is None and ds.filename
             and raw.length != 0xFFFFFFFF and raw.length >= count * length):
         # Deferred multi-frame pixel data: read (or let the kernel copy) one frame at a time.

@@ -222,7 +222,7 @@ class Instance(Base):
 # --- Conversion records (VIEWS) ---
 # The durable mapping of Supplement 157 ZZZA.6: which generated instance of which view was made from which
 # sources (with frame numbers), and what became of every original instance in each view. Written only by
-# qrscp.services.views; the schema is created by migration 0002.
+# qrscp.index.view_records (for qrscp.services.views); the schema is created by migration 0002.
 
 
 class ViewBuild(Base):

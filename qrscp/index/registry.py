@@ -260,24 +260,53 @@ def register_instance(
     study_uid = _required_uid(dataset, "StudyInstanceUID")
     series_uid = _required_uid(dataset, "SeriesInstanceUID")
     if not known_absent or replace:
-        if session.scalar(select(Instance.id).where(Instance.sop_instance_uid == sop_instance_uid)) is not None:
-            if not replace:
-                raise DuplicateInstanceError(f"SOP Instance {sop_instance_uid} is already indexed")
-            remove_instance(session, get_instance(session, sop_instance_uid))
+        _remove_indexed(session, sop_instance_uid, replace)
     charset = element_text(dataset, "SpecificCharacterSet")
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    flags = {flag: view in views for view, flag in VIEW_FLAG.items()}
+    series_fk = _parents(session, dataset, study_uid, series_uid, charset, now, flags, replace)
+    return _insert_instance(
+        session, dataset, sop_instance_uid, series_fk, flags, charset, now,
+        file_path=file_path, file_size=file_size, transfer_syntax_uid=transfer_syntax_uid, source_ae_title=source_ae_title,
+    )
 
+
+def _parents(
+    session: Session,
+    dataset: Dataset,
+    study_uid: str,
+    series_uid: str,
+    charset: str | None,
+    now: dt.datetime,
+    flags: dict[str, bool],
+    replace: bool,
+) -> int:
+    """The series id of `dataset`: its patient, study and series found as indexed, or upserted."""
     identity = {
         "patient_id": element_text(dataset, "PatientID"),
         "issuer_of_patient_id": element_text(dataset, "IssuerOfPatientID"),
     }
-    flags = {flag: view in views for view, flag in VIEW_FLAG.items()}
-    parents = None if replace else _known_parents(session, study_uid, series_uid, identity, now, flags)
-    if parents is None:
+    series_fk = None if replace else _known_parents(session, study_uid, series_uid, identity, now, flags)
+    if series_fk is None:
         series_fk = _register_parents(session, dataset, study_uid, series_uid, identity, charset, now, flags, replace)
-    else:
-        series_fk = parents
+    return series_fk
 
+
+def _insert_instance(
+    session: Session,
+    dataset: Dataset,
+    sop_instance_uid: str,
+    series_fk: int,
+    flags: dict[str, bool],
+    charset: str | None,
+    now: dt.datetime,
+    *,
+    file_path: str,
+    file_size: int,
+    transfer_syntax_uid: str,
+    source_ae_title: str,
+) -> int:
+    """Insert the instance row of `dataset` in series `series_fk`; return its id."""
     instance_values = level_values(dataset, Level.IMAGE)
     instance_values.pop("sop_instance_uid")
     instance_values["transfer_syntax_uid"] = transfer_syntax_uid
@@ -298,6 +327,14 @@ def register_instance(
         },
     )
     return int(result.inserted_primary_key[0])
+
+
+def _remove_indexed(session: Session, sop_instance_uid: str, replace: bool) -> None:
+    """Remove the indexed instance `sop_instance_uid` when `replace`; DuplicateInstanceError otherwise."""
+    if session.scalar(select(Instance.id).where(Instance.sop_instance_uid == sop_instance_uid)) is not None:
+        if not replace:
+            raise DuplicateInstanceError(f"SOP Instance {sop_instance_uid} is already indexed")
+        remove_instance(session, get_instance(session, sop_instance_uid))
 
 
 def get_instance(session: Session, sop_instance_uid: str) -> Instance | None:

@@ -18,6 +18,8 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 
+from qrscp.dicom.datasets import element_dict
+
 log = logging.getLogger(__name__)
 
 #: Separator of multiple values in an index column, as on the wire.
@@ -109,7 +111,7 @@ def element_text(dataset: Dataset, keyword: str) -> str:
     tag, vr = _tag_and_vr(keyword)
     if tag is None:
         return ""
-    stored = dataset._dict.get(tag)  # one look-up: this runs for every indexed key of every C-STORE
+    stored = element_dict(dataset).get(tag)  # one look-up: this runs for every indexed key of every C-STORE
     if stored is None:
         return ""
     text = _text_from_raw(stored, vr)

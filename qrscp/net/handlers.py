@@ -14,17 +14,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pynetdicom import evt
 
 from qrscp.config import Config
-from qrscp.net import negotiation
-from qrscp.net.amendments import amend, discard, error_comment
+from qrscp.net import negotiation, pynetdicom_ext, sockets
 from qrscp.net.contexts import requested_storage_contexts
 from qrscp.net.logs import peer_label
-from qrscp.net.transfer import enable_stored_sending, handle_connection_open
-from qrscp.services.query import QueryError
-from qrscp.services.retrieve import RetrieveError, RetrieveService
+from qrscp.net.pynetdicom_ext.amendments import amend, discard, error_comment
+from qrscp.services.query import QueryError, QueryService
+from qrscp.services.retrieve import RetrieveError, RetrieveService, StoredInstance
+from qrscp.services.storage import StorageService
 from qrscp.status import Status
 from qrscp.uids import View
 
@@ -67,8 +68,8 @@ class ArchiveServices:
     """What the handlers use: configuration and the services (storage, query, retrieve)."""
 
     config: Config
-    storage: Any  # qrscp.services.storage.StorageService
-    query: Any  # qrscp.services.query.QueryService
+    storage: StorageService
+    query: QueryService
     retrieve: RetrieveService
     in_flight: InFlightStores = field(default_factory=InFlightStores)
 
@@ -281,7 +282,10 @@ def _sub_operations(
             yield Status.CANCEL, None
             return
         log.sub_operations += 1
-        yield Status.PENDING, services.retrieve.dataset_for(location, information_model=model)
+        dataset = services.retrieve.dataset_for(location, information_model=model)
+        if isinstance(dataset, StoredInstance) and not pynetdicom_ext.active():
+            dataset = dcmread(dataset.stored_path)  # plain pynetdicom sends decoded datasets only
+        yield Status.PENDING, dataset
 
 
 def handle_move(event: Any, services: ArchiveServices) -> Iterator[Any]:
@@ -329,7 +333,7 @@ def handle_move(event: Any, services: ArchiveServices) -> Iterator[Any]:
 def handle_get(event: Any, services: ArchiveServices) -> Iterator[Any]:
     """EVT_C_GET: one C-STORE sub-operation per located instance on the same association."""
     log = _RetrieveLog("C-GET", event)
-    enable_stored_sending(event.assoc)
+    pynetdicom_ext.enable_stored_sending(event.assoc)
     try:
         locations = _locate(event, services, log)
     except Exception as exc:
@@ -351,4 +355,6 @@ def handle_get(event: Any, services: ArchiveServices) -> Iterator[Any]:
 
 def sub_association_handlers(move_originator: str) -> list[Any]:
     """Handlers bound to each C-MOVE sub-association: TCP_NODELAY, stored-file sending, originator."""
-    return [(evt.EVT_CONN_OPEN, handle_connection_open, [move_originator])]
+    return [(evt.EVT_CONN_OPEN, sockets.handle_connection_open)] + pynetdicom_ext.sub_association_handlers(
+        move_originator
+    )

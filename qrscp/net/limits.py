@@ -16,24 +16,19 @@ the three, bound to ``EVT_CONN_OPEN`` and ``EVT_REQUESTED``:
 * once the request arrived the socket timeout is ``[server] network_timeout``: a stalled peer is closed;
 * a PDU whose length field exceeds what we announced (P-DATA-TF: ``[server] max_pdu``; other PDUs:
   :data:`MAX_CONTROL_PDU`) is answered with an A-ABORT (service-provider, invalid PDU parameter value)
-  and the connection is closed before its body is read.
+  and the connection is closed before its body is read (the reading itself replaces pynetdicom's and
+  lives with the other patches: :mod:`qrscp.net.pynetdicom_ext.pdu_guard`).
 """
 
 from __future__ import annotations
 
 import logging
 import socket
-import struct
 import threading
 import time
-import types
 from dataclasses import dataclass
-from io import BytesIO
 from typing import Any
 
-from pynetdicom.dimse_messages import DIMSEMessage
-from pynetdicom.fsm import TRANSITION_TABLE
-from pynetdicom.pdu import A_ABORT_RQ
 
 from qrscp.config import Config
 
@@ -136,89 +131,6 @@ def wake_acceptor(assoc: Any) -> None:
         assoc.dul.to_user_queue.put(None)
 
 
-def transport_closed(dul: Any) -> None:
-    """Evt17 (transport connection closed) for `dul`, waking its acceptor when no request came."""
-    dul.event_queue.put("Evt17")
-    wake_acceptor(dul.assoc)
-
-
-def send_abort(transport: Any, reason: int) -> None:
-    """Send an A-ABORT (service-provider source, `reason`) and close the connection (Evt17)."""
-    abort = A_ABORT_RQ()
-    abort.source = ABORT_SOURCE_SERVICE_PROVIDER
-    abort.reason_diagnostic = reason
-    try:
-        transport.send(abort.encode())
-    except (OSError, AttributeError):  # already closed by the peer
-        pass
-    finally:
-        transport.close()
-
-
-def p_data_violation(dul: Any, max_data_set: int) -> str | None:
-    """Why the P-DATA-TF about to be processed breaks PS3.7/PS3.8 or our bounds, or None.
-
-    Checked: a data set fragment before its message's command set is complete (PS3.7 6.3.1: a message
-    starts with its command), and a data set kept in memory growing beyond `max_data_set` bytes.
-    """
-    try:
-        pdu = dul._recv_pdu.queue[0]
-    except IndexError:
-        return None
-    message = dul.assoc.dimse.message
-    command_complete = message is not None and type(message) is not DIMSEMessage
-    size = message.data_set.tell() if command_complete and isinstance(message.data_set, BytesIO) else 0
-    for item in getattr(pdu, "presentation_data_value_items", ()):
-        value = item.presentation_data_value or b"\x00"
-        control = value[0]
-        if control & 1:
-            command_complete = bool(control & 2)
-            size = 0
-            continue
-        if not command_complete:
-            return "data set fragment before a complete command set"
-        size += len(value) - 1
-        if size > max_data_set:
-            return f"data set larger than {max_data_set} bytes"
-    return None
-
-
-def guard_state_machine(dul: Any, max_data_set: int) -> None:
-    """Make an exception inside a state-machine action (an undecodable DIMSE message in a P-DATA, for
-    instance) an A-ABORT, logged once with the peer, instead of the death of the DUL thread with the
-    connection left open until the association thread notices; abort P-DATA that breaks
-    :func:`p_data_violation`."""
-    machine = dul.state_machine
-    perform = machine.do_action
-
-    def do_action(event: str) -> None:
-        state = machine.current_state
-        if event == "Evt10" and state == "Sta6":
-            why = p_data_violation(dul, max_data_set)
-            if why is not None:
-                logger.warning("%s: %s: A-ABORT", peer_of(dul.assoc), why)
-                dul._recv_pdu.get_nowait()
-                send_abort(dul.socket, ABORT_INVALID_PDU_PARAMETER_VALUE)
-                return
-        action = TRANSITION_TABLE.get((event, state))
-        if action in PROTOCOL_VIOLATION_ACTIONS and event not in ALREADY_LOGGED_EVENTS and state != "Sta13":
-            unexpected = UNEXPECTED_EVENTS.get(event, event)
-            logger.warning("%s: %s in state %s: A-ABORT", peer_of(dul.assoc), unexpected, state)
-        try:
-            perform(event)
-            if event == "Evt6" and state == "Sta2" and machine.current_state == "Sta13":
-                # pynetdicom answered the request itself (A-ASSOCIATE-RJ: protocol version not supported).
-                logger.warning("%s: A-ASSOCIATE-RQ refused by the upper layer (protocol version)", peer_of(dul.assoc))
-        except Exception as exc:  # noqa: BLE001 - whatever the peer sent, the server stays up
-            logger.warning(
-                "%s: %s in state %s (%s): A-ABORT", peer_of(dul.assoc), event, machine.current_state, exc
-            )
-            send_abort(dul.socket, ABORT_REASON_NOT_SPECIFIED)
-            wake_acceptor(dul.assoc)
-
-    machine.do_action = do_action
-
-
 @dataclass
 class PduLimits:
     """Largest PDU length fields accepted: P-DATA-TF and every other PDU type."""
@@ -233,93 +145,6 @@ class PduLimits:
 
     def limit_for(self, pdu_type: int) -> int:
         return self.p_data if pdu_type == P_DATA_TF else self.control
-
-
-#: Largest single ``recv``: what the kernel holds is taken in one call, memory still grows with what came.
-RECV_CHUNK = 1 << 20
-
-
-def receive(transport: Any, length: int) -> bytes:
-    """Up to `length` bytes from the association's socket; fewer only when the peer closed it.
-
-    pynetdicom's ``AssociationSocket.recv`` asks the kernel for 4 KiB at a time: 32 system calls and
-    bytearray extensions per 128 KiB PDU, a tenth of the ingest time. Here each call takes whatever the
-    kernel has, up to :data:`RECV_CHUNK`. Timeouts and errors raise ``OSError`` as they do there.
-    """
-    sock = transport.socket
-    if sock is None:
-        raise OSError("the association's socket is closed")
-    parts: list[bytes] = []
-    remaining = length
-    while remaining > 0:
-        chunk = sock.recv(min(remaining, RECV_CHUNK))
-        if not chunk:
-            break
-        parts.append(chunk)
-        remaining -= len(chunk)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def read_pdu_data(dul: Any, limits: PduLimits) -> None:
-    """Replacement of ``DULServiceProvider._read_pdu_data`` that checks the PDU length field first.
-
-    Well-formed PDUs go to the state machine as with pynetdicom. A PDU of unknown type, one that does not
-    decode, or one longer than `limits` gets an A-ABORT (service-provider source) and the connection is
-    closed at once (Evt17 follows): the rest of such a stream is not worth parsing. Each problem is logged
-    once with the peer; what arrives after our A-ABORT (state Sta13) is dropped without a log line.
-    """
-    transport = dul.socket
-    assoc = dul.assoc
-    closing = dul.state_machine.current_state == "Sta13"
-
-    def refuse(reason: int, why: str, *args: Any) -> None:
-        if not closing:
-            logger.warning("%s: " + why + ": A-ABORT", peer_of(assoc), *args)
-        send_abort(transport, reason)
-        wake_acceptor(assoc)
-
-    def lost(why: str, *args: Any) -> None:
-        if not closing:
-            logger.warning("%s: " + why, peer_of(assoc), *args)
-        transport_closed(dul)
-
-    try:
-        header = transport.recv(6)
-    except OSError:  # includes TimeoutError: a peer that stopped sending
-        transport_closed(dul)
-        return
-    if len(header) < 6:
-        if header:
-            lost("connection closed inside a PDU header (%d bytes)", len(header))
-        else:
-            transport_closed(dul)
-        return
-    pdu_type, _, length = struct.unpack(">BBL", header)
-    if pdu_type not in KNOWN_PDU_TYPES:
-        refuse(ABORT_UNRECOGNIZED_PDU, "unknown PDU type 0x%02X", pdu_type)
-        return
-    limit = limits.limit_for(pdu_type)
-    if length > limit:
-        refuse(
-            ABORT_INVALID_PDU_PARAMETER_VALUE, "PDU type 0x%02X of %d bytes exceeds the maximum of %d",
-            pdu_type, length, limit,
-        )
-        return
-    try:
-        body = receive(transport, length)
-    except OSError:
-        lost("connection lost or stalled inside a PDU of %d bytes", length)
-        return
-    if len(body) != length:
-        lost("connection closed inside a PDU (%d of %d bytes)", len(body), length)
-        return
-    try:
-        pdu, event = dul._decode_pdu(header + body)
-    except Exception as exc:  # noqa: BLE001 - any undecodable PDU is the peer's fault: abort, stay up
-        refuse(ABORT_INVALID_PDU_PARAMETER_VALUE, "undecodable PDU type 0x%02X (%s)", pdu_type, exc)
-        return
-    dul.event_queue.put(event)
-    dul._recv_pdu.put(pdu)
 
 
 class ConnectionLimits:
@@ -357,12 +182,13 @@ class ConnectionLimits:
             return sorted(self._pending, key=self._pending.__getitem__)
 
     def on_connection_open(self, assoc: Any) -> None:
-        """Bound a new connection: short ARTIM, socket timeout, PDU length check, pending-connection bound."""
+        """Bound a new connection: short ARTIM, socket timeout, pending-connection bound.
+
+        The PDU length check is :func:`qrscp.net.pynetdicom_ext.pdu_guard.handle_connection_open`.
+        """
         # The acceptor waits acse_timeout for the request and ARTIM follows it: both short until it comes.
         assoc.acse_timeout = self.artim_timeout
         _set_timeout(raw_socket(assoc), self.artim_timeout)
-        assoc.dul._read_pdu_data = types.MethodType(lambda dul: read_pdu_data(dul, self.pdu_limits), assoc.dul)
-        guard_state_machine(assoc.dul, self.max_data_set)
         with self._lock:
             self._prune()
             waiting = sorted(self._pending, key=self._pending.__getitem__)

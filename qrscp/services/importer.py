@@ -1,4 +1,4 @@
-"""``qrscp import PATH...``: index existing DICOM files into the archive's store.
+"""Index existing DICOM files into the archive's store (``qrscp import PATH...``).
 
 Every file goes through the same :class:`~qrscp.services.storage.StorageService` as a C-STORE: the data
 set bytes after the File Meta Information are stored unchanged (so the stored file's data set is
@@ -9,30 +9,26 @@ explicit big endian, as detected). Anything else is skipped with a warning; DICO
 The File Meta's Media Storage SOP Class/Instance UID of an existing file is not a negotiated command, so
 the data set's own SOP Class and Instance UID decide (sloppy writers leave stale File Meta behind).
 
-Exit code: 0 when nothing failed (duplicates and skipped non-DICOM files are not failures), 1 when at
-least one DICOM file could not be stored, 2 for a configuration error.
+The command itself (arguments, progress bar, exit code) is :mod:`qrscp.cli.importing`.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pydicom
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from qrscp.config import Config, ConfigError, load_config
 from qrscp.services.storage import StorageService, StoreAction
-from qrscp.store.filestore import FileStore
-from qrscp.store.part10 import NotPart10, split_part10
-from qrscp.store.structure import EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
+from qrscp.dicom.part10 import NotPart10, split_part10
+from qrscp.dicom.structure import EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -63,16 +59,6 @@ class ImportSummary:
             f"imported {self.imported}, duplicates {self.duplicates}, "
             f"skipped non-DICOM {self.skipped}, failed {self.failed}"
         )
-
-
-def config_from_args(args: argparse.Namespace) -> Config:
-    """Load the configuration and apply ``--data-dir`` and ``--database-url``."""
-    config = load_config(getattr(args, "config", None))
-    if getattr(args, "data_dir", None):
-        config.storage.data_dir = Path(args.data_dir)
-    if getattr(args, "database_url", None):
-        config.storage.database_url = args.database_url
-    return config
 
 
 def candidate_files(paths: list[str], *, exclude: list[Path]) -> Iterator[Path]:
@@ -180,70 +166,3 @@ def import_files(service: StorageService, files: list[Path], progress: Progress 
         if progress is not None and task is not None:
             progress.advance(task)
     return summary
-
-
-def run_import(args: argparse.Namespace) -> int:
-    """Run ``qrscp import PATH...``; return the exit code.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        ``paths``, ``config``, ``data_dir``, ``database_url`` (see ``qrscp import --help``).
-
-    Returns
-    -------
-    int
-        0 when nothing failed, 1 when a file could not be stored, 2 on a configuration error.
-    """
-    from qrscp.index.database import create_engine_for, init_schema, session_factory
-
-    console = Console(stderr=True)
-    if console.is_terminal:
-        # Log lines printed through the console stay above the live progress bar.
-        handler: logging.Handler = RichHandler(console=console, show_time=False, show_path=False)
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-    qrscp_logger = logging.getLogger("qrscp")
-    qrscp_logger.addHandler(handler)
-    previous_level = qrscp_logger.level
-    try:
-        try:
-            config = config_from_args(args)
-        except ConfigError as exc:
-            logger.error("configuration error: %s", exc)
-            return 2
-        qrscp_logger.setLevel(logging.DEBUG if config.logging.level.upper() == "DEBUG" else logging.WARNING)
-        # The storage service logs each refusal as a C-STORE; the importer reports it with the file name.
-        logging.getLogger("qrscp.services.storage").setLevel(logging.ERROR)
-        engine = create_engine_for(config.storage.resolved_database_url, durable=config.storage.fsync)
-        init_schema(engine)
-        file_store = FileStore(config.storage.store_dir, fsync=config.storage.fsync)
-        service = StorageService(config, session_factory(engine), file_store)
-        exclude = [config.storage.store_dir]
-        database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
-        files = [
-            f for f in candidate_files(args.paths, exclude=exclude)
-            if not (database and f.name.startswith(Path(database).name))
-        ]
-        missing = [p for p in args.paths if not Path(p).exists()]
-        for path in missing:
-            logger.error("no such file or directory: %s", path)
-        files = [f for f in files if f.exists()]
-        with Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            disable=not console.is_terminal,
-        ) as progress:
-            summary = import_files(service, files, progress)
-        summary.failed += len(missing)
-        engine.dispose()
-        print(summary.line())
-        return 1 if summary.failed else 0
-    finally:
-        qrscp_logger.removeHandler(handler)
-        qrscp_logger.setLevel(previous_level)
-        logging.getLogger("qrscp.services.storage").setLevel(logging.NOTSET)

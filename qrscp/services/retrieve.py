@@ -18,7 +18,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydicom import dcmread
 from pydicom.config import IGNORE
@@ -28,6 +28,7 @@ from pydicom.tag import Tag
 from pydicom.uid import ExplicitVRLittleEndian, UID
 
 from qrscp.config import Config
+from qrscp.services.protocols import InstanceLocator, StoredPaths
 from qrscp.status import Status
 from qrscp.uids import (
     COMPOSITE_INSTANCE_RETRIEVE_WITHOUT_BULK_DATA_GET,
@@ -170,7 +171,7 @@ class RetrieveService:
         Resolves relative file paths.
     """
 
-    def __init__(self, config: Config, query_service: Any, file_store: Any) -> None:
+    def __init__(self, config: Config, query_service: InstanceLocator, file_store: StoredPaths) -> None:
         self.config = config
         self.query_service = query_service
         self.file_store = file_store

@@ -30,131 +30,46 @@ or a crash at any point leaves neither a file without a row nor a row without a 
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import hashlib
-import io
 import logging
-import re
 import threading
 from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
-from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_dataset
-from pydicom.tag import BaseTag
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from qrscp.config import Config
-from qrscp.convert.reader import parse_explicit_little_endian
 from qrscp.index.models import Instance
+from qrscp.services.storage_checks import (
+    MAX_ERROR_COMMENT,
+    Refusal,
+    StoreAction,
+    StoreOutcome,
+    check_command,
+    checked_uids,
+    duplicate_outcome,
+    file_meta_discarded,
+    parse_received,
+    refuse,
+    uid_problem,
+)
 from qrscp.status import Status
 from qrscp.store.filestore import FileStore, PendingRemoval
-from qrscp.store.part10 import make_file_meta
-from qrscp.store.structure import (
-    EXPLICIT_VR_LITTLE_ENDIAN,
-    MalformedDataset,
-    check_structure,
-    deflate,
-    encoding_of,
-    inflate,
-    leading_file_meta_length,
-)
+from qrscp.dicom.part10 import make_file_meta
+from qrscp.dicom.structure import EXPLICIT_VR_LITTLE_ENDIAN, deflate, encoding_of
 from qrscp.uids import View
 
 logger = logging.getLogger(__name__)
 
-#: Error Comment (0000,0902) is LO: at most 64 characters.
-MAX_ERROR_COMMENT = 64
-_UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
-_UID_LEADING_ZERO = re.compile(r"(^|\.)0[0-9]")
-_STOP_AT_BULK_DATA = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
 _INDEX_ATTEMPTS = 4
 _LOCK_STRIPES = 64
 
-STUDY_INSTANCE_UID_TAG = 0x0020000D
-SERIES_INSTANCE_UID_TAG = 0x0020000E
-SOP_CLASS_UID_TAG = 0x00080016
-SOP_INSTANCE_UID_TAG = 0x00080018
-
 #: The stored file of a SOP Instance UID, if indexed.
 _STORED_PATH = select(Instance.file_path).where(Instance.sop_instance_uid == bindparam("uid"))
-
-
-class StoreAction(str, enum.Enum):
-    """What a store did."""
-
-    STORED = "stored"
-    REPLACED = "replaced"  # duplicate under policy replace
-    DUPLICATE_KEPT = "duplicate-kept"  # duplicate under policy keep-first: stored instance unchanged
-    DUPLICATE_REJECTED = "duplicate-rejected"  # duplicate under policy reject
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class StoreOutcome:
-    """Result of a store: the C-STORE response status and, for failures, why."""
-
-    status: int
-    error_comment: str = ""
-    offending_element: int | None = None
-    action: StoreAction = StoreAction.STORED
-    sop_instance_uid: str = ""
-    file_path: str = ""  # relative to the store root, when stored
-
-    @property
-    def ok(self) -> bool:
-        """True when the instance is stored (Success or a Warning status)."""
-        return self.status == Status.SUCCESS or 0xB000 <= self.status <= 0xBFFF
-
-    def to_dataset(self) -> Dataset:
-        """Return the status data set for the C-STORE response (Status, Error Comment, Offending Element)."""
-        ds = Dataset()
-        ds.Status = int(self.status)
-        if self.error_comment:
-            ds.ErrorComment = self.error_comment[:MAX_ERROR_COMMENT]
-        if self.offending_element is not None:
-            ds.OffendingElement = [BaseTag(self.offending_element)]
-        return ds
-
-
-@dataclass(frozen=True)
-class _Received:
-    """A checked data set: its header (up to the bulk data) and the bytes to store."""
-
-    header: Dataset
-    dataset_bytes: bytes
-    file_meta_discarded: bool
-
-
-class _Refusal(Exception):
-    """A store that cannot go on; carries its outcome."""
-
-    def __init__(self, outcome: StoreOutcome) -> None:
-        super().__init__(outcome.error_comment)
-        self.outcome = outcome
-
-
-def _fail(status: int, comment: str, offending: int | None = None, uid: str = "") -> _Refusal:
-    return _Refusal(StoreOutcome(int(status), comment, offending, StoreAction.FAILED, uid))
-
-
-def uid_problem(value: object) -> str | None:
-    """Return why `value` is not an acceptable UID, or None when it is (see the module notes)."""
-    if value is None:
-        return "missing"
-    if not isinstance(value, str):
-        return "has several values"
-    if value == "":
-        return "empty"
-    if len(value) > 64:
-        return f"longer than 64 characters ({len(value)})"
-    if not _UID.match(value):
-        return "not digits and dots"
-    return None
 
 
 def _sop_uid_of_path(relative_path: str) -> str:
@@ -220,9 +135,9 @@ class StorageService:
         """
         context = f"C-STORE from {calling_ae_title.strip() or '?'} ({peer or 'local'})"
         try:
-            received = self._parse_received(dataset_bytes, transfer_syntax_uid)
-            uids = self._checked_uids(received.header)
-            self._check_command(uids, affected_sop_class_uid, affected_sop_instance_uid)
+            received = parse_received(dataset_bytes, transfer_syntax_uid, self.config.storage.max_dataset_bytes)
+            uids = checked_uids(received.header)
+            check_command(uids, affected_sop_class_uid, affected_sop_instance_uid)
             outcome = self._store_checked(
                 received.header,
                 uids,
@@ -234,14 +149,9 @@ class StorageService:
                 context=context,
             )
             if received.file_meta_discarded and outcome.status == Status.SUCCESS:
-                logger.warning("%s of %s: File Meta elements removed from the data set", context, uids["SOPInstanceUID"])
-                outcome = dataclasses.replace(
-                    outcome,
-                    status=int(Status.ELEMENTS_DISCARDED),
-                    error_comment="File Meta elements (0002,xxxx) removed from the data set",
-                )
+                outcome = file_meta_discarded(outcome, context)
             return outcome
-        except _Refusal as refusal:
+        except Refusal as refusal:
             outcome = refusal.outcome
             uid = outcome.sop_instance_uid or (affected_sop_instance_uid or "?")
             logger.warning("%s of %s: status 0x%04X, %s", context, uid, outcome.status, outcome.error_comment)
@@ -285,8 +195,10 @@ class StorageService:
             transfer_syntax_uid = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
             transfer_syntax_uid = transfer_syntax_uid or EXPLICIT_VR_LITTLE_ENDIAN
         try:
-            received = self._parse_received(encode_dataset(ds, transfer_syntax_uid), transfer_syntax_uid)
-            uids = self._checked_uids(received.header)
+            received = parse_received(
+                encode_dataset(ds, transfer_syntax_uid), transfer_syntax_uid, self.config.storage.max_dataset_bytes
+            )
+            uids = checked_uids(received.header)
             return self._store_checked(
                 received.header,
                 uids,
@@ -297,7 +209,7 @@ class StorageService:
                 duplicate_policy=duplicate_policy or self.config.storage.duplicate_policy,
                 context=context,
             )
-        except _Refusal as refusal:
+        except Refusal as refusal:
             outcome = refusal.outcome
             logger.warning("%s: status 0x%04X, %s", context, outcome.status, outcome.error_comment)
             return outcome
@@ -321,89 +233,6 @@ class StorageService:
             )
             return path == relative_path
 
-    # -- checks ------------------------------------------------------------------------------------
-    def _parse_received(self, dataset_bytes: bytes, transfer_syntax_uid: str) -> _Received:
-        limit = self.config.storage.max_dataset_bytes
-        if len(dataset_bytes) > limit:
-            raise _fail(
-                Status.REFUSED_OUT_OF_RESOURCES,
-                f"data set of {len(dataset_bytes)} bytes exceeds the limit of {limit}",
-            )
-        encoding = encoding_of(transfer_syntax_uid)
-        try:
-            plain = inflate(dataset_bytes, max_bytes=limit) if encoding.deflated else dataset_bytes
-            check_structure(plain, encoding)
-        except MalformedDataset as exc:
-            raise _fail(Status.CANNOT_UNDERSTAND, f"cannot parse data set: {exc}") from exc
-        discarded = leading_file_meta_length(plain, encoding)
-        if discarded:
-            # File Meta elements inside the data set would be read back as the file's File Meta.
-            plain = plain[discarded:]
-            dataset_bytes = deflate(plain) if encoding.deflated else plain
-            if not plain:
-                raise _fail(Status.CANNOT_UNDERSTAND, "data set holds nothing but File Meta elements")
-        header = None
-        if not encoding.implicit_vr and encoding.little_endian:
-            # The common case, parsed in one pass over the bytes; None hands anything unusual to pydicom.
-            header = parse_explicit_little_endian(plain, stop_at=_STOP_AT_BULK_DATA)
-        if header is None:
-            try:
-                header = read_dataset(
-                    io.BytesIO(plain),
-                    encoding.implicit_vr,
-                    encoding.little_endian,
-                    stop_when=lambda tag, vr, length: tag in _STOP_AT_BULK_DATA,
-                )
-            except Exception as exc:  # pydicom raises many types on broken input
-                raise _fail(Status.CANNOT_UNDERSTAND, f"cannot parse data set: {exc}") from exc
-        implicit, little = header.original_encoding
-        if (implicit, little) != (encoding.implicit_vr, encoding.little_endian):
-            raise _fail(Status.CANNOT_UNDERSTAND, "data set encoding differs from the transfer syntax")
-        return _Received(header, dataset_bytes, discarded > 0)
-
-    def _checked_uids(self, header: Dataset) -> dict[str, str]:
-        uids: dict[str, str] = {}
-        for keyword, tag in (
-            ("SOPInstanceUID", SOP_INSTANCE_UID_TAG),
-            ("SOPClassUID", SOP_CLASS_UID_TAG),
-            ("StudyInstanceUID", STUDY_INSTANCE_UID_TAG),
-            ("SeriesInstanceUID", SERIES_INSTANCE_UID_TAG),
-        ):
-            try:
-                value = header.get(keyword)
-            except Exception as exc:  # bytes that do not decode as a UID
-                raise _fail(Status.DATASET_DOES_NOT_MATCH_SOP_CLASS, f"{keyword} cannot be decoded", tag,
-                            uids.get("SOPInstanceUID", "")) from exc
-            problem = uid_problem(value)
-            if problem is not None:
-                raise _fail(
-                    Status.DATASET_DOES_NOT_MATCH_SOP_CLASS,
-                    f"{keyword} {problem}",
-                    tag,
-                    uids.get("SOPInstanceUID", ""),
-                )
-            if _UID_LEADING_ZERO.search(value):
-                logger.info("%s %s has a component with a leading zero; accepted", keyword, value)
-            uids[keyword] = value
-        return uids
-
-    @staticmethod
-    def _check_command(uids: dict[str, str], sop_class_uid: str | None, sop_instance_uid: str | None) -> None:
-        if sop_instance_uid is not None and uids["SOPInstanceUID"] != sop_instance_uid.rstrip("\0 "):
-            raise _fail(
-                Status.DATASET_DOES_NOT_MATCH_SOP_CLASS,
-                "SOP Instance UID differs from Affected SOP Instance UID",
-                SOP_INSTANCE_UID_TAG,
-                uids["SOPInstanceUID"],
-            )
-        if sop_class_uid is not None and uids["SOPClassUID"] != sop_class_uid.rstrip("\0 "):
-            raise _fail(
-                Status.DATASET_DOES_NOT_MATCH_SOP_CLASS,
-                "SOP Class UID differs from Affected SOP Class UID",
-                SOP_CLASS_UID_TAG,
-                uids["SOPInstanceUID"],
-            )
-
     # -- the two-phase store -----------------------------------------------------------------------
     def _lock_for(self, sop_instance_uid: str) -> threading.Lock:
         digest = hashlib.blake2b(sop_instance_uid.encode(), digest_size=2).digest()
@@ -425,7 +254,7 @@ class StorageService:
         with self._lock_for(uid):
             existing_path = self._existing_path(uid)
             if existing_path is not None and duplicate_policy != "replace":
-                return self._duplicate(uid, existing_path, duplicate_policy, context)
+                return duplicate_outcome(uid, existing_path, duplicate_policy, context)
             file_meta = make_file_meta(
                 sop_class_uid=uids["SOPClassUID"],
                 sop_instance_uid=uid,
@@ -440,7 +269,7 @@ class StorageService:
                     relative_path, file_meta=file_meta, dataset_bytes=dataset_bytes
                 )
             except OSError as exc:
-                raise _fail(
+                raise refuse(
                     Status.REFUSED_OUT_OF_RESOURCES, f"cannot write file: {exc.strerror or exc}", uid=uid
                 ) from exc
             row = _Row(header, uid, pending.relative_path, pending.size, transfer_syntax_uid,
@@ -469,21 +298,7 @@ class StorageService:
             with self.sessions.kw["bind"].connect() as connection:
                 return connection.execute(_STORED_PATH, {"uid": uid}).scalar()
         except OperationalError as exc:
-            raise _fail(Status.REFUSED_OUT_OF_RESOURCES, f"index unavailable: {exc.orig}"[:64], uid=uid) from exc
-
-    def _duplicate(self, uid: str, existing_path: str, policy: str, context: str) -> StoreOutcome:
-        if policy == "reject":
-            return StoreOutcome(
-                Status.DUPLICATE_SOP_INSTANCE,
-                "SOP Instance UID already stored (policy reject)",
-                SOP_INSTANCE_UID_TAG,
-                StoreAction.DUPLICATE_REJECTED,
-                uid,
-                existing_path,
-            )
-        logger.info("%s of %s: duplicate, stored instance kept", context, uid)
-        return StoreOutcome(Status.SUCCESS, action=StoreAction.DUPLICATE_KEPT, sop_instance_uid=uid,
-                            file_path=existing_path)
+            raise refuse(Status.REFUSED_OUT_OF_RESOURCES, f"index unavailable: {exc.orig}"[:64], uid=uid) from exc
 
     def _commit_row(
         self, row: _Row, existing_path: str | None, duplicate_policy: str, removals: list[PendingRemoval]
@@ -505,7 +320,7 @@ class StorageService:
                         existing = registry.get_instance(session, row.sop_instance_uid)
                         existing_path = None if existing is None else existing.file_path
                     if existing_path is not None and duplicate_policy != "replace":
-                        return self._duplicate(row.sop_instance_uid, existing_path, duplicate_policy,
+                        return duplicate_outcome(row.sop_instance_uid, existing_path, duplicate_policy,
                                                "concurrent store")
                     if existing_path is not None and existing_path not in marked:
                         marked.add(existing_path)
@@ -537,10 +352,10 @@ class StorageService:
                 logger.log(level, "index commit of %s retried after %s: %s", row.sop_instance_uid,
                            type(exc).__name__, str(getattr(exc, "orig", exc))[:80])
             except OSError as exc:
-                raise _fail(Status.REFUSED_OUT_OF_RESOURCES, f"cannot write file: {exc.strerror or exc}",
+                raise refuse(Status.REFUSED_OUT_OF_RESOURCES, f"cannot write file: {exc.strerror or exc}",
                             uid=row.sop_instance_uid) from exc
         comment = f"index unavailable: {getattr(last_error, 'orig', last_error)}"
-        raise _fail(Status.REFUSED_OUT_OF_RESOURCES, comment[:MAX_ERROR_COMMENT], uid=row.sop_instance_uid)
+        raise refuse(Status.REFUSED_OUT_OF_RESOURCES, comment[:MAX_ERROR_COMMENT], uid=row.sop_instance_uid)
 
 
 @dataclass(frozen=True)
@@ -566,3 +381,6 @@ def encode_dataset(ds: Dataset, transfer_syntax_uid: str) -> bytes:
     data = fp.getvalue()
     return deflate(data) if encoding.deflated else data
 
+
+
+__all__ = ["StorageService", "StoreAction", "StoreOutcome", "encode_dataset", "uid_problem"]

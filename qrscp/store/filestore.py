@@ -26,6 +26,9 @@ Several processes may share one store (two servers on one PostgreSQL index, ``qr
 is resolved; the kernel drops the lock when the process dies. Recovery skips every locked entry (a live
 writer's) and every entry created after its own start, so a server starting next to a busy one never
 touches the other's writes in flight.
+
+The handles of a write or removal pending the index commit are in :mod:`qrscp.store.pending`, the durable
+file-system primitives (fsync of directories, durable mkdir) in :mod:`qrscp.store.durable`.
 """
 
 from __future__ import annotations
@@ -43,7 +46,9 @@ from typing import BinaryIO
 
 from pydicom.dataset import FileMetaDataset
 
-from qrscp.store.part10 import encode_header
+from qrscp.store.durable import fsync_directory, make_directories, unlink_quietly, write_all
+from qrscp.dicom.part10 import encode_header
+from qrscp.store.pending import PendingFile, PendingRemoval
 
 logger = logging.getLogger(__name__)
 
@@ -55,65 +60,6 @@ _PATH_SEPARATOR_IN_MARKER = "+"
 
 def _hash(uid: str) -> str:
     return hashlib.sha256(uid.encode("ascii", "replace")).hexdigest()[:20]
-
-
-class PendingFile:
-    """A file already durable at its final path whose fate depends on the index commit.
-
-    Call :meth:`keep` after the index row is committed, :meth:`discard` when the commit failed.
-    """
-
-    def __init__(self, store: FileStore, relative_path: str, size: int, marker: Path, lock_fd: int) -> None:
-        self.store = store
-        self.relative_path = relative_path
-        self.size = size
-        self._marker: Path | None = marker
-        self._lock_fd = lock_fd
-
-    def keep(self) -> None:
-        """Make the file permanent: drop its recovery marker."""
-        self.store._unlink_quietly(self._marker)
-        self._release()
-
-    def discard(self) -> None:
-        """Remove the file (the index row was not committed)."""
-        self.store._unlink_quietly(self.store.absolute(self.relative_path))
-        self.store._unlink_quietly(self._marker)
-        self._release()
-
-    def _release(self) -> None:
-        # Unlink first, then unlock (close): a recovery that waited for the lock finds the outcome.
-        self._marker = None
-        if self._lock_fd >= 0:
-            os.close(self._lock_fd)
-            self._lock_fd = -1
-
-
-class PendingRemoval:
-    """A stored file to delete once the index no longer references it (the replaced one)."""
-
-    def __init__(self, store: FileStore, relative_path: str, marker: Path | None, lock_fd: int = -1) -> None:
-        self.store = store
-        self.relative_path = relative_path
-        self._marker = marker
-        self._lock_fd = lock_fd
-
-    def complete(self) -> None:
-        """The index no longer references the file: delete it."""
-        self.store._unlink_quietly(self.store.absolute(self.relative_path))
-        self.store._unlink_quietly(self._marker)
-        self._release()
-
-    def cancel(self) -> None:
-        """The index still references the file: keep it."""
-        self.store._unlink_quietly(self._marker)
-        self._release()
-
-    def _release(self) -> None:
-        self._marker = None
-        if self._lock_fd >= 0:
-            os.close(self._lock_fd)
-            self._lock_fd = -1
 
 
 class FileStore:
@@ -158,7 +104,7 @@ class FileStore:
 
     def remove(self, relative_path: str) -> None:
         """Remove a stored file (missing files are ignored)."""
-        self._unlink_quietly(self.absolute(relative_path))
+        unlink_quietly(self.absolute(relative_path))
 
     # -- writing -----------------------------------------------------------------------------------
     def write_part10(self, relative_path: str, *, file_meta: FileMetaDataset, dataset_bytes: bytes) -> int:
@@ -168,16 +114,16 @@ class FileStore:
         directory fsynced. Use :meth:`write_pending` when an index row must be committed with the file.
         """
         final = self.absolute(relative_path)
-        self._make_directories(final.parent)
+        make_directories(final.parent, self.fsync)
         tmp, fd, size = self._write_temporary(relative_path, file_meta, dataset_bytes)
         try:
             os.replace(tmp, final)
         except BaseException:
-            self._unlink_quietly(tmp)
+            unlink_quietly(tmp)
             raise
         finally:
             os.close(fd)
-        self._fsync_directory(final.parent)
+        fsync_directory(final.parent, self.fsync)
         return size
 
     def write_pending(
@@ -202,7 +148,7 @@ class FileStore:
                 chosen = self._variant(relative_path)
             for _attempt in range(8):
                 final = self.absolute(chosen)
-                self._make_directories(final.parent)
+                make_directories(final.parent, self.fsync)
                 if chosen != tmp_for:
                     # The temporary is also the recovery marker: its name must encode the path it is
                     # linked to before the link exists, so that no crash leaves an unmarked final file.
@@ -215,13 +161,13 @@ class FileStore:
                     chosen = self._variant(relative_path)
                     continue
                 linked = final
-                self._fsync_directory(final.parent)
-                self._fsync_directory(self.temporary_dir)
+                fsync_directory(final.parent, self.fsync)
+                fsync_directory(self.temporary_dir, self.fsync)
                 return PendingFile(self, chosen, size, tmp, fd)
             raise FileExistsError(errno.EEXIST, "no free file name", str(self.absolute(relative_path)))
         except BaseException:
-            self._unlink_quietly(linked)
-            self._unlink_quietly(tmp)
+            unlink_quietly(linked)
+            unlink_quietly(tmp)
             os.close(fd)
             raise
 
@@ -239,9 +185,9 @@ class FileStore:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # before the marker exists, so no recovery sees it unlocked
             os.link(self.absolute(relative_path), marker)
-            self._fsync_directory(self.temporary_dir)
+            fsync_directory(self.temporary_dir, self.fsync)
         except BaseException:
-            self._unlink_quietly(marker)
+            unlink_quietly(marker)
             os.close(fd)
             raise
         return PendingRemoval(self, relative_path, marker, fd)
@@ -320,10 +266,10 @@ class FileStore:
                     return 0
                 if not is_indexed(relative_path):
                     logger.warning("recovery: removing %s, written but never indexed", relative_path)
-                    self._unlink_quietly(final)
+                    unlink_quietly(final)
                     removed += 1
         logger.info("recovery: removing temporary %s", entry.name)
-        self._unlink_quietly(Path(entry.path))
+        unlink_quietly(Path(entry.path))
         removed += 1
         return removed
 
@@ -349,22 +295,15 @@ class FileStore:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            self._write_all(fd, header)
-            self._write_all(fd, dataset_bytes)
+            write_all(fd, header)
+            write_all(fd, dataset_bytes)
             if self.fsync:
                 os.fsync(fd)
         except BaseException:
-            self._unlink_quietly(tmp)
+            unlink_quietly(tmp)
             os.close(fd)
             raise
         return tmp, fd, len(header) + len(dataset_bytes)
-
-    @staticmethod
-    def _write_all(fd: int, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
 
     def _marker_path(self, relative_path: str) -> Path:
         encoded = relative_path.replace("/", _PATH_SEPARATOR_IN_MARKER)
@@ -385,38 +324,5 @@ class FileStore:
         stem = relative_path[: -len(".dcm")] if relative_path.endswith(".dcm") else relative_path
         return f"{stem}.r{secrets.token_hex(4)}.dcm"
 
-    def _make_directories(self, directory: Path) -> None:
-        """Create `directory` and missing parents, each made durable in its parent (a file whose
-        directory entry chain is not on disk would vanish with a power loss, acknowledged or not)."""
-        if directory.is_dir():
-            return
-        missing = []
-        while not directory.exists():
-            missing.append(directory)
-            directory = directory.parent
-        for created in reversed(missing):
-            try:
-                created.mkdir()
-            except FileExistsError:  # another thread or process made it
-                continue
-            self._fsync_directory(created.parent)
 
-    def _fsync_directory(self, directory: Path) -> None:
-        if not self.fsync:
-            return
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    @staticmethod
-    def _unlink_quietly(path: Path | None) -> None:
-        if path is None:
-            return
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:  # the caller is already handling a failure; do not mask it
-            logger.error("cannot remove %s: %s", path, exc)
+__all__ = ["TEMPORARY_DIRECTORY", "FileStore", "PendingFile", "PendingRemoval"]

@@ -274,7 +274,7 @@ class DicomClient:
         """
         from pynetdicom.dsutils import split_dataset
 
-        from qrscp.net.transfer import enable_stored_sending
+        from qrscp.net.pynetdicom_ext.transfer import enable_stored_sending
         from qrscp.services.retrieve import StoredInstance
 
         instances = []

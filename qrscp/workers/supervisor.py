@@ -78,7 +78,7 @@ def bind_listener(address: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
-    sock.setblocking(False)  # see qrscp.net.listener: the worker that loses the race must not block
+    sock.setblocking(False)  # see qrscp.net.pynetdicom_ext.listener: the worker that loses the race must not block
     os.set_inheritable(sock.fileno(), True)
     return sock
 

@@ -1,7 +1,7 @@
 """One worker process of ``qrscp serve --workers N`` (started by the supervisor, never by hand).
 
 ``python -m qrscp.workers.worker CHANNEL_FD``: reads its :class:`~qrscp.workers.handoff.Handoff` from the
-channel, runs a :class:`~qrscp.net.server.Archive` on the inherited listening sockets with its own engine
+channel, runs a :class:`~qrscp.app.Archive` on the inherited listening sockets with its own engine
 and pool (created here, after the process started), and stops like ``qrscp serve`` does (no new
 associations, C-STOREs in flight finish, exit 0) on SIGTERM, SIGINT, or when the supervisor is gone.
 """
@@ -57,12 +57,12 @@ def watch_supervisor(channel: socket.socket, stop: threading.Event) -> None:
 
 
 def _start_archive(handoff: Any) -> Any:
-    from qrscp.net.server import Archive
+    from qrscp.app import Archive
 
     shared = SharedAssociationCount(handoff.count_fd, handoff.slots, slot=handoff.worker - 1)
     sockets = {name: inherit_socket(fd) for name, fd in handoff.sockets.items()}
-    archive = Archive(handoff.config, sockets=sockets, shared_count=shared)
-    archive.start()
+    archive = Archive(handoff.config, shared_count=shared)
+    archive.start(listen_socket=sockets.get("plain"), tls_socket=sockets.get("tls"))
     return archive
 
 

@@ -14,7 +14,8 @@ from pydicom.datadict import DicomDictionary
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
-from qrscp.convert.attributes import PIXEL_TAGS, is_group_length, value_key
+from qrscp.convert.attributes import PIXEL_TAGS, is_group_length
+from qrscp.dicom.values import value_key
 from qrscp.testing.dcmtk import dciodvfy_errors, dciodvfy_path
 
 MODALITIES = ["CT", "MR", "PET"]

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from qrscp.index.database import create_engine_for, init_schema, session_factory
 
-DATABASES = ["sqlite", "postgresql"]
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")

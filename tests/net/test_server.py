@@ -11,7 +11,7 @@ from pynetdicom.sop_class import Verification
 
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from qrscp.cli import build_parser
-from qrscp.net.server import config_from_args
+from qrscp.cli.common import config_from_args
 from qrscp.testing.dcmtk import dcmtk_tool, run_dcmtk
 
 

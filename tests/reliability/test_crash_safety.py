@@ -25,7 +25,7 @@ import pytest
 from pydicom.dataset import Dataset
 
 from qrscp.store.filestore import TEMPORARY_DIRECTORY
-from qrscp.store.part10 import split_part10
+from qrscp.dicom.part10 import split_part10
 from qrscp.testing.dcmtk import dcmtk_env, dcmtk_tool
 from qrscp.testing.factory import make_series, write_datasets
 from qrscp.testing.network import client_for  # NET's shared test client

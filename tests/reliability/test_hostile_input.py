@@ -60,7 +60,7 @@ def hostile_config(directory: Path) -> Config:
 @pytest.fixture(scope="module")
 def stocked(tmp_path_factory):
     """One archive for the module, with a 4-slice CT series: hostile input must leave it unchanged."""
-    from qrscp.net.server import Archive
+    from qrscp.app import Archive
     from qrscp.testing.factory import make_series, write_datasets
 
     root = tmp_path_factory.mktemp("hostile")

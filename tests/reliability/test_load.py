@@ -115,7 +115,7 @@ def _worker(index: int, server, base: list[Dataset], deadline: float, run: LoadR
                 run.errors.append(f"client {index} {kind}: {status}")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def load_server(request, serve_process, tmp_path):
     """``qrscp serve`` with the default worker count (one per CPU), its processes' RSS and threads summed."""
     config = tmp_path / "load.toml"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from qrscp.store.filestore import TEMPORARY_DIRECTORY
-from qrscp.store.part10 import split_part10
+from qrscp.dicom.part10 import split_part10
 from qrscp.testing.dcmtk import dcmtk_tool
 from qrscp.testing.factory import make_series, write_datasets
 
@@ -41,7 +41,7 @@ def study(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
     return root, dataset_bytes
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'shared-index.sqlite'}"

@@ -14,7 +14,7 @@ from qrscp.cli import main
 from qrscp.index.database import create_engine_for, session_factory
 from qrscp.index.models import Instance
 from qrscp.services.storage import encode_dataset
-from qrscp.store.part10 import split_part10
+from qrscp.dicom.part10 import split_part10
 from qrscp.testing.factory import make_series, write_datasets
 
 EXPLICIT_LE = "1.2.840.10008.1.2.1"

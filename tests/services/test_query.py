@@ -90,7 +90,7 @@ def corpus() -> list[Dataset]:
     return datasets
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def indexed(request, tmp_path_factory):
     """Session factory of an index holding :func:`corpus` (read-only: tests must not change it)."""
     if request.param == "sqlite":
@@ -110,7 +110,7 @@ def indexed(request, tmp_path_factory):
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def fresh(request, tmp_path):
     """An empty index of each kind, for tests that change data."""
     if request.param == "sqlite":

@@ -20,12 +20,13 @@ from pydicom.dataset import Dataset
 from sqlalchemy import func, select
 
 from qrscp.config import Config
+from qrscp.index import registry
 from qrscp.index.database import create_engine_for, init_schema, session_factory
 from qrscp.index.models import Instance
 from qrscp.services.storage import StorageService, StoreAction, encode_dataset
 from qrscp.status import Status
 from qrscp.store.filestore import TEMPORARY_DIRECTORY, FileStore
-from qrscp.store.part10 import split_part10
+from qrscp.dicom.part10 import split_part10
 from qrscp.testing.factory import (
     available_transfer_syntaxes,
     make_series,
@@ -33,7 +34,6 @@ from qrscp.testing.factory import (
 )
 from qrscp.uids import View
 
-registry = pytest.importorskip("qrscp.index.registry", reason="INDEX's registry not committed yet")
 
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 IMPLICIT_LE = "1.2.840.10008.1.2"
@@ -107,7 +107,7 @@ def postgres_cluster():
     return pgcluster.shared_cluster()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path) -> str:
     """The index database of the archive: a SQLite file, or a fresh PostgreSQL database."""
     if request.param == "sqlite":
@@ -326,7 +326,7 @@ def test_factory_bad_input_table(archive, tmp_path, name):
 def test_file_meta_elements_in_the_data_set_are_discarded(archive, tmp_path, transfer_syntax):
     from pydicom import dcmread
 
-    from qrscp.store.structure import deflate, inflate
+    from qrscp.dicom.structure import deflate, inflate
 
     ds = one_slice(seed=13)
     data = encoded(ds, transfer_syntax, tmp_path)
@@ -622,7 +622,7 @@ def test_recover_resolves_writes_interrupted_before_and_after_the_commit(tmp_pat
     assert archive.store(encoded(committed, EXPLICIT_LE, tmp_path), header=committed).ok
     # A write whose commit never happened: file linked, marker present, no row.
     lost_path = archive.file_store.relative_path_for(lost.StudyInstanceUID, lost.SeriesInstanceUID, lost.SOPInstanceUID)
-    from qrscp.store.part10 import make_file_meta
+    from qrscp.dicom.part10 import make_file_meta
 
     _crash(real_write_pending(lost_path, file_meta=make_file_meta(sop_class_uid=lost.SOPClassUID,
            sop_instance_uid=lost.SOPInstanceUID, transfer_syntax_uid=EXPLICIT_LE),

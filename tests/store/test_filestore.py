@@ -9,7 +9,7 @@ from pydicom import dcmread
 
 from qrscp import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from qrscp.store.filestore import TEMPORARY_DIRECTORY, FileStore
-from qrscp.store.part10 import make_file_meta, split_part10
+from qrscp.dicom.part10 import make_file_meta, split_part10
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"

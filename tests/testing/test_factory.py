@@ -346,6 +346,7 @@ def test_large_series_generates_quickly_enough_to_be_useful():
     ("transfer_syntax", "tool"),
     [(pydicom.uid.RLELossless, "dcmcrle"), (pydicom.uid.JPEGLSLossless, "dcmcjpls")],
 )
+@pytest.mark.dcmtk
 def test_dcmtk_fallback_when_pydicom_plugin_is_missing(transfer_syntax, tool, monkeypatch):
     from qrscp.testing import encoding
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydicom.dataset import Dataset
 
-from qrscp.services.view_plan import referenced_instances
+from qrscp.services.views.plan import referenced_instances
 from qrscp.testing.factory import PatientSpec, derive_uid, make_enhanced_mr, make_gsps, make_seg, write_datasets
 from qrscp.uids import (
     ENHANCED_MR_IMAGE_STORAGE,

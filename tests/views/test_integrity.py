@@ -14,7 +14,7 @@ import pytest
 from pydicom.dataset import Dataset
 from pynetdicom import StoragePresentationContexts
 
-from qrscp.services.view_plan import CONVERSION_SOURCE_ATTRIBUTES_SEQUENCE
+from qrscp.services.views.plan import CONVERSION_SOURCE_ATTRIBUTES_SEQUENCE
 from qrscp.testing.factory import make_patient_studies, write_datasets
 from qrscp.uids import (
     CLASSIC_TO_LEGACY_CONVERTED,

@@ -80,7 +80,7 @@ def _generated_files(server) -> dict[str, str]:
 
 
 def test_restart_and_deleted_cache_give_the_same_uids_and_bytes(archive_config, tmp_path):
-    from qrscp.net.server import Archive
+    from qrscp.app import Archive
 
     study, datasets = _patient_datasets()
     server = Archive(archive_config)

@@ -33,13 +33,14 @@ def _pgcluster():
 
 
 pgcluster = _pgcluster()
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def postgresql_archive(archive_config, tmp_path):
     if not pgcluster.available():
         pytest.skip(f"PostgreSQL binaries not found in {pgcluster.PG_BIN}")
-    from qrscp.net.server import Archive
+    from qrscp.app import Archive
 
     archive_config.storage.database_url = pgcluster.shared_cluster().create_database()
     server = Archive(archive_config)

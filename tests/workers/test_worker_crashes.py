@@ -146,7 +146,7 @@ def test_sigterm_lets_every_worker_finish_its_stores_and_exits_0(serve_process, 
     assert set(indexed.values()) == store_files(data_dir)
     assert temporaries(data_dir) == []
     for uid, path in indexed.items():
-        from qrscp.store.part10 import split_part10
+        from qrscp.dicom.part10 import split_part10
 
         assert split_part10((data_dir / "store" / path).read_bytes())[1] == ingest.dataset_bytes[uid]
     print(f"\n[workers] SIGTERM after {KILL_AFTER}: exit 0, acknowledged {len(acknowledged)}, indexed "

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 from pydicom.dataset import Dataset
 
-from qrscp.store.part10 import split_part10
+from qrscp.dicom.part10 import split_part10
 from qrscp.testing.factory import make_series, write_datasets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reliability"))

@@ -1,0 +1,138 @@
+"""Building the response identifiers of a C-FIND from the index rows: every requested key, its value as
+stored, the Specific Character Set that fits, Query/Retrieve Level and View, Retrieve AE Title.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydicom.config import IGNORE
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence as DicomSequence
+
+from qrscp.index import queries
+from qrscp.index.values import VALUE_SEPARATOR, sequence_from_json
+from qrscp.services.find_plan import Answer, FindPlan
+from qrscp.uids import Level, View
+
+log = logging.getLogger(__name__)
+
+QUERY_RETRIEVE_LEVEL = 0x00080052
+QUERY_RETRIEVE_VIEW = 0x00080053
+SPECIFIC_CHARACTER_SET = 0x00080005
+RETRIEVE_AE_TITLE = 0x00080054
+INSTANCE_AVAILABILITY = 0x00080056
+#: Character sets kept in responses when every value can be encoded with them.
+KEPT_CHARACTER_SETS = {"ISO_IR 100": "latin_1", "ISO_IR 192": "utf_8"}
+
+
+def build_response(plan: FindPlan, mapping, retrieve_ae_title: str) -> Dataset:
+    """The response identifier of one matching row."""
+    response = Dataset()
+    texts: list[str] = []
+    for answer in plan.returned:
+        value = response_value(answer, mapping)
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, list):
+            texts.extend(v for v in value if isinstance(v, str))
+        set_element(response, answer.element.tag, answer.element.VR, value)
+    set_element(response, QUERY_RETRIEVE_LEVEL, "CS", plan.level.value)
+    charset = character_set(plan.level, mapping, texts)
+    if charset or SPECIFIC_CHARACTER_SET in plan.identifier:
+        set_element(response, SPECIFIC_CHARACTER_SET, "CS", charset or None)
+    set_element(response, RETRIEVE_AE_TITLE, "AE", retrieve_ae_title)
+    set_element(response, INSTANCE_AVAILABILITY, "CS", "ONLINE")
+    if plan.view is not View.DEFAULT:
+        set_element(response, QUERY_RETRIEVE_VIEW, "CS", plan.view.value)
+    elif QUERY_RETRIEVE_VIEW in plan.identifier:
+        set_element(response, QUERY_RETRIEVE_VIEW, "CS", None)
+    return response
+
+
+def character_set(level: Level, mapping, texts: list[str]) -> str:
+    """The Specific Character Set of a response: the stored one when it fits, else ISO_IR 192."""
+    stored = ""
+    for label in ("instance_specific_character_set", "study_specific_character_set", "patient_specific_character_set"):
+        stored = mapping.get(label) or ""
+        if stored:
+            break
+    stored = stored.split(VALUE_SEPARATOR)[-1].strip() if stored else ""
+    if all(text.isascii() for text in texts):
+        return stored if stored in KEPT_CHARACTER_SETS else ""
+    codec = KEPT_CHARACTER_SETS.get(stored)
+    if codec is not None:
+        try:
+            for text in texts:
+                text.encode(codec)
+            return stored
+        except UnicodeEncodeError:
+            pass
+    return "ISO_IR 192"
+
+
+def requested_items(element: DataElement, stored: DicomSequence) -> DicomSequence:
+    """The stored items, reduced to the attributes of the request item when it names some."""
+    request_item = element.value[0] if element.value else None
+    if request_item is None or len(request_item) == 0:
+        return stored
+    reduced = DicomSequence()
+    for item in stored:
+        copy = Dataset()
+        for request_element in request_item:
+            if request_element.tag in item:
+                copy.add(item[request_element.tag])
+            else:
+                copy.add(DataElement(request_element.tag, request_element.VR, None))
+        reduced.append(copy)
+    return reduced
+
+
+def response_value(answer: Answer, mapping):
+    """The value answering one requested key for one matching row (None: empty)."""
+    key = answer.key
+    if key is None:
+        return None
+    if key.computed:
+        raw = mapping.get(key.keyword)
+        if raw is None:
+            return None
+        if key.keyword in ("ModalitiesInStudy", "SOPClassesInStudy"):
+            return sorted(v for v in str(raw).split(queries.AGGREGATE_SEPARATOR) if v)
+        return int(raw)
+    if answer.label not in mapping:
+        return None  # a key of a level below the query level (relational)
+    stored = mapping[answer.label]
+    if key.vr == "SQ":
+        return requested_items(answer.element, sequence_from_json(stored or ""))
+    if stored is None:
+        return None
+    if answer.is_int:
+        return str(stored)
+    if key.multiple and VALUE_SEPARATOR in stored:
+        return stored.split(VALUE_SEPARATOR)
+    return stored
+
+
+#: VRs whose single value pydicom keeps as the plain str (UI becomes a str subclass, equal to it).
+_PLAIN_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "SH", "ST", "TM", "UC", "UI", "UR", "UT"})
+
+
+def set_element(response: Dataset, tag: int, vr: str, value) -> None:
+    """Put `value` in `response`; empty when None or when pydicom cannot hold it (a stored IS "abc").
+
+    Values come from the index, so they are not validated again: that costs more than the query.
+    """
+    if value is None and vr == "SQ":
+        value = DicomSequence()
+    if type(value) is str and vr in _PLAIN_TEXT_VRS:
+        # A single text value is what pydicom would keep: skip its conversion (a third of a C-FIND).
+        response.add(DataElement(tag, vr, value, already_converted=True, validation_mode=IGNORE))
+        return
+    try:
+        response.add(DataElement(tag, vr, value, validation_mode=IGNORE))
+    except Exception as exc:  # noqa: BLE001
+        log.debug("answering %s empty: %s", tag, exc)
+        response.add(DataElement(tag, vr, DicomSequence() if vr == "SQ" else None, validation_mode=IGNORE))
+
