@@ -6,7 +6,9 @@ configuration: SQLite index, no storage compression, no plugins. qrscp runs ``qr
 ``--workers 1`` and ``--workers 2``, each with ``[storage] fsync`` on (the default) and off. Every server
 starts empty; DCMTK clients run with ``TCP_NODELAY=1`` and a 128 KiB maximum PDU.
 
-Phases (wall time of the whole phase):
+All servers are started first; each phase then runs server by server (C-FIND and C-GET ``--repeat``
+times, median), so that a load change on a shared machine does not favour one of them. Phases (wall
+time of the whole phase):
 
 - ingest: 4 concurrent ``storescu``, a quarter of a 500-slice 512x512 CT series each;
 - C-FIND: 8 concurrent loops of 10 ``findscu`` IMAGE-level queries (the 500 instances of the series);
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -262,31 +265,46 @@ def stop_profiles(spies: list[subprocess.Popen]) -> None:
         spy.wait(timeout=120)
 
 
-def measure(server: Server, data: Data, work: Path, seconds: float, batches: list[list[Path]],
-            profile: bool) -> dict[str, float]:
-    stop_rss = server.sample_rss()
-    results: dict[str, float] = {}
-    failed = [0]
+def _phases(data: Data, work: Path) -> dict[str, Callable[[Server, list[int]], list[Callable[[], object]]]]:
+    """The timed phases: name -> (server, failed-store counter) -> the concurrent tasks."""
 
-    def phase(name: str, tasks: list[Callable[[], object]]) -> None:
-        spies = start_profiles(server, work, name) if profile else []
-        print(f"  {server.name}: {name} ...", flush=True)
-        results[name] = concurrently(tasks)
-        stop_profiles(spies)
-
-    def send(quarter: Path) -> None:
+    def send(server: Server, quarter: Path, failed: list[int]) -> None:
         failed[0] += store(server, quarter)
 
-    phase("ingest", [lambda q=q: send(q) for q in data.quarters])
-    phase("C-FIND", [lambda: [find(server, data) for _ in range(10)] for _ in range(8)])
-    phase("C-GET", [lambda i=i: get(server, data, work / f"get{i}") for i in range(4)])
-    print(f"  {server.name}: mixed {seconds:.0f} s ...", flush=True)
-    spies = start_profiles(server, work, "mixed") if profile else []
-    rates = mixed(server, data, work, seconds, batches)
-    stop_profiles(spies)
-    results.update({f"mixed {k}": v for k, v in rates.items()})
-    results["failed stores"] = failed[0] + rates["failed stores"]
-    results["RSS MB"] = stop_rss() / 2**20
+    safe = lambda server: server.name.replace(" ", "-")  # noqa: E731
+    return {
+        "ingest": lambda server, failed: [lambda q=q: send(server, q, failed) for q in data.quarters],
+        "C-FIND": lambda server, failed: [lambda: [find(server, data) for _ in range(10)] for _ in range(8)],
+        "C-GET": lambda server, failed: [lambda i=i: get(server, data, work / f"get-{safe(server)}-{i}") for i in range(4)],
+    }
+
+
+def measure_all(servers: list[Server], data: Data, work: Path, seconds: float, batches: list[list[list[Path]]],
+                repeat: int, profile: bool) -> dict[str, dict[str, float]]:
+    """Every phase server by server (interleaved, so that a load change on a shared machine favours none);
+    C-FIND and C-GET `repeat` times (median); then each server's mixed run."""
+    results: dict[str, dict[str, float]] = {s.name: {} for s in servers}
+    failed = {s.name: [0] for s in servers}
+    stops = {s.name: s.sample_rss() for s in servers}
+    for name, tasks in _phases(data, work).items():
+        times: dict[str, list[float]] = {s.name: [] for s in servers}
+        for round_ in range(1 if name == "ingest" else repeat):
+            for server in servers:
+                print(f"  {name} round {round_ + 1}: {server.name} ...", flush=True)
+                spies = start_profiles(server, work, name) if profile else []
+                times[server.name].append(concurrently(tasks(server, failed[server.name])))
+                stop_profiles(spies)
+        for server in servers:
+            results[server.name][name] = statistics.median(times[server.name])
+    for server, own in zip(servers, batches):
+        print(f"  mixed {seconds:.0f} s: {server.name} ...", flush=True)
+        spies = start_profiles(server, work, "mixed") if profile else []
+        rates = mixed(server, data, work, seconds, own)
+        stop_profiles(spies)
+        results[server.name].update({f"mixed {k}": v for k, v in rates.items()})
+        results[server.name]["failed stores"] = failed[server.name][0] + rates["failed stores"]
+    for server in servers:
+        results[server.name]["RSS MB"] = stops[server.name]() / 2**20
     return results
 
 
@@ -329,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mixed-seconds", type=float, default=60.0)
     parser.add_argument("--configs", default="w1,w2,w1-nofsync,w2-nofsync", help=f"qrscp runs among {list(CONFIGS)}")
     parser.add_argument("--no-orthanc", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the C-FIND and C-GET phases (median)")
     parser.add_argument("--profile", action="store_true", help="py-spy record of every qrscp worker per phase")
     args = parser.parse_args(argv)
     for tool in ("storescu", "findscu", "getscu", "echoscu"):
@@ -341,15 +360,18 @@ def main(argv: list[str] | None = None) -> int:
     runs = ([] if args.no_orthanc else ["Orthanc"]) + args.configs.split(",")
     data = generate(args.work / "data", args.slices, batches_per_run * len(runs))
     move_port = free_port()
-    results: dict[str, dict[str, float]] = {}
-    for index, name in enumerate(runs):
-        server = start_orthanc(args.work, move_port) if name == "Orthanc" else start_qrscp(args.work, name, move_port)
-        try:
-            batches = data.batches[index * batches_per_run:(index + 1) * batches_per_run]
-            results[server.name if name == "Orthanc" else name] = measure(
-                server, data, args.work, args.mixed_seconds, batches, args.profile)
-        finally:
+    servers: list[Server] = []
+    try:
+        for name in runs:  # all started (empty) before any work, then measured phase by phase
+            servers.append(start_orthanc(args.work, move_port) if name == "Orthanc"
+                           else start_qrscp(args.work, name, move_port))
+        batches = [data.batches[i * batches_per_run:(i + 1) * batches_per_run] for i in range(len(runs))]
+        measured = measure_all(servers, data, args.work, args.mixed_seconds, batches, args.repeat, args.profile)
+    finally:
+        for server in servers:
             server.stop()
+    results = {("Orthanc" if name == "Orthanc" else name): measured[server.name] for name, server in zip(runs, servers)}
+    for name in runs:
         if name != "Orthanc":
             log = (args.work / f"qrscp-{name}.log").read_text(errors="replace")
             results[name]["index busy retries"] = log.count("retried after OperationalError")
