@@ -66,13 +66,27 @@ def test_workers_share_one_port_and_name_themselves_in_every_log_line(serve_proc
         assert f"worker {number} (pid {workers[number - 1].pid}) stopped (exit code 0)" in serve.log()
 
 
+def _hold_on(worker, others, port: int, count: int) -> list:
+    """Open `count` associations that `worker` accepts (the other workers are stopped meanwhile)."""
+    for other in others:
+        other.suspend()
+    try:
+        held = [_associate(port) for _ in range(count)]
+    finally:
+        for other in others:
+            other.resume()
+    assert all(assoc.is_established for assoc in held)
+    return held
+
+
 def test_max_associations_counts_the_associations_of_every_worker(serve_process, tmp_path):
     config = _config(tmp_path, "[server]\nmax_associations = 4\n")
     serve = serve_process("--workers", str(WORKERS), "--config", config)
-    held = [_associate(serve.port) for _ in range(4)]
+    first, second = workers_of(serve.process.pid)
+    # Two associations on each worker (SIGSTOP keeps the other from accepting): each worker alone
+    # holds fewer than max_associations, together they hold it.
+    held = _hold_on(first, [second], serve.port, 2) + _hold_on(second, [first], serve.port, 2)
     try:
-        assert all(assoc.is_established for assoc in held)
-        pids = {p.pid: p for p in workers_of(serve.process.pid)}
         for _ in range(4):
             extra = _associate(serve.port)
             assert extra.is_rejected
@@ -84,7 +98,9 @@ def test_max_associations_counts_the_associations_of_every_worker(serve_process,
         assert wait_until(lambda: (a := _associate(serve.port)).is_established and (held.append(a) or True))
         log = serve.log()
         holders = {m.group(1) for m in re.finditer(r"\[(worker \d+) pid \d+\] qrscp.net: PYTEST@\S+: association accepted", log)}
-        print(f"\n[workers] 4 held associations on {sorted(holders)} of {len(pids)} workers; 4 more rejected")
+        assert holders == {"worker 1", "worker 2"}
+        rejecters = set(re.findall(r"\[(worker \d+) pid \d+\] qrscp.net: PYTEST@\S+ association rejected", log))
+        print(f"\n[workers] 2 associations held on each of 2 workers (max 4); 4 more rejected by {sorted(rejecters)}")
     finally:
         for assoc in held:
             assoc.release()
