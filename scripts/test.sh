@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs on a fresh Debian machine, then run it.
-# Extra arguments go to pytest (e.g. scripts/test.sh -k find -x).
+# Install everything the test suite needs on a fresh Debian machine, then run it: the whole suite (every
+# lane: slow, postgres, dcmtk, network), then the network tests again on plain pynetdicom
+# (QRSCP_PYNETDICOM_PATCHES=off; tests of what the patches add are skipped with the reason).
+# Extra arguments go to both pytest runs (e.g. scripts/test.sh -k find -x).
+# For development, `pytest` without arguments is the fast lane (slow and postgres tests deselected).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,4 +18,5 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
-exec python3 -m pytest "$@"
+python3 -m pytest tests "$@"
+QRSCP_PYNETDICOM_PATCHES=off python3 -m pytest tests -m "network and not slow and not postgres" "$@"

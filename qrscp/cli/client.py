@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-import socket
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pydicom.tag import Tag
 from pynetdicom import AE, StoragePresentationContexts, build_role, evt
 from pynetdicom.pdu_primitives import SOPClassExtendedNegotiation
 
+from qrscp.net import sockets
 from qrscp.uids import (
     COMPOSITE_INSTANCE_ROOT_GET,
     COMPOSITE_INSTANCE_ROOT_MOVE,
@@ -142,14 +142,6 @@ def build_identifier(level: str, keys: Iterable[str], *, view: str | None, with_
     return identifier
 
 
-def _set_nodelay(assoc: Any) -> None:
-    # Without TCP_NODELAY every DIMSE response waits for a delayed ACK (tens of ms per message).
-    try:
-        assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (AttributeError, OSError):  # pragma: no cover - socket already closed
-        pass
-
-
 @dataclass
 class RetrieveProgress:
     """Counters of a C-GET / C-MOVE, updated from its responses."""
@@ -261,7 +253,7 @@ def _associate(
     )
     if not assoc.is_established:
         raise ClientError(f"association with {args.aec}@{args.host}:{args.port} was not established")
-    _set_nodelay(assoc)
+    sockets.set_tcp_nodelay(assoc)
     if view and not conversion_accepted(sop_class, dict(assoc.acceptor.sop_class_extended)):
         assoc.release()
         raise ClientError(
@@ -299,6 +291,38 @@ def run_find(args: argparse.Namespace, console: Any) -> int:
     return 0
 
 
+def _retrieve_ae(args: argparse.Namespace, operation: str, sop_class: str, handlers: list[Any]) -> tuple[AE, list[Any], Any]:
+    """Our AE for a C-GET or C-MOVE, the SCP/SCU role items, and the storage server of ``--store-port``."""
+    ae = AE(ae_title=args.aet)
+    ae.add_requested_context(sop_class)
+    if operation == "get":
+        # C-GET sub-operations come back on this association: offer storage with the SCP role (PS3.4 C.5.3).
+        for context in StoragePresentationContexts[:127]:
+            ae.add_requested_context(context.abstract_syntax)
+        return ae, [build_role(c.abstract_syntax, scp_role=True) for c in StoragePresentationContexts[:127]], None
+    if not args.store_port:
+        return ae, [], None
+    store_ae = AE(ae_title=args.dest)
+    store_ae.supported_contexts = StoragePresentationContexts
+    store_server = store_ae.start_server(
+        ("127.0.0.1" if args.host in ("127.0.0.1", "localhost") else "0.0.0.0", args.store_port),
+        block=False,
+        evt_handlers=handlers + [(evt.EVT_CONN_OPEN, sockets.handle_connection_open)],
+    )
+    return ae, [], store_server
+
+
+def _follow_responses(responses: Iterable[tuple[Any, Any]], progress: RetrieveProgress, bar: Any, task: Any) -> None:
+    """Update `progress` and the bar from each C-GET/C-MOVE response."""
+    for status, _identifier in responses:
+        if not status:
+            raise ClientError("no response from the archive (timeout or aborted association)")
+        progress.update(status)
+        done = progress.completed + progress.failed + progress.warning
+        total = done + int(progress.remaining or 0) if progress.remaining is not None else None
+        bar.update(task, completed=done, total=total if total else done or None, failed=progress.failed)
+
+
 def _run_retrieve(args: argparse.Namespace, console: Any, operation: str) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -306,53 +330,22 @@ def _run_retrieve(args: argparse.Namespace, console: Any, operation: str) -> int
     identifier = build_identifier(args.level, args.key, view=args.view, with_defaults=False)
     output = Path(args.output)
     progress = RetrieveProgress()
-    lock = threading.Lock()
-    handlers = [(evt.EVT_C_STORE, _store_handler(output, progress, lock))]
-    ae = AE(ae_title=args.aet)
-    ae.add_requested_context(sop_class)
-    store_server = None
-    roles = []
-    if operation == "get":
-        # C-GET sub-operations come back on this association: offer storage with the SCP role (PS3.4 C.5.3).
-        for context in StoragePresentationContexts[:127]:
-            ae.add_requested_context(context.abstract_syntax)
-        roles = [build_role(c.abstract_syntax, scp_role=True) for c in StoragePresentationContexts[:127]]
-    else:
-        if args.store_port:
-            store_ae = AE(ae_title=args.dest)
-            store_ae.supported_contexts = StoragePresentationContexts
-            store_server = store_ae.start_server(
-                ("127.0.0.1" if args.host in ("127.0.0.1", "localhost") else "0.0.0.0", args.store_port),
-                block=False,
-                evt_handlers=handlers + [(evt.EVT_CONN_OPEN, lambda event: _set_nodelay(event.assoc))],
-            )
+    handlers = [(evt.EVT_C_STORE, _store_handler(output, progress, threading.Lock()))]
+    ae, roles, store_server = _retrieve_ae(args, operation, sop_class, handlers)
     try:
         assoc = _associate(
             ae, args, sop_class, bool(args.view), roles=roles, handlers=handlers if operation == "get" else None
         )
-        with Progress(
-            TextColumn(f"C-{operation.upper()}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("failed {task.fields[failed]}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as bar:
+        columns = (TextColumn(f"C-{operation.upper()}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=False) as bar:
             task = bar.add_task(operation, total=None, failed=0)
             try:
                 if operation == "get":
                     responses = assoc.send_c_get(identifier, sop_class)
                 else:
                     responses = assoc.send_c_move(identifier, args.dest, sop_class)
-                for status, _identifier in responses:
-                    if not status:
-                        raise ClientError("no response from the archive (timeout or aborted association)")
-                    progress.update(status)
-                    done = progress.completed + progress.failed + progress.warning
-                    total = done + int(progress.remaining or 0) if progress.remaining is not None else None
-                    bar.update(task, completed=done, total=total if total else done or None,
-                               failed=progress.failed)
+                _follow_responses(responses, progress, bar, task)
             finally:
                 assoc.release()
     finally:

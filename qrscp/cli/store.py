@@ -31,6 +31,7 @@ from pynetdicom.dsutils import split_dataset
 from rich.console import Console
 
 from qrscp.cli.common import console_logging, progress_bar
+from qrscp.net import pynetdicom_ext
 from qrscp.net.sockets import handle_connection_open as set_nodelay_on_open
 from qrscp.services.importer import MEDIA_STORAGE_DIRECTORY_STORAGE, candidate_files
 
@@ -155,6 +156,7 @@ def send_batch(ae: AE, args: argparse.Namespace, contexts: list[tuple[str, str]]
             summary.fail(outgoing.path, "association not established")
             advance()
         return False
+    pynetdicom_ext.guard_requestor(assoc)
     accepted = {(str(cx.abstract_syntax), str(cx.transfer_syntax[0])) for cx in assoc.accepted_contexts}
     try:
         for outgoing in files:

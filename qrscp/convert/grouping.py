@@ -14,7 +14,7 @@ Duplicate SOP Instance UIDs are converted once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from pydicom.dataset import Dataset
 
@@ -113,6 +113,3 @@ def group_for_enhanced(datasets: Iterable[Dataset]) -> list[list[Dataset]]:
             members[uid] = ds
     return [sorted(groups[key].values(), key=frame_order_key) for key in sorted(groups)]
 
-
-def sort_frames(datasets: Sequence[Dataset]) -> list[Dataset]:
-    return sorted(datasets, key=frame_order_key)

@@ -15,9 +15,9 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
-_STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
-                         "UR", "UT"})
-_LONG_LENGTH_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
+from qrscp.dicom.tags import LONG_VRS as _LONG_LENGTH_VRS
+from qrscp.dicom.tags import TEXT_VRS as _STRING_VRS
+
 _INT_FORMATS = {"US": "<H", "UL": "<I", "SS": "<h", "SL": "<i"}
 #: Character sets in which an ASCII-only value encodes as ASCII (no escape sequences, no other code
 #: points for the ASCII range), so the fast path writes the same bytes as pydicom.

@@ -105,12 +105,6 @@ def requested_storage_contexts(instances: Iterable[tuple[str, str]]) -> list[Pre
     return contexts[:MAX_REQUESTED_CONTEXTS]
 
 
-def is_uncompressed(transfer_syntax: str) -> bool:
-    """Return True for the native (not encapsulated, not deflated) transfer syntaxes."""
-    return transfer_syntax in UNCOMPRESSED_TRANSFER_SYNTAXES
-
-
-
 def in_peer_order(
     requested: Iterable[PresentationContext], supported: Iterable[PresentationContext]
 ) -> list[PresentationContext]:

@@ -284,8 +284,18 @@ def _sub_operations(
         log.sub_operations += 1
         dataset = services.retrieve.dataset_for(location, information_model=model)
         if isinstance(dataset, StoredInstance) and not pynetdicom_ext.active():
-            dataset = dcmread(dataset.stored_path)  # plain pynetdicom sends decoded datasets only
+            dataset = _decoded(dataset, log)
         yield Status.PENDING, dataset
+
+
+def _decoded(instance: StoredInstance, log: _RetrieveLog) -> Dataset | str:
+    """The stored file decoded, for plain pynetdicom (it sends decoded datasets only); an unreadable file
+    gives a string, which pynetdicom counts as a failed sub-operation."""
+    try:
+        return dcmread(instance.stored_path)
+    except Exception as exc:  # a missing or damaged file fails its sub-operation, not the request
+        logger.warning("%s: %s: cannot read %s (%s)", log.label, log.service, instance.stored_path, exc)
+        return str(instance.stored_path)
 
 
 def handle_move(event: Any, services: ArchiveServices) -> Iterator[Any]:

@@ -43,6 +43,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from qrscp.config import Config
+from qrscp.dicom.part10 import make_file_meta
+from qrscp.dicom.structure import EXPLICIT_VR_LITTLE_ENDIAN, deflate, encoding_of
 from qrscp.index.models import Instance
 from qrscp.services.storage_checks import (
     MAX_ERROR_COMMENT,
@@ -59,8 +61,6 @@ from qrscp.services.storage_checks import (
 )
 from qrscp.status import Status
 from qrscp.store.filestore import FileStore, PendingRemoval
-from qrscp.dicom.part10 import make_file_meta
-from qrscp.dicom.structure import EXPLICIT_VR_LITTLE_ENDIAN, deflate, encoding_of
 from qrscp.uids import View
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,6 @@ from pydicom.filereader import read_dataset
 from pydicom.tag import BaseTag
 
 from qrscp.dicom.reader import parse_explicit_little_endian
-from qrscp.status import Status
 from qrscp.dicom.structure import (
     MalformedDataset,
     check_structure,
@@ -27,6 +26,7 @@ from qrscp.dicom.structure import (
     inflate,
     leading_file_meta_length,
 )
+from qrscp.status import Status
 
 logger = logging.getLogger(__name__)
 

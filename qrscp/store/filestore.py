@@ -46,8 +46,8 @@ from typing import BinaryIO
 
 from pydicom.dataset import FileMetaDataset
 
-from qrscp.store.durable import fsync_directory, make_directories, unlink_quietly, write_all
 from qrscp.dicom.part10 import encode_header
+from qrscp.store.durable import fsync_directory, make_directories, unlink_quietly, write_all
 from qrscp.store.pending import PendingFile, PendingRemoval
 
 logger = logging.getLogger(__name__)

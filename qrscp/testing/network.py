@@ -26,6 +26,7 @@ from pynetdicom import AE, build_role, evt
 from pynetdicom.sop_class import Verification
 
 from qrscp.config import Peer
+from qrscp.net.pynetdicom_ext.transfer import enable_stored_sending
 from qrscp.uids import STUDY_ROOT_FIND, STUDY_ROOT_GET, STUDY_ROOT_MOVE
 
 
@@ -261,6 +262,8 @@ class DicomClient:
         for sop_class, syntax in list(pairs)[:128]:
             ae.add_requested_context(sop_class, syntax)
         assoc = self.associate(ae)
+        # pynetdicom's reactor may otherwise take a response (the test client guards, patched server or not).
+        enable_stored_sending(assoc)
         try:
             return [assoc.send_c_store(ds) for ds in datasets]
         finally:
@@ -274,7 +277,6 @@ class DicomClient:
         """
         from pynetdicom.dsutils import split_dataset
 
-        from qrscp.net.pynetdicom_ext.transfer import enable_stored_sending
         from qrscp.services.retrieve import StoredInstance
 
         instances = []

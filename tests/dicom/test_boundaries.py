@@ -69,7 +69,8 @@ def test_the_codec_imports_no_other_layer(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", [*sorted((PACKAGE / "store").glob("*.py")), PACKAGE / "services" / "storage.py",
-                                  PACKAGE / "services" / "importer.py", PACKAGE / "index" / "values.py"],
+                                  PACKAGE / "services" / "storage_checks.py", PACKAGE / "services" / "importer.py",
+                                  PACKAGE / "index" / "values.py"],
                          ids=lambda path: str(path.relative_to(PACKAGE)))
 def test_storage_and_index_read_dicom_through_the_codec_not_the_conversion(path: Path) -> None:
     assert {name for name in _qrscp_imports(path) if name.startswith("qrscp.convert")} == set()

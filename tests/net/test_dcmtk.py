@@ -128,6 +128,7 @@ def test_movescu_unknown_destination(archive, stored):
     assert "MoveDestinationUnknown" in output
 
 
+@pytest.mark.pynetdicom_patches
 def test_movescu_to_storescp_that_does_not_accept_the_stored_syntax(archive, tmp_path, dcmtk_storescp):
     from pydicom.uid import RLELossless
 

@@ -11,6 +11,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless
 
+from qrscp.net import pynetdicom_ext
 from qrscp.services.query import FindResults
 from qrscp.status import Status
 from qrscp.testing.factory import is_available, make_series
@@ -48,6 +49,7 @@ def stored_series(archive, dicom_client) -> list[Dataset]:
     return series
 
 
+@pytest.mark.pynetdicom_patches
 def test_c_move_to_a_storage_scp(archive, dicom_client, stored_series, storage_scp):
     dest = storage_scp("DEST")
     dicom_client.add_peer(archive, dest)
@@ -71,6 +73,7 @@ def test_c_move_patient_and_study_root_levels(archive, dicom_client, stored_seri
     assert len(dest.received) == 10
 
 
+@pytest.mark.pynetdicom_patches
 def test_c_move_unknown_destination_is_a801_with_error_comment(dicom_client, stored_series):
     result = dicom_client.move(_series_keys(stored_series), "NOBODY")
     assert result.code == Status.REFUSED_MOVE_DESTINATION_UNKNOWN
@@ -97,7 +100,8 @@ def test_missing_file_is_a_failed_sub_operation(archive, dicom_client, stored_se
     result = dicom_client.get(_series_keys(stored_series))
     assert result.code == Status.SUB_OPERATIONS_COMPLETE_WITH_FAILURES
     assert (result.status.NumberOfCompletedSuboperations, result.status.NumberOfFailedSuboperations) == (4, 1)
-    assert lost in list(np.atleast_1d(result.status.FailedSOPInstanceUIDList))
+    if pynetdicom_ext.active():  # plain pynetdicom lists an unreadable sub-operation's UID as ""
+        assert lost in list(np.atleast_1d(result.status.FailedSOPInstanceUIDList))
     assert dicom_client.echo() == 0
 
 
@@ -167,6 +171,7 @@ def test_c_cancel_during_c_find(archive, dicom_client, stored_series):
     assert dicom_client.echo() == 0
 
 
+@pytest.mark.pynetdicom_patches
 @pytest.mark.skipif(not is_available(RLELossless), reason="RLE encoder not available")
 @pytest.mark.parametrize("how", ["get", "move"])
 def test_transcoding_when_the_stored_syntax_was_not_accepted(archive, dicom_client, storage_scp, how):
@@ -200,6 +205,7 @@ def test_composite_instance_root_get_and_move(archive, dicom_client, stored_seri
     assert sorted(r.sop_instance_uid for r in dest.received) == sorted(wanted)
 
 
+@pytest.mark.pynetdicom_patches
 def test_composite_instance_root_needs_image_level(archive, dicom_client, stored_series, storage_scp):
     keys = _series_keys(stored_series)
     result = dicom_client.get(keys, COMPOSITE_INSTANCE_ROOT_GET)
@@ -240,6 +246,7 @@ def test_stored_bytes_are_sent_unchanged(archive, dicom_client, stored_series):
         assert dcmread(archive.file_store.absolute(location.file_path)).SOPInstanceUID == instance.sop_instance_uid
 
 
+@pytest.mark.pynetdicom_patches
 def test_c_move_to_an_unreachable_destination_says_why(archive, dicom_client, stored_series):
     from qrscp.testing.network import free_port
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from pydicom.dataset import Dataset
 from pynetdicom import AE
 from pynetdicom.sop_class import PatientRootQueryRetrieveInformationModelMove
@@ -12,6 +13,9 @@ from sqlalchemy import func, select
 from qrscp.index.models import Instance
 from qrscp.status import Status
 from qrscp.testing.factory import make_series
+
+#: The answers come from qrscp.net.pynetdicom_ext.incomplete; plain pynetdicom drops such requests.
+pytestmark = pytest.mark.pynetdicom_patches
 
 
 def _instance_count(archive) -> int:

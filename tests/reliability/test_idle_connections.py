@@ -152,6 +152,7 @@ def few_pending(archive_config):
     return archive_config
 
 
+@pytest.mark.pynetdicom_patches
 def test_pending_connections_beyond_the_bound_close_the_oldest(few_pending, archive):
     oldest = _open_idle(archive.port, 5)
     try:
@@ -202,6 +203,7 @@ def _c_store_command(sop_class: str, sop_instance: str) -> bytes:
     return encoded
 
 
+@pytest.mark.pynetdicom_patches
 def test_data_set_far_beyond_max_dataset_bytes_is_aborted_while_arriving(small_datasets, archive, caplog):
     """The storage service answers A700 once a data set is complete; one that keeps coming is cut off."""
     from qrscp.net.limits import DATA_SET_SLACK

@@ -43,6 +43,7 @@ def _assert_failure(status: Dataset, fragment: str) -> None:
     assert fragment in str(status.get("ErrorComment", ""))
 
 
+@pytest.mark.pynetdicom_patches
 def test_view_without_negotiation_fails_for_find_get_and_move(zzzb_archive, dicom_client, storage_scp):
     status, matches = dicom_client.find(_identifier("STUDY", "ENHANCED"), STUDY_ROOT_FIND)
     assert matches == []

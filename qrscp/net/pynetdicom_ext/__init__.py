@@ -128,6 +128,19 @@ def enable_stored_sending(assoc: Any) -> bool:
     return True
 
 
+def guard_requestor(assoc: Any) -> bool:
+    """Keep the reactor of an SCU association off the C-STORE responses it awaits (:mod:`.transfer`).
+
+    pynetdicom's reactor may take the response of a C-STORE sent right after another one (a stale pause
+    flag) and drop it as unexpected; the sender then waits for its DIMSE timeout. Applied when the patches
+    are wanted and the version is tested (installed or not: a client process installs nothing else).
+    """
+    if not (wanted() and version_tested()):
+        return False
+    transfer.enable_stored_sending(assoc)
+    return True
+
+
 def prepare_server(server: Any) -> None:
     """Per-server patches of a started ``AssociationServer`` (shared contexts); nothing when off."""
     if _active:

@@ -17,17 +17,18 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
 
 from pydicom.dataset import Dataset
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from qrscp.config import Config
 from qrscp.convert import UIDSource
 from qrscp.index import view_records
 from qrscp.index.models import Instance, ViewBuild
 from qrscp.index.view_records import BUILT, GeneratedInstance
 from qrscp.index.view_scope import newcomers, patients_with_newcomers, patients_with_view, scope_rows
+from qrscp.services.storage import StorageService
 from qrscp.services.views.eager import EagerBuilder
 from qrscp.services.views.generation import (
     VIEW_SOURCE_AE_TITLE,
@@ -39,6 +40,7 @@ from qrscp.services.views.generation import (
 from qrscp.services.views.plan import CONVERTED, REWRITTEN, UNCHANGED
 from qrscp.services.views.repair import FileRepair
 from qrscp.services.views.scope import check_consistency, scope_of
+from qrscp.store.filestore import FileStore
 from qrscp.uids import View
 
 LOGGER = logging.getLogger(__name__)
@@ -64,7 +66,9 @@ class ViewBuilder:
         Persists generated instances (``store_dataset``).
     """
 
-    def __init__(self, config: Any, sessions: sessionmaker[Session], file_store: Any, storage_service: Any) -> None:
+    def __init__(
+        self, config: Config, sessions: sessionmaker[Session], file_store: FileStore, storage_service: StorageService
+    ) -> None:
         self.config = config
         self.sessions = sessions
         self.file_store = file_store

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from qrscp.config import Config
 from qrscp.index.view_scope import patients_receiving, patients_with_newcomers
 from qrscp.uids import View
 
@@ -33,7 +34,7 @@ class EagerBuilder:
         ``build_patient(patient_fk, view)``: builds the missing generation of a patient's view.
     """
 
-    def __init__(self, config: Any, sessions: sessionmaker[Session], build_patient: Callable[[int, View], Any]) -> None:
+    def __init__(self, config: Config, sessions: sessionmaker[Session], build_patient: Callable[[int, View], Any]) -> None:
         self.config = config
         self.sessions = sessions
         self.build_patient = build_patient

@@ -22,6 +22,7 @@ from qrscp.convert import ReferenceMapping, ReferenceTarget, UIDSource, read_sou
 from qrscp.index import view_records
 from qrscp.index.models import ConversionRecord, Instance
 from qrscp.services.views.plan import CONVERTED, REWRITTEN, UNCHANGED, ViewPlan, enhanced_frame_sources, plan_view
+from qrscp.store.filestore import FileStore
 from qrscp.uids import ENHANCED_TO_CLASSIC, View
 
 LOGGER = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class GenerationMaker:
         Where the originals are read.
     """
 
-    def __init__(self, uids: UIDSource, file_store: Any) -> None:
+    def __init__(self, uids: UIDSource, file_store: FileStore) -> None:
         self.uids = uids
         self.file_store = file_store
 
@@ -103,7 +104,7 @@ class GenerationMaker:
         self,
         view: View,
         originals: Sequence[Instance],
-        mapping: Any,
+        mapping: ReferenceMapping,
         mapped_before: set[str],
         earlier_enhanced: Sequence[Instance] = (),
     ) -> Generation:
@@ -145,16 +146,14 @@ class GenerationMaker:
             superseded=[uid for uid in superseding if uid in headers and uid not in mapped_before],
             group_for_enhanced=convert.group_for_enhanced,
         )
-        generation = Generation(plan)
-        fates = dict(plan.fates)
+        generation = Generation(plan, fates=dict(plan.fates))
         for uid in rows:
-            fates.setdefault(uid, UNCHANGED)  # unreadable: shown as received
-        self._convert(view, plan, headers, rows, mapping, generation, fates)
-        self._rewrite(view, plan, headers, rows, mapping, generation, fates)
+            generation.fates.setdefault(uid, UNCHANGED)  # unreadable: shown as received
+        self._convert(view, generation, headers, rows, mapping)
+        self._rewrite(view, generation, headers, rows, mapping)
         for output in generation.outputs:
             if "QueryRetrieveView" not in output.dataset:
                 output.dataset.QueryRetrieveView = view.value
-        generation.fates = fates
         return generation
 
     def _superseding(self, view: View, headers: dict[str, Dataset], earlier_enhanced: Sequence[Instance]) -> dict[str, Any]:
@@ -178,15 +177,13 @@ class GenerationMaker:
     def _convert(
         self,
         view: View,
-        plan: ViewPlan,
+        generation: Generation,
         headers: dict[str, Dataset],
         rows: dict[str, Instance],
-        mapping: Any,
-        generation: Generation,
-        fates: dict[str, str],
+        mapping: ReferenceMapping,
     ) -> None:
         """Step 1: run the engine on every group of the plan; a failing group is shown unchanged."""
-        for group in plan.conversions:
+        for group in generation.plan.conversions:
             sources = [headers[uid] for uid in group]
             try:
                 if view is View.ENHANCED:
@@ -196,7 +193,7 @@ class GenerationMaker:
             except Exception:  # noqa: BLE001 - one bad group must not block the patient's view
                 LOGGER.exception("view %s: conversion of %s failed; shown unchanged", view.value, ", ".join(group))
                 for uid in group:
-                    fates[uid] = UNCHANGED
+                    generation.fates[uid] = UNCHANGED
                 continue
             for conversion in conversions:
                 mapping.add_conversion(conversion)
@@ -205,15 +202,13 @@ class GenerationMaker:
     def _rewrite(
         self,
         view: View,
-        plan: ViewPlan,
+        generation: Generation,
         headers: dict[str, Dataset],
         rows: dict[str, Instance],
-        mapping: Any,
-        generation: Generation,
-        fates: dict[str, str],
+        mapping: ReferenceMapping,
     ) -> None:
         """Step 2: rewrites, with the mapping completed until every rewritten instance's new identity is known."""
-        to_rewrite = [uid for uid in plan.rewritten if fates.get(uid) == REWRITTEN]
+        to_rewrite = [uid for uid in generation.plan.rewritten if generation.fates.get(uid) == REWRITTEN]
         if not to_rewrite:
             return
         originals_full = {uid: headers[uid] for uid in to_rewrite}
@@ -221,7 +216,7 @@ class GenerationMaker:
         for uid in to_rewrite:
             ds = rewritten.get(uid)
             if ds is None:
-                fates[uid] = UNCHANGED
+                generation.fates[uid] = UNCHANGED
                 continue
             generation.outputs.append(
                 Output(
@@ -251,7 +246,7 @@ class GenerationMaker:
             transfer_syntax_uid=_transfer_syntax_of(conversion.dataset, None),
         )
 
-    def _rewrite_all(self, view: View, originals: dict[str, Dataset | None], mapping: Any) -> dict[str, Dataset]:
+    def _rewrite_all(self, view: View, originals: dict[str, Dataset | None], mapping: ReferenceMapping) -> dict[str, Dataset]:
         """Rewrite the closure; first pass(es) learn each new identity, the last pass uses them all.
 
         A rewritten instance's new UIDs depend only on its own UIDs (UIDSource), so rewriting again with a

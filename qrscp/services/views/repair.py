@@ -17,10 +17,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from qrscp.dicom.part10 import make_file_meta
 from qrscp.index import view_records
 from qrscp.services.storage import encode_dataset
 from qrscp.services.views.generation import VIEW_SOURCE_AE_TITLE, GenerationMaker, earlier_generations
-from qrscp.dicom.part10 import make_file_meta
+from qrscp.store.filestore import FileStore
 from qrscp.uids import View
 
 LOGGER = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class FileRepair:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        file_store: Any,
+        file_store: FileStore,
         maker: GenerationMaker,
         lock: Callable[[int, View], threading.Lock],
     ) -> None:

@@ -4,9 +4,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydicom.dataset import Dataset
+from sqlalchemy.orm import Session, sessionmaker
 
 from qrscp.index.view_scope import instance_outside_view, series_outside_view
 from qrscp.services.query import QueryError
@@ -45,7 +44,7 @@ def scope_of(identifier: Dataset | None) -> tuple[str | None, list[str]]:
     return None, []
 
 
-def check_consistency(sessions: Any, identifier: Dataset | None, view: View) -> None:
+def check_consistency(sessions: sessionmaker[Session], identifier: Dataset | None, view: View) -> None:
     """Refuse a request whose SOP Instance or Series Instance UID names an entity outside `view`.
 
     Parameters
