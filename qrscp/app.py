@@ -115,8 +115,9 @@ class Archive:
         The parts, for tests and tools.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, shared_count: Any = None) -> None:
         self.config = config
+        self.shared_count = shared_count  # qrscp.net.shared_limits: the limit across worker processes
         self.data_dir = Path(config.storage.data_dir)
         prepare_pynetdicom(config)
         parts = build_parts(config)
@@ -124,7 +125,7 @@ class Archive:
         self.engine, self.sessions, self.file_store = parts.engine, parts.sessions, parts.file_store
         self.storage, self.view_builder = parts.storage, parts.view_builder
         self.query, self.retrieve, self.services = parts.query, parts.retrieve, parts.services
-        self.server = DicomServer(config, parts.services)
+        self.server = DicomServer(config, parts.services, shared_count)
         self.ae, self.policy, self.limits = self.server.ae, self.server.policy, self.server.limits
         self.http: Any = None  # qrscp.web.server.HttpFrontEnd when [http] port is not 0
         self._stopped = threading.Event()
@@ -151,9 +152,10 @@ class Archive:
         """The (event, handler[, args]) bindings of the association server."""
         return self.server.event_handlers()
 
-    def start(self, block: bool = False, listen_socket=None, http_socket=None) -> None:
-        """Start accepting associations (on `listen_socket` when given) and HTTP requests (on `http_socket`
-        when given, see :func:`qrscp.web.server.bind_http`); with `block` return only after :meth:`stop`."""
+    def start(self, block: bool = False, listen_socket=None, tls_socket=None, http_socket=None) -> None:
+        """Start accepting associations (on `listen_socket` and `tls_socket` when given) and HTTP requests (on
+        `http_socket` when given, see :func:`qrscp.web.server.bind_http`); with `block` return only after
+        :meth:`stop`."""
         self._stopped.clear()
         if self.config.http.port:
             # DICOMweb and the study browser on this archive's parts; up before the DICOM port answers.
@@ -161,7 +163,7 @@ class Archive:
             from qrscp.web.server import start_http
 
             self.http = start_http(self, http_socket, reuse_port=listen_socket is not None)
-        self.server.start(listen_socket)
+        self.server.start(listen_socket, tls_socket)
         logger.info(
             "qrscp %s listening on %s:%d, data in %s, index %s",
             self.ae_title,

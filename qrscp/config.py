@@ -6,6 +6,7 @@ Every key is documented in ``config/qrscp.toml``; this module only gives them ty
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,12 @@ class ServerConfig:
     pynetdicom_patches: bool = True
     # A DIMSE command and the start of its data set in one P-DATA-TF PDU (PS3.8 allows it; GDCM fails on it).
     command_and_data_in_one_pdu: bool = False
+    workers: int = 0  # worker processes; 0: one per CPU; 1: a single process
+
+    @property
+    def worker_count(self) -> int:
+        """Worker processes to run: ``workers``, or the number of CPUs when it is 0."""
+        return self.workers if self.workers > 0 else (os.cpu_count() or 1)
 
 
 @dataclass
@@ -232,6 +239,8 @@ def load_config(path: Path | str | None = None) -> Config:
         raise ConfigError("[storage] duplicate_policy must be keep-first, replace or reject")
     if not -1 <= config.http.port <= 65535:
         raise ConfigError("[http] port must be 0 (off) to 65535")
+    if config.server.workers < 0:
+        raise ConfigError("[server] workers must be 0 (one per CPU) or more")
     if config.views.build_policy not in ("lazy", "eager"):
         raise ConfigError("[views] build_policy must be lazy or eager")
     return config

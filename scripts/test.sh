@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-# orthanc and libgdcm-tools (gdcmscu): the interop lane (pytest -m interop); chromium and orthanc-dicomweb: the web tests.
-for pkg in dcmtk dicom3tools postgresql orthanc libgdcm-tools chromium orthanc-dicomweb; do
+# orthanc and libgdcm-tools (gdcmscu): the interop lane (pytest -m interop); chromium and orthanc-dicomweb: the web tests; haproxy: the node tests.
+for pkg in dcmtk dicom3tools postgresql orthanc libgdcm-tools chromium orthanc-dicomweb haproxy; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -120,3 +120,27 @@ def test_readme_starts_with_the_two_commands():
     install, test = commands
     assert "pip install" in install and "qrscp serve" in install
     assert "scripts/test.sh" in test or "pytest" in test
+
+
+def test_nodes_profile_puts_haproxy_before_two_replicas_sharing_index_and_store(compose):
+    services = compose["services"]
+    nodes = [services["qrscp-node1"], services["qrscp-node2"]]
+    assert all(node["profiles"] == ["nodes"] for node in nodes) and services["haproxy"]["profiles"] == ["nodes"]
+    assert nodes[0]["command"] == nodes[1]["command"] and "--database-url" in nodes[0]["command"]
+    assert nodes[0]["volumes"] == nodes[1]["volumes"] and nodes[0]["volumes"][0].endswith(":/data")
+    assert set(services["haproxy"]["depends_on"]) == {"qrscp-node1", "qrscp-node2"}
+    mounted = services["haproxy"]["volumes"][0].split(":")[0]
+    assert (ROOT / mounted).resolve() == ROOT / "config" / "haproxy.cfg"
+
+
+def test_haproxy_cfg_is_the_generated_one_and_haproxy_accepts_it():
+    import shutil
+    import subprocess
+
+    from qrscp.testing.haproxy import HAPROXY, compose_config
+
+    path = ROOT / "config" / "haproxy.cfg"
+    assert path.read_text(encoding="utf-8") == compose_config(), "regenerate: python -m qrscp.testing.haproxy"
+    if shutil.which(HAPROXY) is None:
+        pytest.skip("HAProxy not installed")
+    subprocess.run([HAPROXY, "-c", "-f", str(path)], check=True, capture_output=True)

@@ -26,6 +26,9 @@ def _add_serve(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
     p.add_argument("--http-port", type=int, help="DICOMweb and study browser port (default 8080, 0: off)")
+    p.add_argument(
+        "--workers", type=int, metavar="N", help="worker processes sharing the port (default: one per CPU; 1: one process)"
+    )
 
 
 def _add_import(subparsers: argparse._SubParsersAction) -> None:

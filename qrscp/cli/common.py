@@ -43,6 +43,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     for text in getattr(args, "peer", None) or []:
         peer = parse_peer(text)
         config.peers[peer.ae_title] = peer
+    if getattr(args, "workers", None) is not None:
+        config.server.workers = args.workers
     if getattr(args, "log_level", None):
         config.logging.level = args.log_level
     if getattr(args, "http_port", None) is not None:

@@ -30,6 +30,10 @@ def run_serve(args: argparse.Namespace) -> int:
         logger.error("configuration error: %s", exc)
         return 2
     configure_logging(config.logging)
+    if config.server.worker_count > 1:
+        from qrscp.workers.supervisor import run_supervisor
+
+        return run_supervisor(config)
     try:
         archive = Archive(config)
         archive.start()

@@ -116,20 +116,39 @@ class AccessPolicy:
         return any(ip in network for network in self.allowed_networks)
 
 
-def handle_requested(event: Any, policy: AccessPolicy) -> None:
-    """EVT_REQUESTED handler: reject the association request when `policy` says so."""
+def _check(assoc: Any, policy: AccessPolicy, shared: Any) -> Rejection | None:
+    request = assoc.requestor.primitive
+
+    def check(active: int) -> Rejection | None:
+        return policy.check(
+            calling_ae_title=str(request.calling_ae_title or ""),
+            called_ae_title=str(request.called_ae_title or ""),
+            address=str(assoc.requestor.address or ""),
+            active=active,
+        )
+
+    # Associations only: connections still waiting to send their request are bounded separately.
+    if shared is None:
+        return check(count_associations(assoc))
+    # Worker processes (qrscp.net.shared_limits): the limit counts every worker's associations.
+    with shared.locked():
+        local = count_associations(assoc)
+        rejection = check(local + shared.others())
+        shared.set(shared.slot, local if rejection is None else local - 1)
+    return rejection
+
+
+def handle_requested(event: Any, policy: AccessPolicy, shared: Any = None) -> None:
+    """EVT_REQUESTED handler: reject the association request when `policy` says so.
+
+    `shared` is the :class:`qrscp.net.shared_limits.SharedAssociationCount` of worker processes (None in
+    a single process).
+    """
     assoc = event.assoc
     if assoc.is_rejected:  # an earlier EVT_REQUESTED handler (peer bindings) already answered
         return
     request = assoc.requestor.primitive
-    # Associations only: connections still waiting to send their request are bounded separately.
-    active = count_associations(assoc)
-    rejection = policy.check(
-        calling_ae_title=str(request.calling_ae_title or ""),
-        called_ae_title=str(request.called_ae_title or ""),
-        address=str(assoc.requestor.address or ""),
-        active=active,
-    )
+    rejection = _check(assoc, policy, shared)
     if rejection is None:
         return
     logger.warning(

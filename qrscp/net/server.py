@@ -20,6 +20,7 @@ from qrscp.net.access import AccessPolicy, handle_requested
 from qrscp.net.contexts import handle_requested_peer_order, supported_contexts
 from qrscp.net.handlers import ArchiveServices
 from qrscp.net.pynetdicom_ext import fastdimse
+from qrscp.net.shared_limits import handle_conn_close
 from qrscp.net.pynetdicom_ext.listener import start_on_socket
 
 logger = logging.getLogger("qrscp.net")
@@ -60,11 +61,14 @@ class DicomServer:
         ``[server]``, ``[access]`` and ``[tls]``; ``config.server.port = 0`` picks a free port.
     services : qrscp.net.handlers.ArchiveServices
         What the DIMSE handlers call.
+    shared_count : qrscp.net.shared_limits.SharedAssociationCount, optional
+        The association count of every worker process, for ``max_associations`` (``qrscp serve --workers``).
     """
 
-    def __init__(self, config: Config, services: ArchiveServices) -> None:
+    def __init__(self, config: Config, services: ArchiveServices, shared_count: Any = None) -> None:
         self.config = config
         self.services = services
+        self.shared_count = shared_count
         self.policy = AccessPolicy.from_config(config)
         self.limits = limits.ConnectionLimits(config)
         self.bindings = tls.PeerBindings.from_config(config)
@@ -97,7 +101,7 @@ class DicomServer:
             (evt.EVT_DIMSE_SENT, retrieve_log.handle_dimse_sent),
             (evt.EVT_REQUESTED, limits.handle_requested, [self.limits]),
             (evt.EVT_REQUESTED, tls.handle_requested_binding, [self.bindings]),
-            (evt.EVT_REQUESTED, handle_requested, [self.policy]),
+            (evt.EVT_REQUESTED, handle_requested, [self.policy, self.shared_count]),
             (evt.EVT_REQUESTED, handle_requested_peer_order),
             (evt.EVT_ACCEPTED, handlers.handle_accepted),
             (evt.EVT_RELEASED, handlers.handle_released),
@@ -108,7 +112,7 @@ class DicomServer:
             (evt.EVT_C_FIND, handlers.handle_find, [services]),
             (evt.EVT_C_MOVE, handlers.handle_move, [services]),
             (evt.EVT_C_GET, handlers.handle_get, [services]),
-        ]
+        ] + ([] if self.shared_count is None else [(evt.EVT_CONN_CLOSE, handle_conn_close, [self.shared_count])])
 
     def _listen(self, port: int, handlers_: list[Any], listen_socket: socket.socket | None) -> Any:
         kwargs = {"evt_handlers": handlers_, "ae_title": self.config.server.ae_title}
@@ -149,4 +153,6 @@ class DicomServer:
             if not self.services.in_flight.wait_idle(drain_timeout):
                 logger.warning("stopping with %d C-STORE(s) still in flight", self.services.in_flight.count)
             self.ae.shutdown()
+            # A C-STORE that began between the wait and the abort still ends with its file and row, or neither.
+            self.services.in_flight.wait_idle(drain_timeout)
             self._server = None

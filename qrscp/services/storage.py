@@ -346,7 +346,11 @@ class StorageService:
                 # busy beyond its timeout: the transaction rolled back; the next attempt sees the other
                 # commit.
                 last_error = exc
-                logger.info("index commit of %s retried after %s", row.sop_instance_uid, type(exc).__name__)
+                # A busy/locked index is worth a warning (counted by scripts/bench_concurrency.py); a lost
+                # race for a new patient/study/series row is routine.
+                level = logging.WARNING if isinstance(exc, OperationalError) else logging.INFO
+                logger.log(level, "index commit of %s retried after %s: %s", row.sop_instance_uid,
+                           type(exc).__name__, str(getattr(exc, "orig", exc))[:80])
             except OSError as exc:
                 raise refuse(Status.REFUSED_OUT_OF_RESOURCES, f"cannot write file: {exc.strerror or exc}",
                             uid=row.sop_instance_uid) from exc

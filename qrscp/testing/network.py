@@ -80,6 +80,21 @@ class ServeProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL the server and, with ``--workers``, every worker at once: a crash of the whole node."""
+        import psutil
+
+        try:
+            workers = psutil.Process(self.process.pid).children()
+        except psutil.NoSuchProcess:
+            workers = []
+        self.process.kill()
+        for worker in workers:
+            try:
+                worker.kill()
+            except psutil.NoSuchProcess:
+                pass
+
 
 
 def start_serve_process(directory: Path, *extra_args: str, ae_title: str = "QRSCP") -> ServeProcess:

@@ -8,7 +8,6 @@ pylibjpeg plugins and written again.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import threading
@@ -23,7 +22,8 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from qrscp.dicom.reader import read_explicit_little_endian
-from qrscp.services.retrieve import decode_for_transcoding
+from qrscp.dicom.part10 import encode_header, make_file_meta
+from qrscp.services.transcode import encode as encode_in_syntax
 from qrscp.uids import Level, View
 from qrscp.web import dicomjson
 from qrscp.web.errors import WebError
@@ -111,11 +111,11 @@ def check_syntaxes(locations: list[Any], acceptable: list[str]) -> None:
 
 def transcoded(path: Path, syntax: str) -> bytes:
     """The stored object at `path` decoded and written as a Part 10 file in `syntax`."""
-    ds = decode_for_transcoding(path)
-    ds.file_meta.TransferSyntaxUID = syntax
-    buffer = io.BytesIO()
-    ds.save_as(buffer, implicit_vr=syntax == ImplicitVRLittleEndian, little_endian=True, enforce_file_format=True)
-    return buffer.getvalue()
+    # The same transcoder as the C-GET/C-MOVE sub-operations, so both send the same data set bytes.
+    ds = dcmread(path)
+    body = encode_in_syntax(ds, syntax)
+    meta = make_file_meta(sop_class_uid=ds.SOPClassUID, sop_instance_uid=ds.SOPInstanceUID, transfer_syntax_uid=syntax)
+    return encode_header(meta) + body
 
 
 def instance_batches(services: Any, locations: list[Any], acceptable: list[str],

@@ -142,7 +142,7 @@ def test_kill_9_during_ingest_loses_nothing_acknowledged(
         run.reached.wait(timeout=180)
         if moment == "during a write":
             _wait_for_a_write_in_flight(data_dir)
-        os.kill(serve.process.pid, signal.SIGKILL)
+        serve.kill()  # the server and its workers (qrscp serve --workers, default one per CPU)
 
     killer = threading.Thread(target=kill_when_reached)
     killer.start()
@@ -203,7 +203,7 @@ def test_kill_9_while_replacing_leaves_one_file_per_instance(serve_process, tmp_
     def kill_during_a_write() -> None:
         run.reached.wait(timeout=180)
         _wait_for_a_write_in_flight(data_dir)
-        os.kill(serve.process.pid, signal.SIGKILL)
+        serve.kill()  # the server and its workers (qrscp serve --workers, default one per CPU)
 
     killer = threading.Thread(target=kill_during_a_write)
     killer.start()

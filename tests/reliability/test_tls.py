@@ -303,15 +303,17 @@ def _tls_toml(pki: PKI, port: int) -> str:
     )
 
 
-def test_qrscp_serve_with_tls_from_the_configuration_file(serve_process, pki, tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_qrscp_serve_with_tls_from_the_configuration_file(serve_process, pki, tmp_path, workers):
     from qrscp.testing.network import free_port
 
     port = free_port()
     config = tmp_path / "tls.toml"
     config.write_text(_tls_toml(pki, port), encoding="utf-8")
-    server = serve_process("--config", str(config))
-    assert _echo(port, "MODALITY1", (_client(pki, pki.modality), "localhost")) == Status.SUCCESS
-    assert _echo(port, "MODALITY1") is None
+    server = serve_process("--config", str(config), "--workers", workers)
+    for _ in range(4):  # several associations: with 2 workers, both get some
+        assert _echo(port, "MODALITY1", (_client(pki, pki.modality), "localhost")) == Status.SUCCESS
+        assert _echo(port, "MODALITY1") is None
     assert server.terminate() == 0
 
 

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from pynetdicom.transport import ThreadedAssociationServer
+from pynetdicom.utils import make_target
 
 
 class BoundAssociationServer(ThreadedAssociationServer):
@@ -25,12 +26,18 @@ class BoundAssociationServer(ThreadedAssociationServer):
     def server_bind(self) -> None:
         self.socket.close()  # the one socketserver made: unused
         self.socket = self._listen_socket
-        if self.ae.network_timeout is not None:
-            self.socket.settimeout(self.ae.network_timeout)
+        # Non-blocking, not a timeout: when workers share the socket, every one wakes for a connection and
+        # those that lose the race must get EAGAIN, not wait in accept() (blocking their shutdown).
+        self.socket.setblocking(False)
         self.server_address = self.socket.getsockname()
 
     def server_activate(self) -> None:
         self.socket.listen(max(self.request_queue_size, 128))
+
+    def server_close(self) -> None:
+        # Close this process's descriptor only: shutdown(SHUT_RDWR), as pynetdicom does, would stop the
+        # socket listening for every worker that shares it.
+        self.socket.close()
 
 
 def start_on_socket(ae: Any, listen_socket: socket.socket, **kwargs: Any) -> ThreadedAssociationServer:
@@ -41,7 +48,7 @@ def start_on_socket(ae: Any, listen_socket: socket.socket, **kwargs: Any) -> Thr
     server = ae.make_server(
         listen_socket.getsockname(), server_class=BoundAssociationServer, listen_socket=listen_socket, **kwargs
     )
-    thread = threading.Thread(target=server.serve_forever, name="AcceptorServer@socket", daemon=True)
+    thread = threading.Thread(target=make_target(server.serve_forever), name="AcceptorServer@socket", daemon=True)
     thread.start()
     ae._servers.append(server)
     return server
