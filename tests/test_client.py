@@ -6,7 +6,8 @@ import pytest
 from pydicom import dcmread
 
 from qrscp.cli import main
-from qrscp.cli.client import build_identifier, conversion_app_info, conversion_accepted
+from qrscp.cli.client import build_identifier
+from qrscp.cli.view_negotiation import conversion_accepted, conversion_app_info
 from qrscp.config import Peer
 from qrscp.uids import (
     COMPOSITE_INSTANCE_ROOT_GET,

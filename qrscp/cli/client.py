@@ -22,8 +22,8 @@ from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.tag import Tag
 from pynetdicom import AE, StoragePresentationContexts, build_role, evt
-from pynetdicom.pdu_primitives import SOPClassExtendedNegotiation
 
+from qrscp.cli.view_negotiation import conversion_accepted, extended_negotiation_items
 from qrscp.net import sockets
 from qrscp.uids import (
     COMPOSITE_INSTANCE_ROOT_GET,
@@ -78,38 +78,6 @@ DEFAULT_RETURN_KEYS = {
 
 class ClientError(Exception):
     """A user error or a refused association; printed without a traceback."""
-
-
-def conversion_app_info(sop_class_uid: str, *, view: bool) -> bytes | None:
-    """Service-class-application-information offered for `sop_class_uid` (None: offer no item).
-
-    FIND: relational queries (byte 1) and, with a view, bytes 2-4 as 0 and the conversion byte 5.
-    Patient/Study Root MOVE/GET: relational retrieval (byte 1) and, with a view, the conversion byte 2.
-    Composite Instance Root: only with a view, byte 1 reserved (0) and the conversion byte 2.
-    """
-    if sop_class_uid in (PATIENT_ROOT_FIND, STUDY_ROOT_FIND):
-        return bytes([1, 0, 0, 0, 1]) if view else bytes([1])
-    if sop_class_uid in (PATIENT_ROOT_GET, STUDY_ROOT_GET, PATIENT_ROOT_MOVE, STUDY_ROOT_MOVE):
-        return bytes([1, 1]) if view else bytes([1])
-    return bytes([0, 1]) if view else None
-
-
-def extended_negotiation_items(sop_class_uid: str, *, view: bool) -> list[SOPClassExtendedNegotiation]:
-    """The SOP Class Extended Negotiation items to offer for one Query/Retrieve SOP Class."""
-    app_info = conversion_app_info(sop_class_uid, view=view)
-    if app_info is None:
-        return []
-    item = SOPClassExtendedNegotiation()
-    item.sop_class_uid = sop_class_uid
-    item.service_class_application_information = app_info
-    return [item]
-
-
-def conversion_accepted(sop_class_uid: str, reply: dict[str, bytes]) -> bool:
-    """True when the acceptor's reply accepts the Enhanced Multi-Frame Image Conversion option."""
-    answer = bytes(reply.get(sop_class_uid, b""))
-    index = 4 if sop_class_uid in (PATIENT_ROOT_FIND, STUDY_ROOT_FIND) else 1
-    return len(answer) > index and answer[index] == 1
 
 
 def _element_tag(key: str) -> Tag:
