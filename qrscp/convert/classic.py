@@ -63,7 +63,7 @@ from qrscp.convert.model import CLASSIC, RECOVERED, Conversion, FrameSource
 from qrscp.convert.overlays import restore_overlays
 from qrscp.convert.pixels import source_frames
 from qrscp.convert.uids import UIDSource
-from qrscp.convert.vocabulary import apply_classic_vocabulary, find_enhanced, scanning_sequence
+from qrscp.convert.vocabulary import apply_classic_vocabulary, find_enhanced, imaged_nucleus, scanning_sequence
 from qrscp.uids import View
 
 LEGACY_CONVERTED = (sop.LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE, sop.LEGACY_CONVERTED_ENHANCED_MR_IMAGE_STORAGE,
@@ -322,6 +322,9 @@ def _classic_terms(ds: Dataset, source: Dataset, classic_class: str, groups: lis
     """Values in the classic vocabulary (:mod:`qrscp.convert.vocabulary`); an MR Scanning Sequence the
     frame lacks is derived from Echo Pulse Sequence, Inversion Recovery and Echo Planar Pulse Sequence."""
     apply_classic_vocabulary(ds, groups)
+    if classic_class == sop.MR_IMAGE_STORAGE and "ImagedNucleus" not in ds and source.get("ResonantNucleus") \
+            and source.SOPClassUID not in LEGACY_CONVERTED:
+        ds.ImagedNucleus = imaged_nucleus(str(source.ResonantNucleus))
     if classic_class == sop.MR_IMAGE_STORAGE and not ds.get("ScanningSequence") and source.get("EchoPulseSequence"):
         ds.ScanningSequence = scanning_sequence(str(source.EchoPulseSequence),
                                                 find_enhanced(groups, "InversionRecovery"),

@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
+from qrscp import uids as sop
 from qrscp.convert import attributes as attrs
 from qrscp.convert.common import LEGACY_FROM_CLASSIC, contributing_equipment, earliest
 from qrscp.convert.conditions import nested_items
 from qrscp.convert.functional_groups import CONSUMED_KEYWORDS
 from qrscp.convert.pixels import PixelPlan, frame_length
+from qrscp.convert.vocabulary import resonant_nucleus
 from qrscp.dicom.datasets import element_dict
 
 #: Top-level attributes whose value the conversion sets (the original goes to the Unassigned items
@@ -29,7 +31,7 @@ GENERATED_KEYWORDS = (
     "ContributingEquipmentSequence", "QueryRetrieveView", "NumberOfFrames", "PixelPresentation",
     "VolumetricProperties", "VolumeBasedCalculationTechnique", "ContentQualification", "PresentationLUTShape",
     "BurnedInAnnotation", "LossyImageCompression", "LossyImageCompressionMethod", "LossyImageCompressionRatio",
-    "BitsStored", "HighBit", "AcquisitionContextSequence",
+    "BitsStored", "HighBit", "AcquisitionContextSequence", "ResonantNucleus",
     "ReferencedImageEvidenceSequence", "SourceImageEvidenceSequence", "ReferencedPresentationStateSequence",
     "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence", "ConversionSourceAttributesSequence",
 )
@@ -54,6 +56,7 @@ def set_generated(top: Dataset, frames: Sequence[Dataset], *, target_class: str,
     top.AcquisitionContextSequence = (copy.deepcopy(first.AcquisitionContextSequence)
                                       if _shared_value(frames, "AcquisitionContextSequence") else [])
     top.NumberOfFrames = str(len(frames))
+    _set_resonant_nucleus(top, frames, target_class)
     top.ContributingEquipmentSequence = contributing_equipment(frames, LEGACY_FROM_CLASSIC, timestamp)
 
     for evidence, key in (("ReferencedImageEvidenceSequence", "ReferencedImageSequence"),
@@ -85,6 +88,17 @@ def _set_identity(top: Dataset, frames: Sequence[Dataset], target_class: str, ne
         top.ContentTime = content[1] or "000000"
     else:
         top.ContentDate, top.ContentTime = timestamp
+
+
+def _set_resonant_nucleus(top: Dataset, frames: Sequence[Dataset], target_class: str) -> None:
+    """Resonant Nucleus (Type 1C, "may be present" in Legacy Converted Enhanced MR) from the classic Imaged
+    Nucleus the frames share, when it is one of its Defined Terms; Imaged Nucleus itself stays in the
+    Unassigned items, and conversion back drops Resonant Nucleus (it is generated)."""
+    if target_class != sop.LEGACY_CONVERTED_ENHANCED_MR_IMAGE_STORAGE:
+        return
+    term = resonant_nucleus(_shared_value(frames, "ImagedNucleus") or "")
+    if term is not None:
+        top.ResonantNucleus = term
 
 
 def _set_image_type(top: Dataset, frames: Sequence[Dataset], frame_types: list[Dataset]) -> None:

@@ -15,13 +15,23 @@ RM                                             Inversion Recovery YES/NO (MR Mod
                                                Echo Planar Pulse Sequence YES/NO (C.8.13.4)
 Laterality (C.7.3.1): R, L                     Frame Laterality (Frame Anatomy macro, C.7.6.16.2.8):
                                                R, L, U, B
+Imaged Nucleus (C.8.3.1, Type 3, free text,    Resonant Nucleus (MR Image and Spectroscopy Instance macro,
+e.g. 1H, vendors also write H1)                C.8.13.1, Type 1C, "may be present" in Legacy Converted):
+                                               1H 3HE 7LI 13C 19F 23NA 31P 129XE
 =============================================  ==============================================================
+
+Classic attributes whose enhanced counterpart the Legacy Converted IODs do not use travel unchanged in the
+Unassigned Converted Attributes (docs/conformance.md 5.4): PET Corrected Image (the Enhanced PET
+Corrections module is not part of the Legacy Converted Enhanced PET IOD) and MR Scan Options (the MR
+Modifier macro is not among the Legacy Converted Enhanced MR functional groups).
 
 A term with no counterpart (OTHER, 1D, U, B) is left out of the classic image (the classic attributes are
 Type 3 or 2 there; a Type 2 one stays present with no value).
 """
 
 from __future__ import annotations
+
+import re
 
 from pydicom.dataset import Dataset
 
@@ -32,6 +42,8 @@ SAME_KEYWORD: dict[str, dict[str, str]] = {
 }
 #: Classic Laterality -> enhanced Frame Laterality.
 LATERALITY = {"R": "R", "L": "L"}
+#: Defined Terms of Resonant Nucleus (0018,9100).
+RESONANT_NUCLEI = ("1H", "3HE", "7LI", "13C", "19F", "23NA", "31P", "129XE")
 #: Enhanced Echo Pulse Sequence -> classic Scanning Sequence values.
 ECHO_PULSE_SEQUENCE = {"SPIN": ["SE"], "GRADIENT": ["GR"], "BOTH": ["SE", "GR"]}
 
@@ -56,6 +68,21 @@ def frame_laterality(classic_laterality: str) -> str:
 def classic_laterality(frame_laterality_value: str) -> str | None:
     """Classic Laterality for a Frame Laterality (None for U and B: no classic term)."""
     return LATERALITY.get(frame_laterality_value.strip().upper())
+
+
+def resonant_nucleus(imaged_nucleus: str) -> str | None:
+    """Resonant Nucleus for a classic Imaged Nucleus: mass number first, upper case ("H1", "1h" -> "1H");
+    None when the value is not one of the Defined Terms (nothing is invented)."""
+    value = imaged_nucleus.strip().upper()
+    swapped = re.fullmatch(r"([A-Z]+)(\d+)", value)
+    term = swapped.group(2) + swapped.group(1) if swapped else value
+    return term if term in RESONANT_NUCLEI else None
+
+
+def imaged_nucleus(resonant_nucleus_value: str) -> str:
+    """Classic Imaged Nucleus for an enhanced Resonant Nucleus (the same term: Imaged Nucleus has none of
+    its own)."""
+    return resonant_nucleus_value.strip()
 
 
 def scanning_sequence(echo_pulse_sequence: str, inversion_recovery: str = "", echo_planar: str = "") -> list[str]:

@@ -16,6 +16,8 @@ from qrscp.convert.vocabulary import (
     classic_laterality,
     echo_pulse_sequence,
     frame_laterality,
+    imaged_nucleus,
+    resonant_nucleus,
     scanning_sequence,
     to_classic_term,
     to_enhanced_term,
@@ -151,6 +153,63 @@ def test_frame_laterality_without_a_classic_counterpart(enhanced):
     assert classic_laterality(enhanced) is None
 
 
+@pytest.mark.parametrize("classic, enhanced", [("1H", "1H"), ("31P", "31P"), ("13C", "13C"), ("129XE", "129XE")])
+def test_imaged_nucleus_and_resonant_nucleus_map_both_ways(classic, enhanced):
+    assert resonant_nucleus(classic) == enhanced and imaged_nucleus(enhanced) == classic
+
+
+@pytest.mark.parametrize("classic, enhanced", [("H1", "1H"), (" 1h", "1H"), ("P31", "31P"), ("FOO", None), ("", None)])
+def test_imaged_nucleus_spellings_and_terms_without_a_resonant_nucleus(classic, enhanced):
+    assert resonant_nucleus(classic) == enhanced
+
+
+def _unassigned_shared(enhanced: Dataset) -> Dataset:
+    return enhanced.SharedFunctionalGroupsSequence[0].UnassignedSharedConvertedAttributesSequence[0]
+
+
+@needs_dciodvfy
+@pytest.mark.parametrize("imaged, resonant", [("1H", "1H"), ("H1", "1H"), ("XYZ", None), (None, None)],
+                         ids=["1H", "H1", "no-term", "absent"])
+def test_imaged_nucleus_gives_resonant_nucleus_and_comes_back_exactly(imaged, resonant, tmp_path, uids):
+    def flaw(series):
+        for ds in series:
+            if imaged is None:
+                del ds.ImagedNucleus
+            else:
+                ds.ImagedNucleus = imaged
+        return series
+
+    enhanced, errors, differences = _round_trip(_series("MR", flaw), tmp_path, uids)
+    assert enhanced.get("ResonantNucleus") == resonant
+    assert _unassigned_shared(enhanced).get("ImagedNucleus") == imaged  # the classic value, unchanged
+    assert (differences, errors) == ([], [])
+
+
+@needs_dciodvfy
+@pytest.mark.parametrize("modality, keyword, value", [
+    ("PET", "CorrectedImage", ["DECY", "ATTN", "SCAT", "DTIM", "RAN", "NORM"]),
+    ("PET", "CorrectedImage", ["DECY"]),
+    ("MR", "ScanOptions", ["FS", "PFP"]),
+    ("MR", "ScanOptions", ["FS"]),
+])
+def test_classic_terms_whose_enhanced_attributes_legacy_iods_lack_travel_unassigned(modality, keyword, value,
+                                                                                     tmp_path, uids):
+    """Corrected Image (Enhanced PET Corrections module: not in the Legacy Converted Enhanced PET IOD) and
+    Scan Options (MR Modifier macro: not a Legacy Converted Enhanced MR functional group) stay classic."""
+    def flaw(series):
+        for ds in series:
+            setattr(ds, keyword, value)
+        return series
+
+    enhanced, errors, differences = _round_trip(_series(modality, flaw), tmp_path, uids)
+    kept = _unassigned_shared(enhanced)[keyword].value
+    assert ([kept] if isinstance(kept, str) else list(kept)) == value
+    corrections = ("DecayCorrected", "AttenuationCorrected", "ScatterCorrected", "DeadTimeCorrected",
+                   "RandomsCorrected", "SpectrallySelectedSuppression", "MRModifierSequence")
+    assert not any(k in enhanced or k in enhanced.SharedFunctionalGroupsSequence[0] for k in corrections)
+    assert (differences, errors) == ([], [])
+
+
 @needs_dciodvfy
 @pytest.mark.parametrize("inversion_recovery", [False, True], ids=["no-ir", "ir"])
 def test_enhanced_mr_to_classic_uses_classic_terms_and_conditions(inversion_recovery, tmp_path, uids):
@@ -161,6 +220,7 @@ def test_enhanced_mr_to_classic_uses_classic_terms_and_conditions(inversion_reco
     for number, conversion in enumerate(to_classic(reread(path), uids=uids), start=1):
         ds = conversion.dataset
         assert ds.InPlanePhaseEncodingDirection == "COL"
+        assert (ds.ImagedNucleus, "ResonantNucleus" in ds) == ("1H", False)
         assert ("IR" in ds.ScanningSequence) is inversion_recovery
         assert ("InversionTime" in ds) is inversion_recovery  # Type 2C: only with IR
         write_part10(conversion, tmp_path / f"classic{number}.dcm")
