@@ -63,7 +63,12 @@ from qrscp.convert.model import CLASSIC, RECOVERED, Conversion, FrameSource
 from qrscp.convert.overlays import restore_overlays
 from qrscp.convert.pixels import source_frames
 from qrscp.convert.uids import UIDSource
-from qrscp.convert.vocabulary import apply_classic_vocabulary, find_enhanced, imaged_nucleus, scanning_sequence
+from qrscp.convert.vocabulary import (
+    apply_classic_derivations,
+    apply_classic_vocabulary,
+    find_enhanced,
+    scanning_sequence,
+)
 from qrscp.uids import View
 
 LEGACY_CONVERTED = (sop.LEGACY_CONVERTED_ENHANCED_CT_IMAGE_STORAGE, sop.LEGACY_CONVERTED_ENHANCED_MR_IMAGE_STORAGE,
@@ -319,12 +324,11 @@ def _as_new_instance(ds: Dataset, source: Dataset, number: int, classic_class: s
 
 
 def _classic_terms(ds: Dataset, source: Dataset, classic_class: str, groups: list[Dataset]) -> None:
-    """Values in the classic vocabulary (:mod:`qrscp.convert.vocabulary`); an MR Scanning Sequence the
-    frame lacks is derived from Echo Pulse Sequence, Inversion Recovery and Echo Planar Pulse Sequence."""
+    """Values in the classic vocabulary (:mod:`qrscp.convert.vocabulary`); Imaged Nucleus, Scan Options,
+    Corrected Image and an MR Scanning Sequence the frame lacks are derived from their enhanced counterparts
+    (Scanning Sequence from Echo Pulse Sequence, Inversion Recovery and Echo Planar Pulse Sequence)."""
     apply_classic_vocabulary(ds, groups)
-    if classic_class == sop.MR_IMAGE_STORAGE and "ImagedNucleus" not in ds and source.get("ResonantNucleus") \
-            and source.SOPClassUID not in LEGACY_CONVERTED:
-        ds.ImagedNucleus = imaged_nucleus(str(source.ResonantNucleus))
+    apply_classic_derivations(ds, source, classic_class, groups)
     if classic_class == sop.MR_IMAGE_STORAGE and not ds.get("ScanningSequence") and source.get("EchoPulseSequence"):
         ds.ScanningSequence = scanning_sequence(str(source.EchoPulseSequence),
                                                 find_enhanced(groups, "InversionRecovery"),

@@ -21,9 +21,11 @@ e.g. 1H, vendors also write H1)                C.8.13.1, Type 1C, "may be presen
 =============================================  ==============================================================
 
 Classic attributes whose enhanced counterpart the Legacy Converted IODs do not use travel unchanged in the
-Unassigned Converted Attributes (docs/conformance.md 5.4): PET Corrected Image (the Enhanced PET
-Corrections module is not part of the Legacy Converted Enhanced PET IOD) and MR Scan Options (the MR
-Modifier macro is not among the Legacy Converted Enhanced MR functional groups).
+Unassigned Converted Attributes (docs/conformance.md 5.4), and are derived only when a true Enhanced image
+becomes classic: PET Corrected Image <-> the YES/NO flags of the Enhanced PET Corrections module (not part
+of the Legacy Converted Enhanced PET IOD), MR Scan Options <-> Spectrally Selected Suppression (MR Pulse
+Sequence module), Partial Fourier Direction, Spatial Presaturation, Flow Compensation (MR Modifier macro),
+neither of which the Legacy Converted Enhanced MR IOD uses.
 
 A term with no counterpart (OTHER, 1D, U, B) is left out of the classic image (the classic attributes are
 Type 3 or 2 there; a Type 2 one stays present with no value).
@@ -34,6 +36,9 @@ from __future__ import annotations
 import re
 
 from pydicom.dataset import Dataset
+
+from qrscp.uids import MR_IMAGE_STORAGE as MR_IMAGE
+from qrscp.uids import PET_IMAGE_STORAGE as PET_IMAGE
 
 #: keyword -> (classic term -> enhanced term) for attributes with the same keyword on both sides.
 SAME_KEYWORD: dict[str, dict[str, str]] = {
@@ -83,6 +88,63 @@ def imaged_nucleus(resonant_nucleus_value: str) -> str:
     """Classic Imaged Nucleus for an enhanced Resonant Nucleus (the same term: Imaged Nucleus has none of
     its own)."""
     return resonant_nucleus_value.strip()
+
+
+#: Enhanced PET Corrections flag (YES/NO) -> classic Corrected Image term (C.8.9.4.1.x, C.8.22.x).
+PET_CORRECTIONS = {
+    "DecayCorrected": "DECY", "AttenuationCorrected": "ATTN", "ScatterCorrected": "SCAT",
+    "DeadTimeCorrected": "DTIM", "GantryMotionCorrected": "MOTN", "PatientMotionCorrected": "PMOT",
+    "CountLossNormalizationCorrected": "CLN", "RandomsCorrected": "RAN", "NonUniformRadialSamplingCorrected": "RADL",
+}
+
+
+def corrected_image(flags: dict[str, str]) -> list[str]:
+    """Classic Corrected Image terms for the enhanced correction flags that are YES."""
+    return [term for keyword, term in PET_CORRECTIONS.items() if str(flags.get(keyword, "")).strip().upper() == "YES"]
+
+
+def correction_flags(terms: list[str]) -> dict[str, str]:
+    """Enhanced correction flags (all nine, YES/NO) for classic Corrected Image terms (NORM, DCAL: none)."""
+    present = {t.strip().upper() for t in terms}
+    return {keyword: "YES" if term in present else "NO" for keyword, term in PET_CORRECTIONS.items()}
+
+
+#: Classic Scan Options term -> (enhanced keyword, enhanced values that give it).
+SCAN_OPTIONS = {
+    "FS": ("SpectrallySelectedSuppression", ("FAT", "FAT_AND_WATER")),
+    "PFP": ("PartialFourierDirection", ("PHASE",)),
+    "PFF": ("PartialFourierDirection", ("FREQUENCY",)),
+    "SP": ("SpatialPresaturation", ("SLAB",)),
+    "FC": ("FlowCompensation", ("ACCELERATION", "VELOCITY", "OTHER")),
+}
+
+
+def scan_options(enhanced: dict[str, str]) -> list[str]:
+    """Classic Scan Options from the enhanced MR Pulse Sequence / MR Modifier values (keyword -> value)."""
+    return [term for term, (keyword, values) in SCAN_OPTIONS.items()
+            if str(enhanced.get(keyword, "")).strip().upper() in values]
+
+
+def scan_option_values(terms: list[str]) -> dict[str, str]:
+    """Enhanced values for classic Scan Options terms (the first value each term stands for)."""
+    present = {t.strip().upper() for t in terms}
+    return {keyword: values[0] for term, (keyword, values) in SCAN_OPTIONS.items() if term in present}
+
+
+def apply_classic_derivations(ds: Dataset, source: Dataset, classic_class: str, groups: list[Dataset]) -> None:
+    """Classic attributes a new MR/PET image derives from enhanced ones when the frame lacks a value:
+    Imaged Nucleus, Scan Options (MR), Corrected Image (PET)."""
+    if classic_class == MR_IMAGE and "ImagedNucleus" not in ds and source.get("ResonantNucleus"):
+        ds.ImagedNucleus = imaged_nucleus(str(source.ResonantNucleus))
+    if classic_class == MR_IMAGE and not ds.get("ScanOptions"):
+        options = scan_options({keyword: find_enhanced([*groups, source], keyword)
+                                for keyword, _ in SCAN_OPTIONS.values()})
+        if options:
+            ds.ScanOptions = options
+    if classic_class == PET_IMAGE and not ds.get("CorrectedImage"):
+        terms = corrected_image({keyword: str(source.get(keyword, "") or "") for keyword in PET_CORRECTIONS})
+        if terms:
+            ds.CorrectedImage = terms
 
 
 def scanning_sequence(echo_pulse_sequence: str, inversion_recovery: str = "", echo_planar: str = "") -> list[str]:

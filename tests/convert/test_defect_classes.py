@@ -14,10 +14,14 @@ from qrscp.convert import ENHANCED, OVERLAY_GSPS, to_classic, to_enhanced, write
 from qrscp.convert.roundtrip import round_trip_differences
 from qrscp.convert.vocabulary import (
     classic_laterality,
+    corrected_image,
+    correction_flags,
     echo_pulse_sequence,
     frame_laterality,
     imaged_nucleus,
     resonant_nucleus,
+    scan_option_values,
+    scan_options,
     scanning_sequence,
     to_classic_term,
     to_enhanced_term,
@@ -163,6 +167,28 @@ def test_imaged_nucleus_spellings_and_terms_without_a_resonant_nucleus(classic, 
     assert resonant_nucleus(classic) == enhanced
 
 
+@pytest.mark.parametrize("terms", [
+    ["DECY"], ["DECY", "ATTN", "SCAT", "DTIM", "RAN"], ["MOTN", "PMOT", "CLN", "RADL"], [],
+])
+def test_corrected_image_and_pet_correction_flags_map_both_ways(terms):
+    flags = correction_flags(terms)
+    assert len(flags) == 9 and set(flags.values()) <= {"YES", "NO"}
+    assert corrected_image(flags) == terms
+
+
+def test_corrected_image_terms_without_a_correction_flag():
+    assert set(correction_flags(["NORM", "DCAL"]).values()) == {"NO"}
+
+
+@pytest.mark.parametrize("terms", [["FS"], ["PFP"], ["PFF"], ["SP"], ["FC"], ["FS", "PFP", "SP"]])
+def test_scan_options_and_mr_modifier_values_map_both_ways(terms):
+    assert scan_options(scan_option_values(terms)) == terms
+
+
+def test_scan_options_without_an_enhanced_value():
+    assert scan_option_values(["PER", "RG", "CG", "PPG"]) == {}
+
+
 def _unassigned_shared(enhanced: Dataset) -> Dataset:
     return enhanced.SharedFunctionalGroupsSequence[0].UnassignedSharedConvertedAttributesSequence[0]
 
@@ -225,6 +251,37 @@ def test_enhanced_mr_to_classic_uses_classic_terms_and_conditions(inversion_reco
         assert ("InversionTime" in ds) is inversion_recovery  # Type 2C: only with IR
         write_part10(conversion, tmp_path / f"classic{number}.dcm")
         assert new_errors(tmp_path / f"classic{number}.dcm", [path]) == set()
+
+
+@needs_dciodvfy
+def test_enhanced_mr_scan_options_come_from_suppression_and_modifier(tmp_path, uids):
+    source = make_enhanced_mr(frames=2, rows=16, columns=16)
+    source.SpectrallySelectedSuppression = "FAT"
+    modifier = source.SharedFunctionalGroupsSequence[0].MRModifierSequence[0]
+    modifier.PartialFourier, modifier.PartialFourierDirection = "YES", "PHASE"
+    path = tmp_path / "enhanced.dcm"
+    source.save_as(path, enforce_file_format=True)
+    for number, conversion in enumerate(to_classic(reread(path), uids=uids), start=1):
+        assert list(conversion.dataset.ScanOptions) == ["FS", "PFP"]
+        write_part10(conversion, tmp_path / f"classic{number}.dcm")
+        assert new_errors(tmp_path / f"classic{number}.dcm", [path]) == set()
+
+
+@needs_dciodvfy
+def test_enhanced_pet_corrections_give_corrected_image(tmp_path, uids):
+    """A true Enhanced PET (made here from a Legacy Converted one with the Enhanced PET Corrections flags)
+    gets Corrected Image from the flags that are YES."""
+    def flaw(series):
+        for ds in series:
+            del ds.CorrectedImage
+        return series
+
+    enhanced, _, _ = _round_trip(_series("PET", flaw), tmp_path, uids)
+    enhanced.SOPClassUID = "1.2.840.10008.5.1.4.1.1.130"
+    for keyword, value in correction_flags(["DECY", "ATTN"]).items():
+        setattr(enhanced, keyword, value)
+    for conversion in to_classic(enhanced, uids=uids):
+        assert list(conversion.dataset.CorrectedImage) == ["DECY", "ATTN"]
 
 
 @needs_dciodvfy
