@@ -36,8 +36,10 @@ def _associate(port: int, ae_title: str = "QRSCP"):
     return ae.associate("127.0.0.1", port, ae_title=ae_title)
 
 
-def test_workers_share_one_port_and_name_themselves_in_every_log_line(serve_process):
-    serve = serve_process("--workers", str(WORKERS))
+def test_workers_share_one_port_and_name_themselves_in_every_log_line(serve_process, tmp_path):
+    # Room for all 12 at once: on a loaded machine they overlap, and the default limit (10) would refuse some.
+    config = _config(tmp_path, "[server]\nmax_associations = 16\n")
+    serve = serve_process("--workers", str(WORKERS), "--config", config)
     workers = workers_of(serve.process.pid)
     assert len(workers) == WORKERS
     statuses: list[int] = []

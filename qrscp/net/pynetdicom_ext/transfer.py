@@ -113,18 +113,26 @@ def send_c_store(
     try:
         response = _send(assoc, dataset, msg_id, priority, originator_aet, originator_id)
     except Exception as exc:
-        record_failure(f"{dataset.get('SOPInstanceUID', '?')}: {exc}")
+        record_failure(f"{_instance_label(dataset)}: {exc}")
         raise
     finally:
         assoc._qrscp_awaiting_response = False  # type: ignore[attr-defined]
     status = response.get("Status", None)
     if status is None:
-        record_failure(f"{dataset.SOPInstanceUID}: no C-STORE response from {peer_label(assoc)}")
+        record_failure(f"{_instance_label(dataset)}: no C-STORE response from {peer_label(assoc)}")
     elif code_to_category(status) == STATUS_FAILURE:
         comment = response.get("ErrorComment", "")
-        record_failure(f"{dataset.SOPInstanceUID}: {peer_label(assoc)} answered 0x{status:04X}"
+        record_failure(f"{_instance_label(dataset)}: {peer_label(assoc)} answered 0x{status:04X}"
                        + (f" ({comment})" if comment else ""))
     return response
+
+
+def _instance_label(dataset: Any) -> str:
+    """The SOP Instance UID of a C-STORE's data set for a log line; a file path (pynetdicom sends a path
+    given to ``send_c_store`` from the file, as ``qrscp store`` does) is named as it is."""
+    if isinstance(dataset, Dataset):
+        return str(dataset.get("SOPInstanceUID", "?"))
+    return str(dataset)
 
 
 def _store_primitive(request: StoreRequest) -> C_STORE:
