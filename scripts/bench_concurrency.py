@@ -123,6 +123,7 @@ def start_qrscp(work: Path, name: str, move_port: int) -> Server:
     config = work / f"qrscp-{name}.toml"
     config.write_text(
         f"[server]\nae_title = \"{QRSCP_AE}\"\nmax_pdu = 262144\nmax_associations = 40\nworkers = {workers}\n"
+        "[http]\nport = 0\n"
         f"[storage]\nfsync = {'true' if fsync else 'false'}\n[logging]\nlevel = \"WARNING\"\n"
     )
     process = subprocess.Popen(

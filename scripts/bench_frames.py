@@ -208,7 +208,7 @@ def main() -> int:
         write_datasets(ct, tmp / "in")
         del ct
         config = tmp / "qrscp.toml"
-        config.write_text('[storage]\nfsync = false\n[logging]\nlevel = "WARNING"\n', encoding="utf-8")
+        config.write_text('[http]\nport = 0\n[storage]\nfsync = false\n[logging]\nlevel = "WARNING"\n', encoding="utf-8")
         port = free_port()
         log = open(tmp / "serve.log", "wb")
         server = subprocess.Popen(

@@ -4,14 +4,15 @@ Process-wide, by :func:`install` (undone by :func:`uninstall`):
 
 * :mod:`.fastencode`: pynetdicom's ``encode`` of service classes and DIMSE messages, flat fast path;
 * :mod:`.fastdimse`: ``DIMSEServiceProvider.send_msg``, hot-path messages written directly;
-* :mod:`.pacing`: the ``time`` of ``pynetdicom.dul``/``association``, short naps while busy;
+* :mod:`.wakeups`: the ``time`` of ``pynetdicom.dul``/``association``: the reactors wait for work, not poll;
 * :mod:`.incomplete`: ``Association._serve_request``, an answer to every incomplete request.
 
 Per association, bound as event handlers only while installed (:func:`server_handlers`,
 :func:`sub_association_handlers`, :func:`enable_stored_sending`):
 
 * :mod:`.pdu_guard`: ``_read_pdu_data`` and ``StateMachine.do_action`` of each DUL (PDU bounds);
-* :mod:`.pacing` ``track_activity`` and :mod:`.transfer` (``send_c_store`` of stored files);
+* :mod:`.wakeups` ``make_event_driven``, :mod:`.direct_send` (P-DATA written by its maker's thread)
+  and :mod:`.transfer` (``send_c_store`` of stored files);
 * :mod:`.amendments`: the final C-MOVE/C-GET response rewritten in ``EVT_DIMSE_SENT``;
 * :mod:`.shared_contexts`: the server's contexts shared instead of deep-copied per association.
 
@@ -30,7 +31,7 @@ from typing import Any
 import pynetdicom
 from pynetdicom import evt
 
-from qrscp.net.pynetdicom_ext import amendments, fastdimse, fastencode, incomplete, pacing, pdu_guard, transfer
+from qrscp.net.pynetdicom_ext import amendments, fastdimse, fastencode, incomplete, pdu_guard, transfer, wakeups
 from qrscp.net.pynetdicom_ext.shared_contexts import share_contexts
 
 logger = logging.getLogger("qrscp.net")
@@ -78,7 +79,7 @@ def install(enabled: bool = True) -> bool:
         return False
     fastencode.install()
     fastdimse.install()
-    pacing.install()
+    wakeups.install()
     incomplete.install()
     _active = True
     return True
@@ -89,7 +90,7 @@ def uninstall() -> None:
     global _active
     fastencode.uninstall()
     fastdimse.uninstall()
-    pacing.uninstall()
+    wakeups.uninstall()
     incomplete.uninstall()
     _active = False
 

@@ -30,6 +30,8 @@ from pynetdicom.dimse_messages import _COMMAND_SET_KEYWORDS, _MESSAGE_TYPES
 from pynetdicom.dimse_primitives import C_FIND, C_GET, C_MOVE, C_STORE
 from pynetdicom.pdu_primitives import P_DATA
 
+from qrscp.net.pynetdicom_ext.direct_send import hold
+
 _original_send_msg = DIMSEServiceProvider.send_msg
 
 #: Attribute of a pynetdicom AE: True to put a command and the start of its data set in one PDU.
@@ -251,8 +253,10 @@ def send_msg(self: DIMSEServiceProvider, primitive: Any, context_id: int) -> Non
     if pynetdicom_config.LOG_HANDLER_LEVEL == "none":
         messages = pdata_messages(primitive, context_id, self.maximum_pdu_size, combined(self.assoc))
         if messages is not None:
+            pending = isinstance(primitive, (C_FIND, C_GET)) and primitive.MessageIDBeingRespondedTo is not None
             for pdata in messages:
-                self.dul.send_pdu(pdata)
+                if not (pending and hold(self.dul, pdata)):
+                    self.dul.send_pdu(pdata)
             return
     _original_send_msg(self, primitive, context_id)
 

@@ -29,8 +29,9 @@ from pynetdicom.dsutils import split_dataset
 from pynetdicom.status import STATUS_FAILURE, code_to_category
 
 from qrscp.net.logs import peer_label
+from qrscp.net.pynetdicom_ext.direct_send import enable_direct_send
 from qrscp.net.pynetdicom_ext.fastdimse import StoreRequest, combined, store_request_messages
-from qrscp.net.pynetdicom_ext.pacing import track_activity
+from qrscp.net.pynetdicom_ext.wakeups import make_event_driven
 from qrscp.net.retrieve_log import record_failure
 from qrscp.services.retrieve import StoredInstance
 from qrscp.services.transcode import choose_syntax, encode, encode_file
@@ -39,11 +40,12 @@ logger = logging.getLogger(__name__)
 
 
 def handle_connection_open(event: Any, move_originator: str | None = None) -> None:
-    """EVT_CONN_OPEN handler: adaptive polling and stored-file sending on every new connection.
+    """EVT_CONN_OPEN handler: event-driven reactors, P-DATA written directly, stored-file sending on every new connection.
 
     `move_originator` is the AE title of the C-MOVE requester, for the C-MOVE sub-association.
     """
-    track_activity(event.assoc)
+    make_event_driven(event.assoc)
+    enable_direct_send(event.assoc)
     enable_stored_sending(event.assoc, move_originator)
 
 

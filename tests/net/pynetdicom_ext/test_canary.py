@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+import socket
 
 import pynetdicom
 import pytest
@@ -29,12 +30,14 @@ def _owner(touched: Touched):
 def instances():
     """One instance of each class whose instance attributes are touched, built as pynetdicom builds them."""
     from pynetdicom.dimse_primitives import C_STORE
-    from pynetdicom.transport import AssociationServer
+    from pynetdicom.pdu_primitives import P_DATA
+    from pynetdicom.transport import AssociationServer, AssociationSocket
 
     ae = AE()
     ae.add_supported_context("1.2.840.10008.1.1")
     assoc = Association(ae, "requestor")
     server = ae.start_server(("127.0.0.1", 0), block=False)
+    client_socket = socket.socket()
     try:
         yield {
             "pynetdicom.association:Association": assoc,
@@ -43,9 +46,13 @@ def instances():
             "pynetdicom.dimse_primitives:C_STORE": C_STORE(),
             "pynetdicom.ae:ApplicationEntity": ae,
             "pynetdicom.transport:AssociationServer": server,
+            "pynetdicom.fsm:StateMachine": assoc.dul.state_machine,
+            "pynetdicom.pdu_primitives:P_DATA": P_DATA(),
+            "pynetdicom.transport:AssociationSocket": AssociationSocket(assoc, client_socket=client_socket),
         }
         assert isinstance(server, AssociationServer)
     finally:
+        client_socket.close()
         server.shutdown()
 
 
