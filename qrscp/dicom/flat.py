@@ -70,6 +70,17 @@ def _at_value(elem: DataElement) -> bytes:
     return bytes(out)
 
 
+def _header(tag: int, vr: str, length: int, is_implicit_vr: bool) -> bytes:
+    group, element = tag >> 16, tag & 0xFFFF
+    if is_implicit_vr:
+        return struct.pack("<HHI", group, element, length)
+    if vr in _LONG_LENGTH_VRS:
+        return struct.pack("<HH2sHI", group, element, vr.encode(), 0, length)
+    if length > 0xFFFF:
+        raise NotFlat
+    return struct.pack("<HH2sH", group, element, vr.encode(), length)
+
+
 def encode_flat(ds: Dataset, is_implicit_vr: bool) -> bytes:
     """Encode a flat little endian dataset; raise :class:`NotFlat` when it is not one."""
     out = bytearray()
@@ -86,17 +97,68 @@ def encode_flat(ds: Dataset, is_implicit_vr: bool) -> bytes:
             data = _at_value(elem)
         else:
             raise NotFlat
-        group, element = tag >> 16, tag & 0xFFFF
-        if is_implicit_vr:
-            out += struct.pack("<HHI", group, element, len(data))
-        elif vr in _LONG_LENGTH_VRS:
-            out += struct.pack("<HH2sHI", group, element, vr.encode(), 0, len(data))
-        else:
-            if len(data) > 0xFFFF:
-                raise NotFlat
-            out += struct.pack("<HH2sH", group, element, vr.encode(), len(data))
+        out += _header(tag, vr, len(data), is_implicit_vr)
         out += data
     return bytes(out)
+
+
+def _kept_number(vr: str, text: str) -> bool:
+    """Whether pydicom keeps an IS/DS value as it is (it cannot hold "abc" or IS "1.5": answered empty)."""
+    try:
+        number = float(text)
+        return vr == "DS" or number == int(number)
+    except (ValueError, OverflowError):
+        return False
+
+
+def encode_flat_values(values: list[tuple[int, str, object]], is_implicit_vr: bool) -> bytes:
+    """Encode (tag, VR, value) triples, sorted by tag, as :func:`encode_flat` encodes the same dataset.
+
+    A value is None (empty), a str, an int or a list of those; text VRs only, ASCII only, and IS/DS
+    values that are numbers: anything else raises :class:`NotFlat` (build a Dataset instead).
+    """
+    out = []
+    for tag, vr, value in values:
+        if vr not in _STRING_VRS:
+            raise NotFlat
+        if value is None or value == "":
+            text = ""
+        elif type(value) is str:
+            text = value
+        elif isinstance(value, (list, tuple)):
+            text = "\\".join("" if v is None else str(v) for v in value)
+        elif type(value) is int:
+            text = str(value)
+        else:
+            raise NotFlat
+        if text and not text.isascii():
+            raise NotFlat
+        if vr in ("IS", "DS") and text:
+            if not all(_kept_number(vr, number) for number in text.split("\\") if number.strip()):
+                raise NotFlat
+        data = text.encode("ascii")
+        if len(data) % 2:
+            data += b"\x00" if vr == "UI" else b" "
+        out.append(_header(tag, vr, len(data), is_implicit_vr))
+        out.append(data)
+    return b"".join(out)
+
+
+def encode_little_endian(ds: Dataset, is_implicit_vr: bool) -> bytes:
+    """`ds` encoded little endian: :func:`encode_flat` when it can, else pydicom's writer."""
+    if ascii_compatible(ds):
+        try:
+            return encode_flat(ds, is_implicit_vr)
+        except NotFlat:
+            pass
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+
+    fp = DicomBytesIO()
+    fp.is_implicit_VR = is_implicit_vr
+    fp.is_little_endian = True
+    write_dataset(fp, ds)
+    return fp.getvalue()
 
 
 def ascii_compatible(ds: Dataset) -> bool:

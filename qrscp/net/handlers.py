@@ -24,6 +24,7 @@ from qrscp.net.contexts import requested_storage_contexts
 from qrscp.net.logs import peer_label
 from qrscp.net.retrieve_log import RetrieveLog, flush, record_failure, register
 from qrscp.net.pynetdicom_ext.amendments import amend, discard, error_comment
+from qrscp.net.pynetdicom_ext.fastencode import EncodedIdentifier, encoded_identifiers_for
 from qrscp.services.query import QueryError, QueryService
 from qrscp.services.retrieve import RetrieveError, RetrieveService, StoredInstance
 from qrscp.services.storage import StorageService
@@ -198,9 +199,13 @@ def handle_find(event: Any, services: ArchiveServices) -> Iterator[tuple[Any, Da
     try:
         identifier = _decoded_identifier(event)
         view = _request_view(event, identifier)
+        # Identifiers encoded by the query service straight from the index rows, when pynetdicom
+        # takes them so (the patches installed); else Datasets that pynetdicom encodes.
+        implicit_vr = encoded_identifiers_for(event.context.transfer_syntax)
         results = services.query.find(
             identifier, information_model=_model(event), relational=_relational(event), view=view,
             combined_datetime=negotiation.accepted_options(event.assoc).combined_datetime(_model(event)),
+            implicit_vr=implicit_vr,
         )
         # FF01: "Matches are continuing - Warning that one or more Optional Keys were not supported".
         pending = Status.PENDING_WARNING if results.unsupported_keys else Status.PENDING
@@ -209,7 +214,7 @@ def handle_find(event: Any, services: ArchiveServices) -> Iterator[tuple[Any, Da
                 status = Status.CANCEL
                 break
             matches += 1
-            yield pending, match
+            yield pending, (match if implicit_vr is None else EncodedIdentifier(match, implicit_vr))
         else:
             # A C-CANCEL that arrives after the last match still ends the request as cancelled.
             if event.is_cancelled:

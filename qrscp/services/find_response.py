@@ -11,6 +11,7 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
+from qrscp.dicom.flat import NotFlat, encode_flat_values, encode_little_endian
 from qrscp.index import queries
 from qrscp.index.values import VALUE_SEPARATOR, sequence_from_json
 from qrscp.services.find_plan import Answer, FindPlan
@@ -49,6 +50,40 @@ def build_response(plan: FindPlan, mapping, retrieve_ae_title: str) -> Dataset:
     elif QUERY_RETRIEVE_VIEW in plan.identifier:
         set_element(response, QUERY_RETRIEVE_VIEW, "CS", None)
     return response
+
+
+def encode_response(plan: FindPlan, mapping, retrieve_ae_title: str, implicit_vr: bool) -> bytes:
+    """The response identifier of one matching row, encoded little endian (`implicit_vr` or explicit).
+
+    The same bytes as :func:`build_response` encoded, written straight from the row when every value
+    is short ASCII text (almost every match: a third of the cost of a C-FIND was building and encoding
+    the data set); otherwise through :func:`build_response`.
+    """
+    values: dict[int, tuple[str, object]] = {}
+    texts: list[str] = []
+    for answer in plan.returned:
+        value = response_value(answer, mapping)
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, list):
+            texts.extend(v for v in value if isinstance(v, str))
+        elif value is not None and not isinstance(value, int):
+            return encode_little_endian(build_response(plan, mapping, retrieve_ae_title), implicit_vr)
+        values[answer.element.tag] = (answer.element.VR, value)
+    values[QUERY_RETRIEVE_LEVEL] = ("CS", plan.level.value)
+    charset = character_set(plan.level, mapping, texts)
+    if charset or SPECIFIC_CHARACTER_SET in plan.identifier:
+        values[SPECIFIC_CHARACTER_SET] = ("CS", charset or None)
+    values[RETRIEVE_AE_TITLE] = ("AE", retrieve_ae_title)
+    values[INSTANCE_AVAILABILITY] = ("CS", "ONLINE")
+    if plan.view is not View.DEFAULT:
+        values[QUERY_RETRIEVE_VIEW] = ("CS", plan.view.value)
+    elif QUERY_RETRIEVE_VIEW in plan.identifier:
+        values[QUERY_RETRIEVE_VIEW] = ("CS", None)
+    try:
+        return encode_flat_values([(tag, vr, value) for tag, (vr, value) in sorted(values.items())], implicit_vr)
+    except NotFlat:
+        return encode_little_endian(build_response(plan, mapping, retrieve_ae_title), implicit_vr)
 
 
 def character_set(level: Level, mapping, texts: list[str]) -> str:

@@ -22,7 +22,7 @@ from qrscp.index import matching, queries
 from qrscp.index.keys import KEYS_BY_KEYWORD, UNIQUE_KEY_FOR_LEVEL, depth, levels_of
 from qrscp.index.values import sequence_from_json
 from qrscp.services.find_plan import FindPlan, key_column, key_label, plan_find
-from qrscp.services.find_response import build_response
+from qrscp.services.find_response import build_response, encode_response
 from qrscp.services.protocols import ViewEnsurer
 from qrscp.services.query_request import QueryError, key_value, request_level
 from qrscp.status import Status
@@ -68,11 +68,11 @@ class FindResults:
     caller can answer Pending ``FF01`` instead of ``FF00`` (PS3.4 C.4.1.1.4) when it is not empty.
     """
 
-    def __init__(self, matches: Iterator[Dataset], unsupported_keys: Iterable[str]) -> None:
+    def __init__(self, matches: Iterator[Dataset] | Iterator[bytes], unsupported_keys: Iterable[str]) -> None:
         self._matches = matches
         self.unsupported_keys = tuple(unsupported_keys)
 
-    def __iter__(self) -> Iterator[Dataset]:
+    def __iter__(self) -> Iterator[Dataset] | Iterator[bytes]:
         return self._matches
 
 
@@ -110,6 +110,7 @@ class QueryService:
         relational: bool = False,
         view: View = View.DEFAULT,
         combined_datetime: bool = False,
+        implicit_vr: bool | None = None,
     ) -> FindResults:
         """Check a C-FIND request and return the stream of its response identifiers.
 
@@ -125,6 +126,9 @@ class QueryService:
             The Query/Retrieve View; echoed in every response when not DEFAULT.
         combined_datetime : bool, optional
             Combined date-time matching was negotiated: DA/TM range pairs match as one DT.
+        implicit_vr : bool, optional
+            When given, iterate the identifiers already encoded (bytes), little endian with implicit
+            (True) or explicit (False) VR, instead of data sets: what a C-FIND SCP sends.
 
         Returns
         -------
@@ -150,7 +154,7 @@ class QueryService:
                 count = queries.matches_count(session, statement)
             if count > max_matches:
                 raise QueryError(Status.REFUSED_OUT_OF_RESOURCES, f"{count} matches, more than the {max_matches} allowed")
-        return FindResults(self._stream(statement, plan), plan.unsupported_keys)
+        return FindResults(self._stream(statement, plan, implicit_vr), plan.unsupported_keys)
 
     def search(self, identifier: Dataset, *, view: View = View.DEFAULT) -> FindResults:
         """A relational Study Root query, without any transport: what QIDO-RS and the browser ask.
@@ -180,8 +184,9 @@ class QueryService:
             dialect=self._dialect,
         )
 
-    def _stream(self, statement, plan: FindPlan) -> Iterator[Dataset]:
+    def _stream(self, statement, plan: FindPlan, implicit_vr: bool | None) -> Iterator[Dataset | bytes]:
         ci = bool(getattr(self.config.query, "case_insensitive_person_names", True))
+        ae_title = self.config.server.ae_title
         with self.sessions() as session:
             result = session.execute(statement.execution_options(yield_per=STREAM_BATCH))
             for row in result:
@@ -190,7 +195,10 @@ class QueryService:
                     continue
                 if plan.value_filters and not self._values_match(plan, mapping, ci):
                     continue
-                yield build_response(plan, mapping, self.config.server.ae_title)
+                if implicit_vr is None:
+                    yield build_response(plan, mapping, ae_title)
+                else:
+                    yield encode_response(plan, mapping, ae_title, implicit_vr)
 
     @staticmethod
     def _values_match(plan: FindPlan, mapping, ci: bool) -> bool:

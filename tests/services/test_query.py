@@ -501,3 +501,40 @@ def test_locate(indexed, model, keys, relational, count):
         assert location.file_path.endswith(f"/{location.sop_instance_uid}.dcm")
         assert location.transfer_syntax_uid == ExplicitVRLittleEndian
         assert location.sop_class_uid
+
+
+def _pydicom_bytes(ds: Dataset, implicit_vr: bool) -> bytes:
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+
+    fp = DicomBytesIO()
+    fp.is_implicit_VR, fp.is_little_endian = implicit_vr, True
+    write_dataset(fp, ds)
+    return fp.getvalue()
+
+
+@pytest.mark.parametrize("implicit_vr", [True, False], ids=["implicit", "explicit"])
+@pytest.mark.parametrize(
+    "level, model, keys",
+    [
+        ("PATIENT", PATIENT_ROOT_FIND, {"PatientName": "", "PatientBirthDate": "", "PatientSex": "",
+                                        "NumberOfPatientRelatedInstances": "", "SpecificCharacterSet": ""}),
+        ("STUDY", STUDY_ROOT_FIND, {"StudyDate": "", "StudyTime": "", "AccessionNumber": "", "StudyDescription": "",
+                                    "ModalitiesInStudy": "", "NumberOfStudyRelatedSeries": "", "QueryRetrieveView": "",
+                                    "IssuerOfAccessionNumberSequence": []}),
+        ("SERIES", STUDY_ROOT_FIND, {"Modality": "", "SeriesNumber": "", "SeriesDescription": "",
+                                     "NumberOfSeriesRelatedInstances": "", "RetrieveAETitle": ""}),
+        ("IMAGE", STUDY_ROOT_FIND, {"InstanceNumber": "", "SOPClassUID": "", "ImageType": "",
+                                    "ConceptNameCodeSequence": [], "QueryRetrieveLevel": "IMAGE"}),
+    ],
+)
+def test_encoded_responses_are_the_bytes_of_the_response_data_sets(indexed, level, model, keys, implicit_vr):
+    """The identifiers a C-FIND SCP sends, encoded from the rows, equal the data sets pydicom would write
+    (ASCII and non-ASCII rows, sequences, aggregates, numbers, multi-valued, empty)."""
+    relational = level != "PATIENT"
+    identifier = _identifier(level, **{UNIQUE[level]: "", **keys})
+    datasets = list(_service(indexed).find(identifier, information_model=model, relational=relational))
+    encoded = list(_service(indexed).find(identifier, information_model=model, relational=relational,
+                                          implicit_vr=implicit_vr))
+    assert len(encoded) == len(datasets) > 0
+    assert encoded == [_pydicom_bytes(ds, implicit_vr) for ds in datasets]
