@@ -28,37 +28,8 @@ INSTANCE_AVAILABILITY = 0x00080056
 KEPT_CHARACTER_SETS = {"ISO_IR 100": "latin_1", "ISO_IR 192": "utf_8"}
 
 
-def build_response(plan: FindPlan, mapping, retrieve_ae_title: str) -> Dataset:
-    """The response identifier of one matching row."""
-    response = Dataset()
-    texts: list[str] = []
-    for answer in plan.returned:
-        value = response_value(answer, mapping)
-        if isinstance(value, str):
-            texts.append(value)
-        elif isinstance(value, list):
-            texts.extend(v for v in value if isinstance(v, str))
-        set_element(response, answer.element.tag, answer.element.VR, value)
-    set_element(response, QUERY_RETRIEVE_LEVEL, "CS", plan.level.value)
-    charset = character_set(plan.level, mapping, texts)
-    if charset or SPECIFIC_CHARACTER_SET in plan.identifier:
-        set_element(response, SPECIFIC_CHARACTER_SET, "CS", charset or None)
-    set_element(response, RETRIEVE_AE_TITLE, "AE", retrieve_ae_title)
-    set_element(response, INSTANCE_AVAILABILITY, "CS", "ONLINE")
-    if plan.view is not View.DEFAULT:
-        set_element(response, QUERY_RETRIEVE_VIEW, "CS", plan.view.value)
-    elif QUERY_RETRIEVE_VIEW in plan.identifier:
-        set_element(response, QUERY_RETRIEVE_VIEW, "CS", None)
-    return response
-
-
-def encode_response(plan: FindPlan, mapping, retrieve_ae_title: str, implicit_vr: bool) -> bytes:
-    """The response identifier of one matching row, encoded little endian (`implicit_vr` or explicit).
-
-    The same bytes as :func:`build_response` encoded, written straight from the row when every value
-    is short ASCII text (almost every match: a third of the cost of a C-FIND was building and encoding
-    the data set); otherwise through :func:`build_response`.
-    """
+def response_values(plan: FindPlan, mapping, retrieve_ae_title: str) -> dict[int, tuple[str, object]]:
+    """Tag -> (VR, value) of the response identifier of one matching row (value None: empty)."""
     values: dict[int, tuple[str, object]] = {}
     texts: list[str] = []
     for answer in plan.returned:
@@ -67,8 +38,6 @@ def encode_response(plan: FindPlan, mapping, retrieve_ae_title: str, implicit_vr
             texts.append(value)
         elif isinstance(value, list):
             texts.extend(v for v in value if isinstance(v, str))
-        elif value is not None and not isinstance(value, int):
-            return encode_little_endian(build_response(plan, mapping, retrieve_ae_title), implicit_vr)
         values[answer.element.tag] = (answer.element.VR, value)
     values[QUERY_RETRIEVE_LEVEL] = ("CS", plan.level.value)
     charset = character_set(plan.level, mapping, texts)
@@ -80,10 +49,32 @@ def encode_response(plan: FindPlan, mapping, retrieve_ae_title: str, implicit_vr
         values[QUERY_RETRIEVE_VIEW] = ("CS", plan.view.value)
     elif QUERY_RETRIEVE_VIEW in plan.identifier:
         values[QUERY_RETRIEVE_VIEW] = ("CS", None)
+    return values
+
+
+def build_response(plan: FindPlan, mapping, retrieve_ae_title: str) -> Dataset:
+    """The response identifier of one matching row."""
+    response = Dataset()
+    for tag, (vr, value) in response_values(plan, mapping, retrieve_ae_title).items():
+        set_element(response, tag, vr, value)
+    return response
+
+
+def encode_response(plan: FindPlan, mapping, retrieve_ae_title: str, implicit_vr: bool) -> bytes:
+    """The response identifier of one matching row, encoded little endian (`implicit_vr` or explicit).
+
+    The same bytes as :func:`build_response` encoded, written straight from the row when every value
+    is short ASCII text (almost every match: a third of the cost of a C-FIND was building and encoding
+    the data set); otherwise through :func:`build_response`.
+    """
+    values = response_values(plan, mapping, retrieve_ae_title)
     try:
         return encode_flat_values([(tag, vr, value) for tag, (vr, value) in sorted(values.items())], implicit_vr)
     except NotFlat:
-        return encode_little_endian(build_response(plan, mapping, retrieve_ae_title), implicit_vr)
+        response = Dataset()
+        for tag, (vr, value) in values.items():
+            set_element(response, tag, vr, value)
+        return encode_little_endian(response, implicit_vr)
 
 
 def character_set(level: Level, mapping, texts: list[str]) -> str:
