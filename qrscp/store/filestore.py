@@ -139,7 +139,21 @@ class FileStore:
         OSError
             Any write error (disk full, I/O error, permission); nothing is left behind.
         """
-        tmp, fd, size = self._write_temporary(relative_path, file_meta, dataset_bytes)
+        for attempt in range(2):
+            tmp, fd, size = self._write_temporary(relative_path, file_meta, dataset_bytes)
+            try:
+                return self._link_pending(relative_path, tmp, fd, size)
+            except FileNotFoundError:
+                # Another process starting on this store (a worker, a node) took our temporary for one
+                # left by a crash in the instant between its creation and its lock, and removed it.
+                if attempt or tmp.exists():
+                    raise
+                logger.warning("temporary of %s removed under us by a starting process: written again",
+                               relative_path)
+        raise AssertionError("unreachable")
+
+    def _link_pending(self, relative_path: str, tmp: Path, fd: int, size: int) -> PendingFile:
+        """Link the locked temporary `tmp` to the final path of `relative_path` (or a variant)."""
         tmp_for = relative_path
         linked: Path | None = None
         try:

@@ -214,3 +214,29 @@ def test_directory_of_temporaries_is_recreated(store):
     os.rmdir(store.root / TEMPORARY_DIRECTORY)
     store.write_pending("aa/bb/cc/1.dcm", file_meta=_meta("1"), dataset_bytes=b"a").keep()
     assert store.absolute("aa/bb/cc/1.dcm").exists() and _temporaries(store) == []
+
+
+def test_a_temporary_removed_before_its_lock_is_written_again(tmp_path, monkeypatch, caplog):
+    """A process starting on the store may lock a new temporary in the instant between its creation
+    and its owner's lock, take it for a crash's and remove it: the write is done again, not refused."""
+    store = FileStore(tmp_path / "store")
+    other = FileStore(tmp_path / "store")
+    write_temporary = store._write_temporary
+    taken = []
+
+    def created_then_taken(relative_path, file_meta, dataset_bytes):
+        tmp, fd, size = write_temporary(relative_path, file_meta, dataset_bytes)
+        if not taken:  # what the other process's recovery does in that instant
+            os.close(fd)
+            taken.append(other.remove_temporaries(lambda path: False, older_than=float("inf")))
+            fd = os.open(os.devnull, os.O_RDONLY)  # the owner still holds a descriptor of its own
+        return tmp, fd, size
+
+    monkeypatch.setattr(store, "_write_temporary", created_then_taken)
+    with caplog.at_level("WARNING"):
+        pending = store.write_pending("aa/bb/cc/1.2.3.4.dcm", file_meta=_meta(), dataset_bytes=b"data")
+    assert taken == [1]
+    assert "written again" in caplog.text
+    pending.keep()
+    assert split_part10(store.read_bytes(pending.relative_path))[1] == b"data"
+    assert _temporaries(store) == []
