@@ -10,6 +10,7 @@ start it on a socket it bound once (``Archive.start(listen_socket=...)``).
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,10 @@ from qrscp.services.storage import StorageService
 from qrscp.store.filestore import FileStore
 
 logger = logging.getLogger("qrscp.net")
+
+
+#: Seconds a computing thread keeps the GIL while another waits (see Archive.__init__).
+GIL_SWITCH_INTERVAL = 0.001
 
 
 def prepare_pynetdicom(config: Config) -> bool:
@@ -120,6 +125,11 @@ class Archive:
         self.shared_count = shared_count  # qrscp.net.shared_limits: the limit across worker processes
         self.data_dir = Path(config.storage.data_dir)
         prepare_pynetdicom(config)
+        # A thread waiting for the GIL (a DUL thread with a PDU to read, a C-GET whose C-STORE response
+        # came) gets it within this many seconds from one that computes (a C-FIND): 1 ms, not Python's
+        # 5 ms. Measured with scripts/bench_concurrency.py: retrieves during the mixed minute 1.52x ->
+        # 1.32x Orthanc's time, C-FIND throughput unchanged.
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         parts = build_parts(config)
         self.parts = parts
         self.engine, self.sessions, self.file_store = parts.engine, parts.sessions, parts.file_store

@@ -29,6 +29,7 @@ import ssl
 import struct
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from pynetdicom.association import Association
@@ -42,6 +43,8 @@ ESTABLISHED = "Sta6"
 OUTBOX_BYTES = 64 * 1024
 #: Seconds after which the DUL thread writes held responses that nothing else has written.
 OUTBOX_SECONDS = 0.02
+#: Bytes of one message's PDUs written at once by :func:`send_all`.
+WRITE_BATCH = 4 * 1024 * 1024
 
 
 def encode_p_data_tf(primitive: P_DATA) -> bytes:
@@ -66,20 +69,24 @@ class Outbox:
         self.held_bytes = 0
         self.held_since = 0.0
 
-    def write(self, data: bytes) -> None:
-        """Write the held PDUs, then `data` (call with the lock held)."""
+    def write(self, data: bytes) -> bool:
+        """Write the held PDUs, then `data` (call with the lock held); False when the connection failed."""
         if self.held:
             self.held.append(data)
             data = b"".join(self.held)
             self.held.clear()
             self.held_bytes = 0
         sock = self.dul.socket.socket if self.dul.socket is not None else None
-        if not data or sock is None:
-            return
+        if sock is None:
+            return False
+        if not data:
+            return True
         try:
             sock.sendall(data)
         except OSError:
             self.dul.event_queue.put("Evt17")  # as AssociationSocket.send reports it
+            return False
+        return True
 
     def flush_stale(self) -> None:
         """Write held PDUs older than OUTBOX_SECONDS (the DUL thread, when it wakes)."""
@@ -117,6 +124,30 @@ def enable_direct_send(assoc: Association) -> None:
     transport.send = locked_send
     dul.send_pdu = send_pdu
     dul._qrscp_outbox = outbox  # type: ignore[attr-defined]
+
+
+def send_all(dul: Any, primitives: Iterable[P_DATA]) -> None:
+    """Send the PDUs of one message (a C-STORE-RQ of a stored file): written directly in batches of
+    up to :data:`WRITE_BATCH` bytes when possible (one system call each), else queued one by one."""
+    outbox: Outbox | None = getattr(dul, "_qrscp_outbox", None)
+    iterator = iter(primitives)
+    if outbox is not None and _may_write(dul):
+        with outbox.lock:
+            if _may_write(dul):
+                batch: list[bytes] = []
+                size = 0
+                for primitive in iterator:
+                    batch.append(encode_p_data_tf(primitive))
+                    size += len(batch[-1])
+                    if size >= WRITE_BATCH:
+                        if not outbox.write(b"".join(batch)):
+                            return
+                        batch, size = [], 0
+                if batch:
+                    outbox.write(b"".join(batch))
+                return
+    for primitive in iterator:
+        dul.send_pdu(primitive)
 
 
 def hold(dul: Any, primitive: P_DATA) -> bool:

@@ -176,17 +176,30 @@ def _message_of(primitive: Any) -> tuple[str, bytes | tuple[Any, int] | None] | 
     return None
 
 
+#: Bytes of a stored file read at once (then cut into PDU fragments): a read is a system call that
+#: gives up the GIL, and under load each one costs a wait to get it back.
+READ_BLOCK = 4 * 1024 * 1024
+
+
 def _file_fragments(f: BinaryIO, offset: int, first: int, size: int) -> Iterator[tuple[bytes, bytes]]:
-    """(message control header, fragment) of a data set read from a file, first fragment `first` long."""
+    """(message control header, fragment) of a data set read from a file, first fragment `first` long
+    (-1: the whole data set in one fragment)."""
     with f:
         f.seek(offset)
-        chunk = f.read(first)
+        if first < 0:
+            yield DATA_LAST, f.read()
+            return
+        data, position, length = f.read(max(READ_BLOCK, first + 1)), 0, first
         while True:
-            following = f.read(size)
-            yield (DATA_MORE if following else DATA_LAST), chunk
-            if not following:
+            if len(data) - position <= length:  # whether more follows is known only with a byte beyond
+                data, position = data[position:] + f.read(max(READ_BLOCK, length + 1)), 0
+            chunk = data[position:position + length]
+            position += len(chunk)
+            last = position >= len(data)
+            yield (DATA_LAST if last else DATA_MORE), chunk
+            if last:
                 return
-            chunk = following
+            length = size
 
 
 def _bytes_fragments(data: bytes, first: int, size: int) -> Iterator[tuple[bytes, bytes]]:

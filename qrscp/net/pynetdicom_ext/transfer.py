@@ -29,7 +29,7 @@ from pynetdicom.dsutils import split_dataset
 from pynetdicom.status import STATUS_FAILURE, code_to_category
 
 from qrscp.net.logs import peer_label
-from qrscp.net.pynetdicom_ext.direct_send import enable_direct_send
+from qrscp.net.pynetdicom_ext.direct_send import enable_direct_send, send_all
 from qrscp.net.pynetdicom_ext.fastdimse import StoreRequest, combined, store_request_messages
 from qrscp.net.pynetdicom_ext.wakeups import make_event_driven
 from qrscp.net.retrieve_log import record_failure
@@ -222,8 +222,7 @@ def _send(
         if messages is None:
             assoc.dimse.send_msg(_store_primitive(request), context.context_id)
         else:
-            for pdata in messages:
-                assoc.dul.send_pdu(pdata)
+            send_all(assoc.dul, messages)
         _cx_id, rsp = assoc.dimse.get_msg(block=True)
     finally:
         assoc._reactor_checkpoint.set()

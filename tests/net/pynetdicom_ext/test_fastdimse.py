@@ -133,7 +133,10 @@ def _store_request(originator: str | None, data: bytes | None, path=None) -> C_S
 @pytest.mark.parametrize("length", [1000, 16384 - 200, 16384, 3 * 16378 + 17])
 @pytest.mark.parametrize("max_pdu", [16384, 0])
 @pytest.mark.parametrize("combine", [False, True])
-def test_c_store_request_from_a_file_and_from_bytes(tmp_path, originator, length, max_pdu, combine):
+@pytest.mark.parametrize("read_block", [700, 16378, 4 * 1024 * 1024])  # files read in blocks, cut in fragments
+def test_c_store_request_from_a_file_and_from_bytes(tmp_path, monkeypatch, originator, length, max_pdu, combine,
+                                                     read_block):
+    monkeypatch.setattr(fastdimse, "READ_BLOCK", read_block)
     data = bytes(range(256)) * (length // 256) + b"\x07" * (length % 256)
     path = tmp_path / "stored.dcm"
     path.write_bytes(b"HEADER" + data)
