@@ -64,7 +64,7 @@ TOUCHED: tuple[Touched, ...] = (
     Touched("pynetdicom.association:Association", "send_c_store",
             ("self", "dataset", "msg_id", "priority", "originator_aet", "originator_id"), used_by="transfer"),
     Touched("pynetdicom.dimse:DIMSEServiceProvider", "get_msg", ("self", "block"), used_by="transfer"),
-    Touched("pynetdicom.association:Association", "_reactor_checkpoint", instance=True, used_by="transfer"),
+    Touched("pynetdicom.association:Association", "_reactor_checkpoint", instance=True, used_by="transfer, wakeups"),
     Touched("pynetdicom.association:Association", "_is_paused", instance=True, used_by="transfer"),
     Touched("pynetdicom.association:Association", "_handle_no_response", ("self",), used_by="transfer"),
     Touched("pynetdicom.association:Association", "_check_received_status", ("self", "rsp"), used_by="transfer"),

@@ -11,8 +11,8 @@ Here a nap of a reactor loop waits for what ends it instead:
 
 * the DUL thread waits in ``select`` on its socket and on a wake-up file descriptor, which is
   signalled when a primitive is queued for sending or the DUL is told to stop;
-* the acceptor's reactor waits on an event, set when a DIMSE message is complete or an A-RELEASE /
-  A-ABORT primitive arrives for the user.
+* the association's reactor waits on an event, set when a DIMSE message is complete, an A-RELEASE /
+  A-ABORT primitive arrives for the user, or a sender asks the reactor to pause (its checkpoint).
 
 A wait ends after :data:`IDLE_WAIT` seconds at the latest, so the timers the loops look at (ARTIM,
 network idle timeout) and their stop flags keep working with that resolution. Only the two polling
@@ -152,6 +152,8 @@ def wait_for_reactor_work(assoc: Association, seconds: float) -> None:
     event.clear()  # before looking at the queues: anything put from now on sets it again
     if assoc._kill or assoc.dimse.msg_queue.qsize() or assoc.dul.to_user_queue.qsize():
         return
+    if not assoc._reactor_checkpoint.is_set():
+        return  # a sender waits for the reactor to pause at the top of its loop
     event.wait(IDLE_WAIT)
 
 
@@ -183,6 +185,16 @@ def make_event_driven(assoc: Association) -> None:
     event = threading.Event()
     _signal_on_put(assoc.dimse.msg_queue, event.set)
     _signal_on_put(dul.to_user_queue, event.set)
+    # send_c_store, release, abort... clear the reactor checkpoint, then wait until the reactor has
+    # come round to it: without a wake-up that took up to IDLE_WAIT per C-STORE of a C-MOVE.
+    checkpoint = assoc._reactor_checkpoint
+    clear_checkpoint = checkpoint.clear
+
+    def clear_and_signal() -> None:
+        clear_checkpoint()
+        event.set()
+
+    checkpoint.clear = clear_and_signal
     assoc._qrscp_wakeup = event  # type: ignore[attr-defined]
     assoc.bind(evt.EVT_CONN_CLOSE, wakeup.close)
     dul._qrscp_wakeup = wakeup  # type: ignore[attr-defined]  # last: the DUL waits only once all is set

@@ -50,6 +50,8 @@ class _Reactor:
 
         self._kill = False
         self._qrscp_wakeup = threading.Event()
+        self._reactor_checkpoint = threading.Event()
+        self._reactor_checkpoint.set()
         self.dimse = type("Dimse", (), {"msg_queue": queue.Queue()})()
         self.dul = type("Dul", (), {"to_user_queue": queue.Queue()})()
         wakeups._signal_on_put(self.dimse.msg_queue, self._qrscp_wakeup.set)
@@ -109,3 +111,30 @@ def test_installed_for_the_reactors_of_the_server(archive, dicom_client):
     for assoc in seen:
         assert isinstance(assoc._qrscp_wakeup, threading.Event)
         assert assoc.dul._qrscp_wakeup.closed  # released with its connection
+
+
+def test_reactor_wait_ends_when_a_sender_asks_it_to_pause():
+    """send_c_store (a C-MOVE's sub-operations), release and abort clear the checkpoint and wait for
+    the reactor to reach it: the reactor must not finish an idle wait first."""
+    from pynetdicom import AE
+    from pynetdicom.association import Association
+
+    ae = AE()
+    assoc = Association(ae, "requestor")
+    wakeups.make_event_driven(assoc)
+    try:
+        assoc._qrscp_wakeup.clear()
+        assoc._reactor_checkpoint.clear()
+        assert assoc._qrscp_wakeup.is_set()
+        waiter = threading.Thread(target=wakeups.wait_for_reactor_work, args=(assoc, 0.001))
+        original = wakeups.IDLE_WAIT
+        wakeups.IDLE_WAIT = 3600  # a lost wake-up would hang the waiter
+        try:
+            waiter.start()
+            waiter.join(timeout=30)
+        finally:
+            wakeups.IDLE_WAIT = original
+        assert not waiter.is_alive()
+    finally:
+        assoc._reactor_checkpoint.set()
+        assoc.dul._qrscp_wakeup.close()
