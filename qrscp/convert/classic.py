@@ -53,11 +53,8 @@ from qrscp.convert.common import (
 from qrscp.convert.conditions import apply_classic_conditions
 from qrscp.dicom.datasets import element_dict, new_dataset
 from qrscp.convert.generated import ENHANCED_ONLY_KEYWORDS
-from qrscp.convert.functional_groups import (
-    FRAME_TYPE_SEQUENCE,
-    MACRO_ATTRIBUTES,
-    flatten_groups,
-)
+from qrscp.convert.flattening import flatten_groups
+from qrscp.convert.functional_groups import FRAME_TYPE_SEQUENCE, MACRO_ATTRIBUTES
 from qrscp.convert.iod_tables import TOP_LEVEL
 from qrscp.convert.model import CLASSIC, RECOVERED, Conversion, FrameSource
 from qrscp.convert.overlays import restore_overlays
@@ -126,41 +123,46 @@ def to_classic(
         return []
     view_value = getattr(view, "value", view) or "CLASSIC"
     context = _context(source)
-    source_class, source_uid = str(source.SOPClassUID), str(source.SOPInstanceUID)
+    source_uid = str(source.SOPInstanceUID)
     frames = source_frames(source)
     per_frame = list(source.get("PerFrameFunctionalGroupsSequence") or [])
     per_frame += [new_dataset() for _ in range(len(frames) - len(per_frame))]
     syntax = frames[0].transfer_syntax if frames else "1.2.840.10008.1.2.1"
 
-    conversions: list[Conversion] = []
-    recovered: list[Dataset] = []
-    recovered_numbers: list[int] = []
     new_series = uids.derive(view_value, "series", [str(source.get("SeriesInstanceUID", ""))])
-    for number, item in enumerate(per_frame, start=1):
-        ds = _frame_dataset(context, item)
-        original = _conversion_source(item)
-        if context.is_legacy and recover_originals and original is not None \
-                and original[0] in sop.CLASSIC_TO_LEGACY_CONVERTED:
-            ds.SOPClassUID, ds.SOPInstanceUID = original
-            kind = RECOVERED
-        else:
-            _new_classic_instance(ds, context, item, number, new_series, uids, view_value)
-            kind = CLASSIC
-        _attach_frame(ds, frames[number - 1] if number - 1 < len(frames) else None, syntax)
-        ds.file_meta = file_meta_for(ds, syntax)
-        if kind == RECOVERED:
-            recovered.append(ds)
-            recovered_numbers.append(number)
-        conversions.append(Conversion(
-            dataset=ds,
-            sources=[FrameSource(source_uid, number, source_class)],
-            frame_map={(source_uid, number): (str(ds.SOPInstanceUID), None)},
-            kind=kind,
-        ))
+    conversions = [
+        _frame_conversion(context, item, number, frames[number - 1] if number - 1 < len(frames) else None,
+                          syntax, new_series, uids, view_value, recover_originals)
+        for number, item in enumerate(per_frame, start=1)
+    ]
+    recovered = [c for c in conversions if c.kind == RECOVERED]
     if overlay_states and recovered:
-        restore_overlays([c.dataset for c in conversions if c.kind == RECOVERED], recovered_numbers, source_uid,
+        restore_overlays([c.dataset for c in recovered], [c.sources[0].frame for c in recovered], source_uid,
                          overlay_states)
     return conversions
+
+
+def _frame_conversion(context: _Context, item: Dataset, number: int, frame, syntax: str, new_series: str,
+                      uids: UIDSource, view_value: str, recover_originals: bool) -> Conversion:
+    """The classic image of frame `number`: its original recovered (Legacy Converted), or a new one."""
+    ds = _frame_dataset(context, item)
+    original = _conversion_source(item)
+    if context.is_legacy and recover_originals and original is not None \
+            and original[0] in sop.CLASSIC_TO_LEGACY_CONVERTED:
+        ds.SOPClassUID, ds.SOPInstanceUID = original
+        kind = RECOVERED
+    else:
+        _new_classic_instance(ds, context, item, number, new_series, uids, view_value)
+        kind = CLASSIC
+    _attach_frame(ds, frame, syntax)
+    ds.file_meta = file_meta_for(ds, syntax)
+    source_uid = str(context.source.SOPInstanceUID)
+    return Conversion(
+        dataset=ds,
+        sources=[FrameSource(source_uid, number, str(context.source.SOPClassUID))],
+        frame_map={(source_uid, number): (str(ds.SOPInstanceUID), None)},
+        kind=kind,
+    )
 
 
 @dataclass

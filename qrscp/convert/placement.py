@@ -21,7 +21,7 @@ from pydicom.tag import BaseTag, Tag
 from qrscp.convert import attributes as attrs
 from qrscp.convert.absence import EMPTY, mark_absent, presence_key
 from qrscp.convert.conditions import allowed_at_top, incomplete_modules
-from qrscp.convert.functional_groups import flattened_keys
+from qrscp.convert.flattening import flattened_keys
 from qrscp.convert.generated import CONSUMED_TAGS, ENHANCED_ONLY_KEYWORDS, GENERATED_TAGS, NOT_COPIED
 from qrscp.convert.iod_tables import TYPE2_MANDATORY
 from qrscp.convert.overlays import overlay_groups_kept
