@@ -54,8 +54,12 @@ def response_values(plan: FindPlan, mapping, retrieve_ae_title: str) -> dict[int
 
 def build_response(plan: FindPlan, mapping, retrieve_ae_title: str) -> Dataset:
     """The response identifier of one matching row."""
+    return _dataset_of(response_values(plan, mapping, retrieve_ae_title))
+
+
+def _dataset_of(values: dict[int, tuple[str, object]]) -> Dataset:
     response = Dataset()
-    for tag, (vr, value) in response_values(plan, mapping, retrieve_ae_title).items():
+    for tag, (vr, value) in values.items():
         set_element(response, tag, vr, value)
     return response
 
@@ -71,10 +75,7 @@ def encode_response(plan: FindPlan, mapping, retrieve_ae_title: str, implicit_vr
     try:
         return encode_flat_values([(tag, vr, value) for tag, (vr, value) in sorted(values.items())], implicit_vr)
     except NotFlat:
-        response = Dataset()
-        for tag, (vr, value) in values.items():
-            set_element(response, tag, vr, value)
-        return encode_little_endian(response, implicit_vr)
+        return encode_little_endian(_dataset_of(values), implicit_vr)
 
 
 def character_set(level: Level, mapping, texts: list[str]) -> str:

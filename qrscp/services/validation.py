@@ -40,7 +40,7 @@ def dciodvfy_errors(path: str | os.PathLike) -> list[str]:
     """The ``Error`` lines of ``dciodvfy`` for one file (empty: valid)."""
     tool = dciodvfy_path()
     if tool is None:
-        raise FileNotFoundError("dciodvfy not found (dicom3tools)")
+        raise FileNotFoundError("dciodvfy not found (apt-get install dicom3tools)")
     out = subprocess.run([tool, str(path)], capture_output=True, text=True, timeout=300)
     return [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("Error")]
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import subprocess
 from pathlib import Path
+
+from qrscp.services.validation import dciodvfy_errors, dciodvfy_path  # the tests' dciodvfy is the product's
 
 _DEBIAN_BIN = Path("/usr/bin")
 
@@ -52,15 +53,4 @@ def run_dcmtk(name: str, *args: str, timeout: float = 120, check: bool = False) 
     )
 
 
-def dciodvfy_path() -> str | None:
-    """Return the path of dicom3tools' ``dciodvfy``, or None."""
-    return shutil.which("dciodvfy")
-
-
-def dciodvfy_errors(path: str | os.PathLike) -> list[str]:
-    """Run ``dciodvfy`` on a file and return its ``Error`` lines (an empty list means valid)."""
-    tool = dciodvfy_path()
-    if tool is None:
-        raise FileNotFoundError("dciodvfy not found (apt-get install dicom3tools)")
-    out = subprocess.run([tool, str(path)], capture_output=True, text=True, timeout=120)
-    return [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("Error")]
+__all__ = ["dciodvfy_errors", "dciodvfy_path", "dcmtk_env", "dcmtk_tool", "run_dcmtk"]
